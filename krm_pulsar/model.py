@@ -1,0 +1,552 @@
+"""The PulsarCluster spec: every field, its type and its default, in one place.
+
+The layout is KAAP's (``spec.global``, ``spec.zookeeper``, ... see
+``../shared/reference/kaap-semantics.md`` §2), so a ``kaap.oss.datastax.com/v1beta1``
+PulsarCluster is accepted as it is. Fields that KAAP does not have are marked "ours".
+
+Nothing else in the code base declares a default: renderers read the resolved spec.
+"""
+
+from __future__ import annotations
+
+from .schema import (
+    Any,
+    Bool,
+    Int,
+    List,
+    Map,
+    Name,
+    Number,
+    Obj,
+    Quantity,
+    Raw,
+    Str,
+)
+
+API_GROUP = "krm-pulsar.io"
+API_VERSION = "krm-pulsar.io/v1alpha1"
+KAAP_API_VERSION = "kaap.oss.datastax.com/v1beta1"
+KIND = "PulsarCluster"
+ACCEPTED_API_VERSIONS = (API_VERSION, KAAP_API_VERSION)
+
+# A current Pulsar LTS line (4.0.x), the tag the Apache chart pins in the same period.
+DEFAULT_PULSAR_IMAGE = "apachepulsar/pulsar:4.0.12"
+DEFAULT_OXIA_IMAGE = "oxia/oxia:0.16.7"
+
+HOST_TOPOLOGY_KEY = "kubernetes.io/hostname"
+ZONE_TOPOLOGY_KEY = "topology.kubernetes.io/zone"
+# KAAP writes the deprecated beta label; KAAP input keeps it so pod templates stay identical.
+KAAP_ZONE_TOPOLOGY_KEY = "failure-domain.beta.kubernetes.io/zone"
+
+# Upper bound for replicas of one component or set: beyond it the input is a typo, not a plan.
+MAX_REPLICAS = 1000
+
+SET_UPDATE_STRATEGIES = ("RollingUpdate", "Parallel")
+
+
+def _requests(memory: str, cpu: str) -> dict:
+    return {"requests": {"memory": memory, "cpu": cpu}}
+
+
+def _probe(initial_delay: int, period: int, timeout: int) -> Obj:
+    return Obj({
+        "enabled": Bool(True),
+        "timeoutSeconds": Int(timeout, min=1),
+        "initialDelaySeconds": Int(initial_delay, min=0),
+        "periodSeconds": Int(period, min=1),
+        "failureThreshold": Int(min=1),
+        "successThreshold": Int(min=1),
+        "terminationGracePeriodSeconds": Int(min=1),
+    })
+
+
+def _probes(initial_delay: int, period: int, timeout: int, **extra) -> Obj:
+    return Obj({
+        "liveness": _probe(initial_delay, period, timeout),
+        "readiness": _probe(initial_delay, period, timeout),
+        **extra,
+    })
+
+
+PDB = Obj({
+    "enabled": Bool(True),
+    "maxUnavailable": Any(1),
+    "minAvailable": Any(),
+})
+
+ANTI_AFFINITY_RULE = Obj({"enabled": Bool(), "required": Bool()}, default=None)
+
+# Component-level antiAffinity: no defaults (it replaces the global one as a whole, KAAP §7.2).
+ANTI_AFFINITY = Obj({"host": ANTI_AFFINITY_RULE, "zone": ANTI_AFFINITY_RULE}, default=None)
+
+GLOBAL_ANTI_AFFINITY = Obj({
+    "host": Obj({"enabled": Bool(True), "required": Bool(True)}),
+    "zone": Obj({"enabled": Bool(False), "required": Bool()}),
+})
+
+STORAGE_CLASS = Obj({
+    "reclaimPolicy": Str(enum=("Retain", "Delete")),
+    "provisioner": Str(),
+    "type": Str(),
+    "fsType": Str(),
+    "extraParams": Map(Str()),
+}, default=None)
+
+
+def _volume(name: str, size: str) -> Obj:
+    return Obj({
+        "name": Name(name),
+        "size": Quantity(size),
+        "existingStorageClassName": Str(),
+        "storageClass": STORAGE_CLASS,
+    })
+
+
+SERVICE_PORT = Raw()
+
+
+def _service(type_: str | None = None, load_balancer: bool = False, extra=None) -> Obj:
+    fields = {
+        "annotations": Map(Str()),
+        "additionalPorts": Raw(shape="list"),
+        "type": Str(type_, enum=("ClusterIP", "NodePort", "LoadBalancer")),
+    }
+    if load_balancer:
+        fields["loadBalancerIP"] = Str()
+        fields["loadBalancerClass"] = Str()
+        fields["enablePlainTextWithTLS"] = Bool(False)
+    fields.update(extra or {})
+    return Obj(fields)
+
+
+ADDITIONAL_VOLUMES = Obj({
+    "volumes": Raw(shape="list"),
+    "mounts": Raw(shape="list"),
+})
+
+
+def _component(
+    replicas: int,
+    resources: dict,
+    probes: Obj,
+    grace_period: int = 60,
+    security_context: dict | None = None,
+    **extra,
+) -> dict:
+    """Fields every Pulsar component shares (KAAP's BaseComponentSpec plus the typed ones)."""
+    return {
+        "image": Str(),
+        "imagePullPolicy": Str(enum=("Always", "IfNotPresent", "Never")),
+        "replicas": Int(replicas, min=0, max=MAX_REPLICAS),
+        "resources": Raw(resources),
+        "probes": probes,
+        "gracePeriod": Int(grace_period, min=0),
+        "pdb": PDB,
+        "env": Raw(shape="list"),
+        "tolerations": Raw(shape="list"),
+        "imagePullSecrets": Raw(shape="list"),
+        "sidecars": Raw(shape="list"),
+        "initContainers": Raw(shape="list"),
+        "additionalVolumes": ADDITIONAL_VOLUMES,
+        "serviceAccountName": Str(),
+        "securityContext": Raw(security_context),
+        "nodeSelectors": Map(Str()),
+        "nodeAffinity": Raw(),
+        "antiAffinity": ANTI_AFFINITY,
+        "annotations": Map(Str()),
+        "podAnnotations": Map(Str()),
+        "labels": Map(Str()),
+        "podLabels": Map(Str()),
+        "matchLabels": Map(Str()),
+        "config": Map(),
+        # ours: KAAP only has these globally; a component value overrides the global one
+        "dnsConfig": Raw(),
+        "priorityClassName": Str(),
+        **extra,
+    }
+
+
+AUTOSCALER_BK = Obj({
+    "enabled": Bool(False),
+    "periodMs": Int(10000, min=1000),
+    "minWritableBookies": Int(3, min=1),
+    "scaleUpBy": Int(1, min=1),
+    "scaleDownBy": Int(1, min=1),
+    "scaleUpMaxLimit": Int(30, min=1),
+    "stabilizationWindowMs": Int(300000, min=1),
+    "diskUsageToleranceHwm": Number(0.92, min=0, max=1),
+    "diskUsageToleranceLwm": Number(0.75, min=0, max=1),
+})
+
+AUTOSCALER_BROKER = Obj({
+    "enabled": Bool(False),
+    "resourcesUsageSource": Str("PulsarLBReport"),
+    "periodMs": Int(60000, min=1000),
+    "min": Int(1, min=1),
+    "max": Int(min=1),
+    "lowerCpuThreshold": Number(0.3, min=0, max=1),
+    "higherCpuThreshold": Number(0.8, min=0, max=1),
+    "scaleUpBy": Int(1, min=1),
+    "scaleDownBy": Int(1, min=1),
+    "stabilizationWindowMs": Int(300000, min=1),
+})
+
+KAFKA = Obj({"enabled": Bool(False), "exposePorts": Bool(True)})
+
+# --- components ---------------------------------------------------------------------------------
+
+ZOOKEEPER = Obj({
+    **_component(
+        replicas=3,
+        resources=_requests("1Gi", "0.3"),
+        probes=_probes(20, 30, 30),
+        security_context={"fsGroup": 0},
+    ),
+    "podManagementPolicy": Str("Parallel", enum=("Parallel", "OrderedReady")),
+    "updateStrategy": Raw({"type": "RollingUpdate"}),
+    "dataVolume": _volume("data", "5Gi"),
+    "service": _service(),
+    "metadataInitializationJob": Obj({"timeout": Int(60, min=1), "resources": Raw()}),
+})
+
+BOOKKEEPER_SET = Obj(_component(
+    replicas=3,
+    resources=_requests("2Gi", "1"),
+    probes=_probes(10, 30, 5),
+    security_context={"fsGroup": 0},
+    podManagementPolicy=Str("Parallel", enum=("Parallel", "OrderedReady")),
+    updateStrategy=Raw({"type": "RollingUpdate"}),
+    volumes=Obj({"journal": _volume("journal", "20Gi"), "ledgers": _volume("ledgers", "50Gi")}),
+    pvcPrefix=Str(),
+    service=_service(),
+    autoscaler=AUTOSCALER_BK,
+    overrideResourceName=Name(),
+    cleanUpPvcs=Bool(True),
+))
+
+BOOKKEEPER = Obj({
+    **BOOKKEEPER_SET.fields,
+    "sets": Map(BOOKKEEPER_SET),
+    "setsUpdateStrategy": Str("RollingUpdate", enum=SET_UPDATE_STRATEGIES),
+    "autoRackConfig": Obj({
+        "enabled": Bool(True),
+        "periodMs": Int(60000, min=1000),
+        "additionalZookeeperClientConfig": Map(),
+    }),
+})
+
+BROKER_SET = Obj(_component(
+    replicas=3,
+    resources=_requests("2Gi", "1"),
+    probes=_probes(10, 30, 5,
+                   useHealthCheckForLiveness=Bool(True),
+                   useHealthCheckForReadiness=Bool(True)),
+    podManagementPolicy=Str(enum=("Parallel", "OrderedReady")),
+    updateStrategy=Raw(),
+    service=_service("ClusterIP"),
+    functionsWorkerEnabled=Bool(False),
+    transactions=Obj({
+        "enabled": Bool(False),
+        "partitions": Int(16, min=1),
+        "initJob": Obj({"timeout": Int(60, min=1), "resources": Raw()}),
+    }),
+    kafka=KAFKA,
+    autoscaler=AUTOSCALER_BROKER,
+    overrideResourceName=Name(),
+))
+
+BROKER = Obj({
+    **BROKER_SET.fields,
+    "sets": Map(BROKER_SET),
+    "setsUpdateStrategy": Str("RollingUpdate", enum=SET_UPDATE_STRATEGIES),
+})
+
+PROXY_SET = Obj(_component(
+    replicas=3,
+    resources=_requests("1Gi", "1"),
+    probes=_probes(10, 30, 5),
+    updateStrategy=Raw({"type": "RollingUpdate",
+                        "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}),
+    service=_service("LoadBalancer", load_balancer=True),
+    webSocket=Obj({
+        "enabled": Bool(True),
+        "resources": Raw(_requests("1Gi", "1")),
+        "probes": _probes(10, 30, 5),
+        "config": Map(),
+    }),
+    kafka=KAFKA,
+    standaloneFunctionsWorker=Bool(),
+    overrideResourceName=Name(),
+))
+
+PROXY = Obj({
+    **PROXY_SET.fields,
+    "sets": Map(PROXY_SET),
+    "setsUpdateStrategy": Str("RollingUpdate", enum=SET_UPDATE_STRATEGIES),
+})
+
+# Autorecovery and bastion have no PDB, Service, volumes or sets (KAAP §2.7, §2.8).
+_NO_SERVICE_FIELDS = ("additionalVolumes", "pdb", "probes")
+
+AUTORECOVERY = Obj({
+    key: field
+    for key, field in _component(
+        replicas=1,
+        resources=_requests("512Mi", "0.3"),
+        probes=_probes(10, 30, 5),
+    ).items()
+    if key not in _NO_SERVICE_FIELDS
+})
+
+BASTION = Obj({
+    **{
+        key: field
+        for key, field in _component(
+            replicas=1,
+            resources=_requests("256Mi", "0.25"),
+            probes=_probes(10, 30, 5),
+        ).items()
+        if key not in _NO_SERVICE_FIELDS
+    },
+    "targetProxy": Bool(),
+})
+
+FUNCTIONS_WORKER = Obj(_component(
+    replicas=0,
+    resources=_requests("4Gi", "1"),
+    probes=_probes(10, 30, 5),
+    security_context={"fsGroup": 0},
+    podManagementPolicy=Str("Parallel", enum=("Parallel", "OrderedReady")),
+    updateStrategy=Raw({"type": "RollingUpdate"}),
+    logsVolume=_volume("logs", "5Gi"),
+    runtime=Str("process", enum=("process", "kubernetes")),
+    service=_service("ClusterIP"),
+    rbac=Obj({"create": Bool(True), "namespaced": Bool(True)}),
+))
+
+# --- global ---------------------------------------------------------------------------------------
+
+TLS_COMPONENT = Obj({"enabled": Bool(False), "secretName": Str()})
+TLS_PROXY = Obj({"enabled": Bool(False), "enabledWithBroker": Bool(False), "secretName": Str()})
+CERT_KEY = Obj({"rotationPolicy": Str(), "encoding": Str(), "algorithm": Str(), "size": Int()})
+CERT_COMPONENT = Obj({"generate": Bool(), "privateKey": CERT_KEY, "dnsNames": List(Str()),
+                      "secretName": Str()})
+
+TLS = Obj({
+    "enabled": Bool(False),
+    "defaultSecretName": Str("pulsar-tls"),
+    "caPath": Str("/etc/ssl/certs/ca-certificates.crt"),
+    "zookeeper": TLS_COMPONENT,
+    "bookkeeper": TLS_COMPONENT,
+    "autorecovery": TLS_COMPONENT,
+    "broker": TLS_COMPONENT,
+    "proxy": TLS_PROXY,
+    "functionsWorker": Obj({"enabled": Bool(), "enabledWithBroker": Bool(), "secretName": Str()}),
+    "ssCa": TLS_COMPONENT,
+    "brokerResourceSets": Map(TLS_COMPONENT),
+    "proxyResourceSets": Map(TLS_PROXY),
+    "certProvisioner": Obj({
+        "selfSigned": Obj({
+            "enabled": Bool(False),
+            "perComponent": Bool(),
+            "includeDns": Bool(),
+            "caSecretName": Str(),
+            "privateKey": CERT_KEY,
+            "zookeeper": CERT_COMPONENT,
+            "bookkeeper": CERT_COMPONENT,
+            "autorecovery": CERT_COMPONENT,
+            "broker": CERT_COMPONENT,
+            "proxy": CERT_COMPONENT,
+            "functionsWorker": CERT_COMPONENT,
+            "external": Map(CERT_COMPONENT),
+        }),
+        "acme": Raw(),
+    }),
+})
+
+AUTH = Obj({
+    "enabled": Bool(False),
+    "token": Obj({
+        "publicKeyFile": Str("my-public.key"),
+        "privateKeyFile": Str("my-private.key"),
+        "superUserRoles": List(Str(), default=["admin", "proxy", "superuser", "websocket"]),
+        "proxyRoles": List(Str(), default=["proxy"]),
+        "initialize": Bool(True),
+    }),
+})
+
+RACK_HOST = Obj({
+    "enabled": Bool(False),
+    "requireRackAffinity": Bool(False),
+    "requireRackAntiAffinity": Bool(True),
+})
+RACK_ZONE = Obj({
+    "enabled": Bool(False),
+    "requireRackAffinity": Bool(False),
+    "requireRackAntiAffinity": Bool(True),
+    "enableHostAntiAffinity": Bool(True),
+    "requireRackHostAntiAffinity": Bool(True),
+})
+RACK = Obj({"host": RACK_HOST, "zone": RACK_ZONE})
+
+GLOBAL = Obj({
+    "name": Name(max_length=40),
+    "clusterName": Str(),
+    "components": Obj({
+        "zookeeperBaseName": Name("zookeeper"),
+        "bookkeeperBaseName": Name("bookkeeper"),
+        "brokerBaseName": Name("broker"),
+        "proxyBaseName": Name("proxy"),
+        "autorecoveryBaseName": Name("autorecovery"),
+        "bastionBaseName": Name("bastion"),
+        "functionsWorkerBaseName": Name("function"),
+    }),
+    "dnsConfig": Raw({"options": [{"name": "ndots", "value": "4"}]}),
+    "kubernetesClusterDomain": Str("cluster.local"),
+    "dnsName": Str(),
+    "nodeSelectors": Map(Str()),
+    "tls": TLS,
+    "persistence": Bool(True),
+    "restartOnConfigMapChange": Bool(False),
+    "auth": AUTH,
+    "image": Str(DEFAULT_PULSAR_IMAGE),
+    "imagePullPolicy": Str("IfNotPresent", enum=("Always", "IfNotPresent", "Never")),
+    "storage": Obj({"existingStorageClassName": Str(), "storageClass": STORAGE_CLASS}),
+    "antiAffinity": GLOBAL_ANTI_AFFINITY,
+    "priorityClassName": Str(),
+    "resourceSets": Map(Obj({"rack": Str()})),
+    "racks": Map(RACK),
+    "zookeeperPlainSslStorePassword": Bool(False),
+    # ours: topology keys used by anti-affinity and racks (KAAP hard-codes them)
+    "topologyKeys": Obj({"host": Str(HOST_TOPOLOGY_KEY), "zone": Str()}),
+})
+
+OXIA = Obj({
+    "enabled": Bool(False),
+    "image": Str(DEFAULT_OXIA_IMAGE),
+    "imagePullPolicy": Str(enum=("Always", "IfNotPresent", "Never")),
+    "initialShardCount": Int(3, min=1),
+    "replicationFactor": Int(3, min=1),
+    "coordinator": Obj({
+        "resources": Raw({"limits": {"cpu": "100m", "memory": "128Mi"}}),
+    }),
+    "server": Obj({
+        "replicas": Int(3, min=1, max=MAX_REPLICAS),
+        "resources": Raw({"limits": {"cpu": "1", "memory": "1Gi"}}),
+        "dbCacheSizeMb": Int(512, min=1),
+        "storage": _volume("data", "8Gi"),
+    }),
+})
+
+PATCH = Obj({
+    "target": Obj({"kind": Str(), "name": Str(), "group": Str(), "version": Str()}),
+    "patch": Raw(shape="list"),
+})
+
+SPEC = Obj({
+    "global": GLOBAL,
+    "zookeeper": ZOOKEEPER,
+    "bookkeeper": BOOKKEEPER,
+    "broker": BROKER,
+    "proxy": PROXY,
+    "autorecovery": AUTORECOVERY,
+    "bastion": BASTION,
+    "functionsWorker": FUNCTIONS_WORKER,
+    "oxia": OXIA,  # ours
+    "patches": List(PATCH),  # ours
+})
+
+# Components that have resource sets, with the literal default set name (KAAP §3.1).
+SET_COMPONENTS = {"bookkeeper": BOOKKEEPER_SET, "broker": BROKER_SET, "proxy": PROXY_SET}
+
+# --- derived defaults ---------------------------------------------------------------------------
+
+# Every component section, in the order KAAP gates their rollout (metadata store, bookies,
+# brokers, the rest, functions worker last).
+COMPONENTS = ("zookeeper", "bookkeeper", "broker", "proxy", "autorecovery", "bastion",
+              "functionsWorker")
+
+# Components whose pods get {fsGroup: 0} when the user gives no securityContext (KAAP §2.2).
+_VOLUMES = {
+    "zookeeper": ("dataVolume",),
+    "bookkeeper": ("volumes.journal", "volumes.ledgers"),
+    "functionsWorker": ("logsVolume",),
+}
+
+
+def with_defaults(spec: dict | None, metadata: dict, api_version: str) -> dict:
+    """The defaulted spec: schema defaults, then the values KAAP derives from other fields.
+
+    ``spec`` must have passed ``SPEC.validate`` already.
+    """
+    resolved = SPEC.with_defaults(spec or {})
+    glob = resolved["global"]
+    if not glob["name"]:
+        glob["name"] = metadata.get("name")
+    if not glob["clusterName"]:
+        glob["clusterName"] = glob["name"]
+    if not glob["topologyKeys"]["zone"]:
+        glob["topologyKeys"]["zone"] = (
+            KAAP_ZONE_TOPOLOGY_KEY if api_version == KAAP_API_VERSION else ZONE_TOPOLOGY_KEY
+        )
+    storage = glob["storage"]
+    if not storage["existingStorageClassName"] and not storage["storageClass"]:
+        storage["existingStorageClassName"] = "default"
+    if storage["storageClass"] and not storage["storageClass"].get("reclaimPolicy"):
+        storage["storageClass"]["reclaimPolicy"] = "Retain"
+
+    for name in COMPONENTS:
+        component = resolved[name]
+        component_defaults(component, glob)
+        for path in _VOLUMES.get(name, ()):
+            volume = component
+            for part in path.split("."):
+                volume = volume[part]
+            volume_defaults(volume, glob)
+
+    # KAAP §1.3: cross-component adjustments
+    if resolved["bastion"]["targetProxy"] is None:
+        resolved["bastion"]["targetProxy"] = resolved["proxy"]["replicas"] > 0
+    if resolved["functionsWorker"]["replicas"] > 0:
+        resolved["proxy"]["standaloneFunctionsWorker"] = True
+    elif resolved["proxy"]["standaloneFunctionsWorker"] is None:
+        resolved["proxy"]["standaloneFunctionsWorker"] = False
+
+    oxia = resolved["oxia"]
+    if not oxia["imagePullPolicy"]:
+        oxia["imagePullPolicy"] = glob["imagePullPolicy"]
+    volume_defaults(oxia["server"]["storage"], glob)
+    return resolved
+
+
+def component_defaults(component: dict, glob: dict) -> None:
+    """Values a component takes from ``spec.global`` (KAAP's ``applyDefaults(global)``)."""
+    if not component.get("image"):
+        component["image"] = glob["image"]
+    if not component.get("imagePullPolicy"):
+        component["imagePullPolicy"] = glob["imagePullPolicy"]
+    # global node selectors sit under the component's own (component keys win)
+    component["nodeSelectors"] = {**(glob["nodeSelectors"] or {}),
+                                  **(component.get("nodeSelectors") or {})}
+    if component.get("dnsConfig") is None:
+        component["dnsConfig"] = glob["dnsConfig"]
+    if component.get("priorityClassName") is None:
+        component["priorityClassName"] = glob["priorityClassName"]
+    if "pdb" in component:
+        pdb_defaults(component["pdb"])
+
+
+def pdb_defaults(pdb: dict) -> None:
+    """KAAP: a user's minAvailable clears the default maxUnavailable; never emit both."""
+    if pdb.get("minAvailable") is not None:
+        pdb["maxUnavailable"] = None
+
+
+def volume_defaults(volume: dict, glob: dict) -> None:
+    """KAAP §9.2: a volume with no storage choice of its own takes the global one."""
+    if not volume.get("existingStorageClassName") and not volume.get("storageClass"):
+        storage = glob["storage"]
+        if storage["existingStorageClassName"]:
+            volume["existingStorageClassName"] = storage["existingStorageClassName"]
+        else:
+            volume["storageClass"] = dict(storage["storageClass"])

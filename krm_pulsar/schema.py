@@ -1,0 +1,365 @@
+"""A small declarative schema for the PulsarCluster spec: types, defaults, validation, merging.
+
+Why not pydantic or jsonschema: importing either costs more than the whole render, and this
+runs on every build. The schema is plain data; three small walkers use it:
+
+* ``validate`` checks a user value and reports every problem with its field path;
+* ``with_defaults`` fills in defaults, field by field for typed objects (KAAP's
+  ``applyDefaults``), wholesale for raw Kubernetes structures;
+* ``merge`` overlays a resource set over its component with KAAP's rules (scalars replace,
+  free maps merge by key, lists replace unless empty, objects merge recursively).
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+
+MISSING = object()
+
+
+class SpecError:
+    """One finding about the input: where (a field path such as ``spec.broker.replicas``), what,
+    and how bad (``error`` stops the render; ``warning`` and ``info`` do not)."""
+
+    __slots__ = ("path", "message", "severity")
+
+    def __init__(self, path: str, message: str, severity: str = "error"):
+        self.path = path
+        self.message = message
+        self.severity = severity
+
+    def __repr__(self):
+        return f"SpecError({self.path!r}, {self.message!r}, {self.severity!r})"
+
+    def __eq__(self, other):
+        return isinstance(other, SpecError) and (self.path, self.message, self.severity) == (
+            other.path, other.message, other.severity)
+
+
+def warning(path: str, message: str) -> SpecError:
+    return SpecError(path, message, "warning")
+
+
+_SIMPLE_KEY = re.compile(r"[A-Za-z0-9_-]+\Z")
+
+
+def child_path(path: str, key) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    if _SIMPLE_KEY.match(key):
+        return f"{path}.{key}" if path else key
+    return f'{path}["{key}"]'
+
+
+def type_name(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, dict):
+        return "mapping"
+    return type(value).__name__
+
+
+class Field:
+    """Base of every schema node. ``default`` is what ``with_defaults`` uses when the user is silent."""
+
+    expected = "value"
+
+    def __init__(self, default=None, doc: str = ""):
+        self.default = default
+        self.doc = doc
+
+    def validate(self, value, path: str, errors: list) -> None:
+        if value is not None and not self.accepts(value):
+            errors.append(SpecError(path, f"expected {self.expected}, got {type_name(value)}"))
+
+    def accepts(self, value) -> bool:
+        return True
+
+    def with_defaults(self, value):
+        if value is None:
+            return copy.deepcopy(self.default)
+        return value
+
+    def merge(self, base, over):
+        """Resource-set merge: a set's non-null scalar replaces the component's."""
+        return base if over is None else over
+
+
+class Str(Field):
+    expected = "a string"
+
+    def __init__(self, default=None, doc="", enum=None, pattern=None, pattern_doc=""):
+        super().__init__(default, doc)
+        self.enum = tuple(enum) if enum else None
+        self.pattern = re.compile(pattern) if pattern else None
+        self.pattern_doc = pattern_doc
+
+    def accepts(self, value):
+        return isinstance(value, str)
+
+    def validate(self, value, path, errors):
+        if value is None:
+            return
+        if not isinstance(value, str):
+            errors.append(SpecError(path, f"expected {self.expected}, got {type_name(value)}"))
+        elif self.enum and value not in self.enum:
+            errors.append(
+                SpecError(path, f"must be one of {', '.join(self.enum)}; got {value!r}")
+            )
+        elif self.pattern and not self.pattern.match(value):
+            errors.append(SpecError(path, f"{value!r} is not {self.pattern_doc}"))
+
+
+DNS_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z"
+
+
+class Name(Str):
+    """A name that becomes part of Kubernetes object names and label values (RFC 1123 label)."""
+
+    def __init__(self, default=None, doc="", max_length=63):
+        super().__init__(default, doc, pattern=DNS_LABEL,
+                         pattern_doc="a valid name (lower-case letters, digits and '-', "
+                                     "starting and ending with a letter or digit)")
+        self.max_length = max_length
+
+    def validate(self, value, path, errors):
+        before = len(errors)
+        super().validate(value, path, errors)
+        if len(errors) == before and isinstance(value, str) and len(value) > self.max_length:
+            errors.append(SpecError(path, f"{value!r} is longer than {self.max_length} characters"))
+
+
+class Int(Field):
+    expected = "an integer"
+
+    def __init__(self, default=None, doc="", min=None, max=None):
+        super().__init__(default, doc)
+        self.min = min
+        self.max = max
+
+    def accepts(self, value):
+        return isinstance(value, int) and not isinstance(value, bool)
+
+    def validate(self, value, path, errors):
+        if value is None:
+            return
+        if not self.accepts(value):
+            errors.append(SpecError(path, f"expected {self.expected}, got {type_name(value)}"))
+        elif self.min is not None and value < self.min:
+            errors.append(SpecError(path, f"must be >= {self.min}; got {value}"))
+        elif self.max is not None and value > self.max:
+            errors.append(SpecError(path, f"must be <= {self.max}; got {value}"))
+
+
+class Number(Int):
+    expected = "a number"
+
+    def accepts(self, value):
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+class Bool(Field):
+    expected = "true or false"
+
+    def accepts(self, value):
+        return isinstance(value, bool)
+
+
+# Kubernetes resource.Quantity, as the API server's OpenAPI pattern describes it.
+_QUANTITY = re.compile(
+    r"[+-]?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE][+-]?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?\Z"
+)
+
+
+def is_quantity(value) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        return value >= 0
+    return isinstance(value, str) and bool(_QUANTITY.match(value))
+
+
+class Quantity(Field):
+    expected = "a Kubernetes quantity such as 10Gi or 500m"
+
+    def validate(self, value, path, errors):
+        if value is not None and not is_quantity(value):
+            errors.append(SpecError(path, f"{value!r} is not {self.expected}"))
+
+
+class Any(Field):
+    """Free-form value (for example a configuration value of any type)."""
+
+
+class Raw(Field):
+    """A Kubernetes structure passed through as written (a toleration, a NodeAffinity, ...).
+
+    Only its outer shape is checked here; the generated manifests are validated against the
+    Kubernetes schemas in the tests. Defaults apply wholesale (KAAP replaces, e.g., ``resources``
+    as a whole); a resource set merges it recursively (KAAP merges typed Kubernetes objects).
+    """
+
+    def __init__(self, default=None, doc="", shape="object"):
+        super().__init__(default, doc)
+        self.shape = shape
+        self.expected = {"object": "a mapping", "list": "a list"}.get(shape, "a value")
+
+    def accepts(self, value):
+        if self.shape == "object":
+            return isinstance(value, dict)
+        if self.shape == "list":
+            return isinstance(value, list)
+        return True
+
+    def validate(self, value, path, errors):
+        super().validate(value, path, errors)
+        if self.shape == "list" and isinstance(value, list):
+            for index, item in enumerate(value):
+                if not isinstance(item, dict):
+                    errors.append(SpecError(child_path(path, index),
+                                            f"expected a mapping, got {type_name(item)}"))
+
+    def merge(self, base, over):
+        if self.shape == "list":
+            return over if over else base
+        if isinstance(base, dict) and isinstance(over, dict):
+            return deep_merge(base, over)
+        return base if over is None else over
+
+
+def deep_merge(base: dict, over: dict) -> dict:
+    result = dict(base)
+    for key, value in over.items():
+        if value is None:
+            continue
+        current = result.get(key)
+        if isinstance(current, dict) and isinstance(value, dict):
+            result[key] = deep_merge(current, value)
+        else:
+            result[key] = value
+    return result
+
+
+class Map(Field):
+    """A free map (labels, annotations, config): keys are the user's, values of one type."""
+
+    expected = "a mapping"
+
+    def __init__(self, values: Field | None = None, default=None, doc=""):
+        super().__init__(default, doc)
+        self.values = values or Any()
+
+    def accepts(self, value):
+        return isinstance(value, dict)
+
+    def validate(self, value, path, errors):
+        if value is None:
+            return
+        if not isinstance(value, dict):
+            errors.append(SpecError(path, f"expected {self.expected}, got {type_name(value)}"))
+            return
+        for key, item in value.items():
+            if not isinstance(key, str):
+                errors.append(SpecError(child_path(path, str(key)), "keys must be strings"))
+                continue
+            self.values.validate(item, child_path(path, key), errors)
+
+    def merge(self, base, over):
+        # KAAP: a copy of the component's map with the set's entries put over it
+        if base is None:
+            return over
+        if over is None:
+            return base
+        return {**base, **over}
+
+
+class List(Field):
+    expected = "a list"
+
+    def __init__(self, items: Field | None = None, default=None, doc=""):
+        super().__init__(default, doc)
+        self.items = items or Any()
+
+    def accepts(self, value):
+        return isinstance(value, list)
+
+    def validate(self, value, path, errors):
+        if value is None:
+            return
+        if not isinstance(value, list):
+            errors.append(SpecError(path, f"expected {self.expected}, got {type_name(value)}"))
+            return
+        for index, item in enumerate(value):
+            self.items.validate(item, child_path(path, index), errors)
+
+    def merge(self, base, over):
+        # KAAP: lists are never concatenated; an empty list means "inherit"
+        return over if over else base
+
+
+class Obj(Field):
+    """A typed object: known fields only, each with its own type and default."""
+
+    expected = "a mapping"
+
+    def __init__(self, fields: dict, doc="", default=MISSING):
+        super().__init__(None if default is MISSING else default, doc)
+        self.fields = fields
+        self._default_is_fields = default is MISSING
+
+    def validate(self, value, path, errors):
+        if value is None:
+            return
+        if not isinstance(value, dict):
+            errors.append(SpecError(path, f"expected {self.expected}, got {type_name(value)}"))
+            return
+        for key, item in value.items():
+            field = self.fields.get(key) if isinstance(key, str) else None
+            if field is None:
+                errors.append(SpecError(child_path(path, str(key)), unknown_field_message(
+                    str(key), self.fields)))
+                continue
+            field.validate(item, child_path(path, key), errors)
+
+    def with_defaults(self, value):
+        if value is None:
+            if not self._default_is_fields:
+                return copy.deepcopy(self.default)
+            value = {}
+        result = {}
+        for key, field in self.fields.items():
+            result[key] = field.with_defaults(value.get(key))
+        return result
+
+    def merge(self, base, over):
+        if base is None:
+            return over
+        if over is None:
+            return base
+        result = {}
+        for key, field in self.fields.items():
+            result[key] = field.merge(base.get(key), over.get(key))
+        return result
+
+
+def unknown_field_message(key: str, fields: dict) -> str:
+    import difflib  # only on the error path
+
+    close = difflib.get_close_matches(key, list(fields), n=1, cutoff=0.6)
+    if not close:
+        lowered = {name.lower(): name for name in fields}
+        if key.lower() in lowered:
+            close = [lowered[key.lower()]]
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"unknown field {key!r}{hint}"
