@@ -1,0 +1,1 @@
+"""One module per Pulsar component; each has ``render(cluster) -> list[dict]``."""

@@ -1,0 +1,139 @@
+"""BookKeeper: the bookies, one StatefulSet per resource set (KAAP §4.2)."""
+
+from __future__ import annotations
+
+import re
+
+from .. import placement, storage, workload
+
+COMPONENT = "bookkeeper"
+PROMETHEUS_PORT = 8000
+JOURNAL_MOUNT = "/pulsar/data/bookkeeper/journal"
+LEDGERS_MOUNT = "/pulsar/data/bookkeeper/ledgers"
+
+_IMAGE_VERSION = re.compile(r":(\d+)(\.\d+){0,2}(-[A-Za-z0-9.]+)?")
+
+
+def config_defaults(cluster) -> dict:
+    return {
+        "autoRecoveryDaemonEnabled": "false",
+        "useHostNameAsBookieID": "true",
+        "httpServerEnabled": "true",
+        "reppDnsResolverClass": "org.apache.pulsar.zookeeper.ZkBookieRackAffinityMapping",
+        "BOOKIE_MEM": "-Xms2g -Xmx2g -XX:MaxDirectMemorySize=2g "
+                      "-Dio.netty.leakDetectionLevel=disabled "
+                      "-Dio.netty.recycler.linkCapacity=1024 -XX:+ExitOnOutOfMemoryError",
+        "BOOKIE_GC": "-XX:+UseG1GC",
+        "PULSAR_LOG_LEVEL": "info",
+        "PULSAR_LOG_ROOT_LEVEL": "info",
+        "PULSAR_EXTRA_OPTS": "-Dpulsar.log.root.level=info",
+        "statsProviderClass": "org.apache.bookkeeper.stats.prometheus.PrometheusMetricsProvider",
+        "zkServers": cluster.zookeeper_connect,
+    }
+
+
+def rocksdb_step(image: str) -> str:
+    """RocksDB config step by the image's major version (KAAP §4.2); 2 when it cannot be told."""
+    match = _IMAGE_VERSION.search(image or "")
+    major = int(match.group(1)) if match else 2
+    if major >= 4:
+        return ("bin/update-ini-from-env.py conf/entry_location_rocksdb.conf "
+                "PULSAR_PREFIX_entry_location_rocksdb_ && ")
+    if major == 3:
+        return ("bin/apply-config-from-env.py conf/entry_location_rocksdb.conf "
+                "--prefix PULSAR_PREFIX_entry_location_rocksdb_TableOptions_ && ")
+    return ""
+
+
+def render(cluster) -> list:
+    objects = []
+    sets = placement.resource_sets(cluster, COMPONENT)
+    for rset in sets:
+        if rset.spec["replicas"] > 0:
+            objects.extend(render_set(cluster, rset))
+    if placement.umbrella_needed(cluster, COMPONENT) and not any(s.is_default for s in sets) \
+            and any(s.spec["replicas"] > 0 for s in sets):
+        objects.append(umbrella_service(cluster))
+    return objects
+
+
+def render_set(cluster, rset) -> list:
+    spec = rset.spec
+    name = rset.resource_name
+    labels = rset.labels(cluster)
+    match = rset.match_labels(cluster)
+    annotations = spec["annotations"]
+    cm = workload.config_map(cluster, name, labels, annotations,
+                             workload.config_data(config_defaults(cluster), spec["config"]))
+
+    mounts, volumes, claims, classes = [], [], [], []
+    for key, mount_path in (("journal", JOURNAL_MOUNT), ("ledgers", LEDGERS_MOUNT)):
+        mount, volume, claim, created = storage.data_volume(
+            cluster, spec["volumes"][key], name, mount_path, labels, annotations,
+            pvc_prefix=spec.get("pvcPrefix") or "")
+        mounts.append(mount)
+        if volume:
+            volumes.append(volume)
+        if claim:
+            claims.append(claim)
+        if created:
+            classes.append(created)
+
+    base = cluster.resource_name(COMPONENT)
+    init = {
+        # KAAP names this container after the component, not the set (harmless, KAAP Q14)
+        "name": f"{base}-metadata-format",
+        "image": spec["image"],
+        "imagePullPolicy": spec["imagePullPolicy"],
+        "command": ["sh", "-c"],
+        "args": ["bin/apply-config-from-env.py conf/bookkeeper.conf && "
+                 "bin/bookkeeper shell metaformat --nonInteractive || true;"],
+        "envFrom": [{"configMapRef": {"name": name}}],
+    }
+    probes = spec["probes"]
+    main = workload.container(
+        base, spec,
+        "bin/apply-config-from-env.py conf/bookkeeper.conf && "
+        + rocksdb_step(spec["image"])
+        + f"{workload.LOG4J_OPTS} exec bin/pulsar bookie",
+        ports=[{"name": "client", "containerPort": 3181},
+               {"name": "http", "containerPort": 8000}],
+        env_from=[name],
+        probes=(workload.http_probe(probes["liveness"], "/api/v1/bookie/is_ready", "http"),
+                workload.http_probe(probes["readiness"], "/api/v1/bookie/is_ready", "http")),
+        mounts=mounts,
+    )
+    pod = workload.pod_spec(cluster, spec, [main], match_labels=match, rack=rset.rack,
+                            init_containers=[init], volumes=volumes)
+    template = workload.pod_template(
+        rset.pod_labels(cluster),
+        workload.pod_annotations(spec, PROMETHEUS_PORT,
+                                 workload.checksum_annotations(cluster, [cm])),
+        pod)
+    objects = [
+        cm,
+        workload.service(cluster, name, labels, match, workload.ports(("server", 3181)),
+                         spec["service"], headless=True, publish_not_ready=True,
+                         extra_annotations={
+                             "service.alpha.kubernetes.io/tolerate-unready-endpoints": "true"}),
+        workload.statefulset(
+            cluster, name, labels, annotations, replicas=spec["replicas"], selector=match,
+            service_name=name, template=template,
+            pod_management_policy=spec["podManagementPolicy"],
+            update_strategy=spec["updateStrategy"], volume_claim_templates=claims),
+        workload.pod_disruption_budget(cluster, name, labels, annotations, match, spec["pdb"]),
+    ]
+    objects.extend(classes)
+    return [obj for obj in objects if obj]
+
+
+def umbrella_service(cluster) -> dict:
+    """Headless Service over every bookie of every set (KAAP §6.5)."""
+    spec = cluster.spec[COMPONENT]
+    name = cluster.resource_name(COMPONENT)
+    labels = cluster.labels(COMPONENT, spec["labels"])
+    match = cluster.selector_labels(COMPONENT, spec["matchLabels"])
+    return workload.service(
+        cluster, name, labels, match, workload.ports(("server", 3181)), spec["service"],
+        headless=True, publish_not_ready=True,
+        extra_annotations={"service.alpha.kubernetes.io/tolerate-unready-endpoints": "true"})

@@ -1,0 +1,277 @@
+"""Building blocks shared by the component renderers: ConfigMaps, pod templates, probes,
+Services and PodDisruptionBudgets, following KAAP's conventions (§3)."""
+
+from __future__ import annotations
+
+from . import placement
+
+LOG4J_OPTS = 'OPTS="${OPTS} -Dlog4j2.formatMsgNoLookups=true"'
+
+
+# --- configuration ------------------------------------------------------------------------------
+
+
+def config_value(value) -> str:
+    """Stringify a configuration value the way KAAP does (Java ``toString``)."""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    text = getattr(value, "text", None)  # a number as the user wrote it
+    if text is not None:
+        return text
+    if isinstance(value, (dict, list)):
+        import json
+
+        return json.dumps(value, separators=(",", ":"), sort_keys=True)
+    return str(value)
+
+
+def prefixed(key: str) -> str:
+    """KAAP's prefix rule: keys that are not PULSAR_*/BOOKIE_* become PULSAR_PREFIX_<key>, which
+    the image's apply-config-from-env.py writes into the configuration file."""
+    if key.startswith(("PULSAR_", "BOOKIE_")):
+        return key
+    return "PULSAR_PREFIX_" + key
+
+
+def config_data(defaults: dict, user: dict | None, post=None) -> dict:
+    """ConfigMap data: defaults, then the user's ``config`` (user keys win), then `post`, then
+    the prefix rule. Keys are sorted so output does not depend on insertion order."""
+    merged = dict(defaults)
+    for key, value in (user or {}).items():
+        if value is not None:
+            merged[key] = config_value(value)
+    if post:
+        post(merged)
+    data = {}
+    for key, value in merged.items():
+        data[prefixed(key)] = value
+    return dict(sorted(data.items()))
+
+
+def user_set(user: dict | None, key: str) -> bool:
+    """Whether the user wrote `key` in ``config`` (plain or with the PULSAR_PREFIX_ form)."""
+    user = user or {}
+    return key in user or ("PULSAR_PREFIX_" + key) in user
+
+
+def config_map(cluster, name: str, labels: dict, annotations: dict | None, data: dict) -> dict:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": cluster.metadata(name, labels, annotations),
+        "data": data,
+    }
+
+
+def config_checksum(config_map_obj: dict) -> str:
+    """Checksum of a ConfigMap's data for ``restartOnConfigMapChange`` (canonical JSON)."""
+    import hashlib
+    import json
+
+    canonical = json.dumps(config_map_obj.get("data") or {}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def checksum_annotations(cluster, config_maps: list) -> dict:
+    if not cluster.glob["restartOnConfigMapChange"]:
+        return {}
+    prefix = "kaap.oss.datastax.com" if cluster.kaap_input else "krm-pulsar.io"
+    return {f"{prefix}/configmap-{cm['metadata']['name']}": config_checksum(cm)
+            for cm in config_maps}
+
+
+# --- pods ---------------------------------------------------------------------------------------
+
+
+def pod_annotations(spec: dict, prometheus_port: int | None, extra: dict | None = None) -> dict:
+    annotations = {}
+    if prometheus_port is not None:
+        annotations["prometheus.io/scrape"] = "true"
+        annotations["prometheus.io/port"] = str(prometheus_port)
+    annotations.update(spec.get("podAnnotations") or {})
+    annotations.update(extra or {})
+    return annotations
+
+
+def exec_probe(config: dict, command: list) -> dict | None:
+    return _probe(config, {"exec": {"command": command}})
+
+
+def http_probe(config: dict, path: str, port) -> dict | None:
+    return _probe(config, {"httpGet": {"path": path, "port": port}})
+
+
+def tcp_probe(config: dict, port) -> dict | None:
+    return _probe(config, {"tcpSocket": {"port": port}})
+
+
+def _probe(config: dict, handler: dict) -> dict | None:
+    if not config or not config.get("enabled"):
+        return None
+    probe = dict(handler)
+    for key in ("initialDelaySeconds", "periodSeconds", "timeoutSeconds", "failureThreshold",
+                "successThreshold"):
+        if config.get(key) is not None:
+            probe[key] = config[key]
+    return probe
+
+
+def container(name: str, spec: dict, args: str, *, ports=None, env_from=None, env=None,
+              probes=None, mounts=None, resources=None) -> dict:
+    """The main container of a component: ``sh -c`` with one args string, as KAAP writes it."""
+    result = {
+        "name": name,
+        "image": spec["image"],
+        "imagePullPolicy": spec["imagePullPolicy"],
+        "command": ["sh", "-c"],
+        "args": [args],
+    }
+    resources = spec.get("resources") if resources is None else resources
+    if resources:
+        result["resources"] = resources
+    if ports:
+        result["ports"] = ports
+    all_env = list(env or []) + list(spec.get("env") or [])
+    if all_env:
+        result["env"] = all_env
+    if env_from:
+        result["envFrom"] = [{"configMapRef": {"name": cm}} for cm in env_from]
+    liveness, readiness = probes if probes else (None, None)
+    if liveness:
+        result["livenessProbe"] = liveness
+    if readiness:
+        result["readinessProbe"] = readiness
+    all_mounts = list(mounts or []) + list((spec.get("additionalVolumes") or {}).get("mounts") or [])
+    if all_mounts:
+        result["volumeMounts"] = all_mounts
+    return result
+
+
+def pod_spec(cluster, spec: dict, main_containers: list, *, match_labels: dict,
+             rack: str | None = None, init_containers=None, volumes=None,
+             restart_policy: str | None = None, with_affinity: bool = True) -> dict:
+    """A pod spec with KAAP's common fields (§3.5); user sidecars come before our containers,
+    user init containers before ours."""
+    pod = {}
+    if spec.get("dnsConfig"):
+        pod["dnsConfig"] = spec["dnsConfig"]
+    if spec.get("priorityClassName"):
+        pod["priorityClassName"] = spec["priorityClassName"]
+    if spec.get("nodeSelectors"):
+        pod["nodeSelector"] = dict(sorted(spec["nodeSelectors"].items()))
+    if spec.get("tolerations"):
+        pod["tolerations"] = spec["tolerations"]
+    if spec.get("imagePullSecrets"):
+        pod["imagePullSecrets"] = spec["imagePullSecrets"]
+    if spec.get("serviceAccountName"):
+        pod["serviceAccountName"] = spec["serviceAccountName"]
+    if spec.get("gracePeriod") is not None:
+        pod["terminationGracePeriodSeconds"] = spec["gracePeriod"]
+    if spec.get("securityContext"):
+        pod["securityContext"] = spec["securityContext"]
+    if with_affinity:
+        affinity = placement.affinity(cluster, spec, match_labels, rack)
+        if affinity:
+            pod["affinity"] = affinity
+    inits = list(spec.get("initContainers") or []) + list(init_containers or [])
+    if inits:
+        pod["initContainers"] = inits
+    pod["containers"] = list(spec.get("sidecars") or []) + list(main_containers)
+    if restart_policy:
+        pod["restartPolicy"] = restart_policy
+    all_volumes = list(volumes or []) + list(
+        (spec.get("additionalVolumes") or {}).get("volumes") or [])
+    if all_volumes:
+        pod["volumes"] = all_volumes
+    return pod
+
+
+def pod_template(labels: dict, annotations: dict, pod: dict) -> dict:
+    metadata = {"labels": labels}
+    if annotations:
+        metadata["annotations"] = annotations
+    return {"metadata": metadata, "spec": pod}
+
+
+# --- services and disruption budgets ------------------------------------------------------------
+
+
+def ports(*entries) -> list:
+    """Service ports as KAAP writes them: name and port only."""
+    return [{"name": name, "port": port} for name, port in entries]
+
+
+def service(cluster, name: str, labels: dict, selector: dict, service_ports: list, service_spec,
+            *, headless: bool = False, type_: str | None = None, publish_not_ready=False,
+            extra_annotations: dict | None = None) -> dict:
+    annotations = dict(extra_annotations or {})
+    annotations.update((service_spec or {}).get("annotations") or {})
+    spec = {}
+    if type_:
+        spec["type"] = type_
+    if headless:
+        spec["clusterIP"] = "None"
+    if publish_not_ready:
+        spec["publishNotReadyAddresses"] = True
+    spec["ports"] = list(service_ports) + list((service_spec or {}).get("additionalPorts") or [])
+    spec["selector"] = dict(selector)
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": cluster.metadata(name, labels, annotations),
+        "spec": spec,
+    }
+
+
+def pod_disruption_budget(cluster, name: str, labels: dict, annotations: dict | None,
+                          selector: dict, pdb: dict) -> dict | None:
+    if not pdb or not pdb.get("enabled"):
+        return None
+    spec = {}
+    if pdb.get("minAvailable") is not None:
+        spec["minAvailable"] = pdb["minAvailable"]
+    if pdb.get("maxUnavailable") is not None:
+        spec["maxUnavailable"] = pdb["maxUnavailable"]
+    spec["selector"] = {"matchLabels": dict(selector)}
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": cluster.metadata(name, labels, annotations),
+        "spec": spec,
+    }
+
+
+def statefulset(cluster, name: str, labels: dict, annotations, *, replicas: int, selector: dict,
+                service_name: str, template: dict, pod_management_policy=None,
+                update_strategy=None, volume_claim_templates=None) -> dict:
+    spec = {"replicas": replicas, "selector": {"matchLabels": dict(selector)},
+            "serviceName": service_name}
+    if pod_management_policy:
+        spec["podManagementPolicy"] = pod_management_policy
+    if update_strategy:
+        spec["updateStrategy"] = update_strategy
+    spec["template"] = template
+    if volume_claim_templates:
+        spec["volumeClaimTemplates"] = volume_claim_templates
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": cluster.metadata(name, labels, annotations),
+        "spec": spec,
+    }
+
+
+def deployment(cluster, name: str, labels: dict, annotations, *, replicas: int, selector: dict,
+               template: dict, strategy=None) -> dict:
+    spec = {"replicas": replicas, "selector": {"matchLabels": dict(selector)}}
+    if strategy:
+        spec["strategy"] = strategy
+    spec["template"] = template
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": cluster.metadata(name, labels, annotations),
+        "spec": spec,
+    }
