@@ -1,0 +1,202 @@
+"""The ``krm-pulsar`` command: KRM function mode (no arguments) and ``render`` mode.
+
+Kept free of heavy imports: this runs on every kustomize build and every Argo CD sync.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from . import __version__
+
+HELP = """\
+krm-pulsar: expand a PulsarCluster into the manifests of an Apache Pulsar cluster.
+
+Usage:
+  krm-pulsar                     KRM function mode: read a ResourceList on stdin, write one on
+                                 stdout (kustomize generators, kpt fn render / fn eval).
+  krm-pulsar render PATH... | -  read YAML files or directories (or stdin), render every
+                                 PulsarCluster found and print only the generated manifests
+                                 as a YAML stream (Argo CD plugins, CI pre-render steps).
+  krm-pulsar --help | --version
+
+The config resource:
+  apiVersion: krm-pulsar.io/v1alpha1      # kaap.oss.datastax.com/v1beta1 is accepted as is
+  kind: PulsarCluster
+  metadata: {name: pulsar}
+  spec: {global: {...}, zookeeper: {...}, bookkeeper: {...}, broker: {...}, proxy: {...}}
+
+Errors are reported as KRM results with field paths, one line each on stderr, and exit code 1;
+every input item is returned unchanged.
+
+kustomize (standalone kustomize; kubectl's embedded kustomize silently skips exec functions):
+  kustomize build --enable-alpha-plugins --enable-exec DIR
+kpt:
+  kpt fn render --allow-exec PKG     (Kptfile pipeline: `exec: krm-pulsar`, `configPath`)
+
+Documentation: functions/pulsar-cluster/README.md and docs/ in the source repository.
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        if not argv:
+            return function_mode()
+        if argv[0] in ("-h", "--help", "help"):
+            sys.stdout.write(HELP)
+            return 0
+        if argv[0] in ("--version", "version"):
+            sys.stdout.write(f"krm-pulsar {__version__}\n")
+            return 0
+        if argv[0] == "render":
+            return render_mode(argv[1:])
+        _error(f"unknown command {argv[0]!r}; run krm-pulsar --help")
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def function_mode() -> int:
+    from . import krm
+
+    data = sys.stdin.buffer.read()
+    try:
+        stdout, stderr_lines, code = krm.run(data)
+    except Exception as exc:  # never a traceback, never an empty stdout
+        stdout, stderr_lines, code = _internal_error(krm, data, exc)
+    for line in stderr_lines:
+        _error_line(line)
+    sys.stdout.write(stdout)
+    sys.stdout.flush()
+    return code
+
+
+def _internal_error(krm, data: bytes, exc: Exception):
+    """Return the input items unchanged with an error result when our own code fails."""
+    message = f"internal error in krm-pulsar {__version__}: {type(exc).__name__}: {exc}"
+    try:
+        items, _, _ = krm.read_input(data)
+    except Exception:
+        items = []
+    outcome = krm.Outcome(items, [krm.result(message)])
+    from . import yamlio
+
+    try:
+        stdout = yamlio.dump(outcome.resource_list())
+    except Exception:
+        stdout = yamlio.dump(krm.Outcome([], [krm.result(message)]).resource_list())
+    return stdout, outcome.stderr_lines(), 1
+
+
+def render_mode(args: list[str]) -> int:
+    """Print the generated manifests of every PulsarCluster under `args` as a YAML stream.
+
+    On any error print nothing on stdout (an empty success would make Argo CD prune the
+    cluster) and exit 1.
+    """
+    try:
+        return _render(args)
+    except Exception as exc:
+        _error(f"internal error in krm-pulsar {__version__}: {type(exc).__name__}: {exc}")
+        return 1
+
+
+# Annotations that only matter between a KRM orchestrator and its functions.
+_INTERNAL_PREFIXES = ("internal.config.kubernetes.io/", "config.kubernetes.io/path",
+                      "config.kubernetes.io/index", "config.k8s.io/id")
+_YAML_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def _render(args: list[str]) -> int:
+    from . import krm, yamlio
+
+    if not args:
+        _error("render needs at least one PATH (a file or directory) or - for stdin")
+        return 2
+    items: list = []
+    for arg in args:
+        try:
+            sources = list(_read_sources(arg))
+        except (OSError, UnicodeDecodeError) as exc:
+            _error(f"cannot read {arg}: {exc}")
+            return 1
+        for label, text in sources:
+            try:
+                documents = yamlio.load_all(text)
+            except yamlio.YAMLInputError as exc:
+                _error(f"{label}: {exc}")
+                return 1
+            items.extend(documents)
+    bad = [index for index, doc in enumerate(items) if not isinstance(doc, dict)]
+    if bad:
+        _error(f"document {bad[0]} of the input is not a Kubernetes object")
+        return 1
+    clusters = krm.clusters_to_render(items, None)
+    if not clusters:
+        _error("no PulsarCluster found in " + ", ".join(args))
+        return 1
+    generated, results = [], []
+    from . import render
+
+    for config in clusters:
+        objects, findings = render.render(config)
+        results.extend(krm.findings_to_results(findings, config))
+        generated.extend(objects)
+    results.extend(krm.collisions(generated))
+    for entry in results:
+        if entry["severity"] in ("error", "warning"):
+            _error_line(krm.stderr_line(entry))
+    if any(entry["severity"] == "error" for entry in results):
+        return 1
+    for obj in generated:
+        _strip_internal(obj)
+    sys.stdout.write(yamlio.dump_all(generated))
+    sys.stdout.flush()
+    return 0
+
+
+def _strip_internal(obj: dict) -> None:
+    annotations = obj.get("metadata", {}).get("annotations")
+    if not annotations:
+        return
+    for key in [k for k in annotations if k.startswith(_INTERNAL_PREFIXES)]:
+        del annotations[key]
+    if not annotations:
+        del obj["metadata"]["annotations"]
+
+
+def _read_sources(arg: str):
+    """``(label, text)`` for stdin, a file, or every YAML/JSON file under a directory (sorted,
+    hidden directories such as .git skipped)."""
+    if arg == "-":
+        yield "stdin", sys.stdin.buffer.read().decode("utf-8")
+        return
+    if os.path.isdir(arg):
+        for root, dirs, files in os.walk(arg):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for name in sorted(files):
+                if name.endswith(_YAML_SUFFIXES):
+                    path = os.path.join(root, name)
+                    yield path, _read_file(path)
+        return
+    yield arg, _read_file(arg)
+
+
+def _read_file(path: str) -> str:
+    with open(path, "rb") as handle:
+        return handle.read().decode("utf-8")
+
+
+def _error(message: str) -> None:
+    _error_line(f"krm-pulsar: error: {message}")
+
+
+def _error_line(line: str) -> None:
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,217 @@
+"""The KRM function envelope: ResourceList in, ResourceList out, results and exit code.
+
+Rules (see docs/krm-contract.md): the output is always one ResourceList, also on failure;
+every input item comes back unchanged except objects this function generated earlier for a
+cluster it renders now, which are replaced; errors are results with a field path, one line each
+on stderr, and exit code 1.
+"""
+
+from __future__ import annotations
+
+from . import render, yamlio
+from .schema import SpecError
+
+RESOURCE_LIST_VERSIONS = ("config.kubernetes.io/v1", "config.kubernetes.io/v1beta1")
+OUTPUT_VERSION = "config.kubernetes.io/v1"
+
+
+class Outcome:
+    """What one run produced: output items, results, and whether it failed."""
+
+    def __init__(self, items: list, results: list):
+        self.items = items
+        self.results = results
+
+    @property
+    def failed(self) -> bool:
+        return any(result["severity"] == "error" for result in self.results)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed else 0
+
+    def resource_list(self) -> dict:
+        output = {"apiVersion": OUTPUT_VERSION, "kind": "ResourceList", "items": self.items}
+        if self.results:
+            output["results"] = self.results
+        return output
+
+    def stderr_lines(self) -> list[str]:
+        return [stderr_line(result) for result in self.results
+                if result["severity"] in ("error", "warning")]
+
+
+def stderr_line(result: dict) -> str:
+    ref = result.get("resourceRef")
+    where = f"{ref['kind']}/{ref['name']}" if ref else ""
+    field = (result.get("field") or {}).get("path")
+    if field:
+        where = f"{where} {field}" if where else field
+    text = " ".join(result["message"].split())  # one line, whatever the message holds
+    prefix = f"krm-pulsar: {result['severity']}: "
+    return prefix + (f"{where}: {text}" if where else text)
+
+
+def result(message: str, severity: str = "error", obj: dict | None = None,
+           path: str | None = None) -> dict:
+    entry = {"message": message, "severity": severity}
+    if obj is not None:
+        metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+        ref = {"apiVersion": obj.get("apiVersion"), "kind": obj.get("kind"),
+               "name": metadata.get("name")}
+        if metadata.get("namespace"):
+            ref["namespace"] = metadata["namespace"]
+        entry["resourceRef"] = ref
+        if path:
+            entry["field"] = {"path": path}
+        annotations = metadata.get("annotations") if isinstance(
+            metadata.get("annotations"), dict) else {}
+        file_path = annotations.get("internal.config.kubernetes.io/path") or annotations.get(
+            "config.kubernetes.io/path")
+        if file_path:
+            entry["file"] = {"path": file_path}
+            index = annotations.get("internal.config.kubernetes.io/index") or annotations.get(
+                "config.kubernetes.io/index")
+            if index not in (None, "", "0"):
+                try:
+                    entry["file"]["index"] = int(index)
+                except ValueError:
+                    pass
+    elif path:
+        entry["tags"] = {"field": path}
+    return entry
+
+
+def findings_to_results(findings: list[SpecError], obj: dict) -> list[dict]:
+    return [result(f.message, f.severity, obj, f.path) for f in findings]
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def read_input(data: bytes):
+    """``(items, function_config, results)`` from stdin bytes. On a problem the results hold an
+    error and items holds whatever could be read (so it can be returned unchanged)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return [], None, [result(f"input is not UTF-8 (byte {exc.start})")]
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if not text.strip():
+        return [], None, [result("empty input: expected a ResourceList on stdin")]
+    try:
+        documents = yamlio.load_all(text)
+    except yamlio.YAMLInputError as exc:
+        return [], None, [result(f"input is not valid YAML: {exc}")]
+    if not documents:
+        return [], None, [result("empty input: expected a ResourceList on stdin")]
+
+    first = documents[0]
+    if len(documents) == 1 and isinstance(first, dict) and first.get("kind") == "ResourceList":
+        if first.get("apiVersion") not in RESOURCE_LIST_VERSIONS:
+            return [], None, [result(
+                f"unsupported ResourceList apiVersion {first.get('apiVersion')!r}; expected "
+                f"{' or '.join(RESOURCE_LIST_VERSIONS)}")]
+        items = first.get("items")
+        function_config = first.get("functionConfig")
+        results = []
+        if items is None:
+            return [], function_config, [result(
+                "the ResourceList has no items (a ResourceList must have an items list, "
+                "even an empty one)", path="items")]
+        if not isinstance(items, list):
+            return [], function_config, [result(
+                f"ResourceList items must be a list, got {type(items).__name__}", path="items")]
+        for index, item in enumerate(items):
+            if not isinstance(item, dict):
+                results.append(result(f"item {index} is not a mapping (a Kubernetes object)",
+                                      path=f"items[{index}]"))
+        if function_config is not None and not isinstance(function_config, dict):
+            results.append(result("functionConfig must be a mapping", path="functionConfig"))
+            function_config = None
+        return items, function_config, results
+
+    # A plain multi-document stream of objects (kyaml accepts it too).
+    results = [result(f"document {index} is not a mapping (a Kubernetes object)",
+                      path=f"items[{index}]")
+               for index, doc in enumerate(documents) if not isinstance(doc, dict)]
+    return documents, None, results
+
+
+# --- processing ---------------------------------------------------------------------------------
+
+
+def clusters_to_render(items: list, function_config) -> list[dict]:
+    """Every PulsarCluster: the items, plus the functionConfig when it is not one of them
+    (kustomize and kpt `configPath` pass the config both ways)."""
+    clusters = [item for item in items if render.is_pulsar_cluster(item)]
+    if render.is_pulsar_cluster(function_config):
+        ids = {(c.get("apiVersion"), render.cluster_id(c)) for c in clusters}
+        names = {(c.get("apiVersion"), (c.get("metadata") or {}).get("name")) for c in clusters}
+        key = (function_config.get("apiVersion"), render.cluster_id(function_config))
+        name_key = (function_config.get("apiVersion"),
+                    (function_config.get("metadata") or {}).get("name"))
+        if key not in ids and name_key not in names:
+            clusters.append(function_config)
+    return clusters
+
+
+def generated_from(item) -> str | None:
+    if not isinstance(item, dict):
+        return None
+    metadata = item.get("metadata")
+    if not isinstance(metadata, dict):
+        return None
+    annotations = metadata.get("annotations")
+    if not isinstance(annotations, dict):
+        return None
+    return annotations.get(render.GENERATED_FROM)
+
+
+def process(items: list, function_config, input_results: list) -> Outcome:
+    """Render every PulsarCluster found; pass everything else through unchanged."""
+    if any(r["severity"] == "error" for r in input_results):
+        return Outcome(items, input_results)
+    clusters = clusters_to_render(items, function_config)
+    if not clusters:
+        return Outcome(items, [result(
+            "no PulsarCluster found: expected a krm-pulsar.io/v1alpha1 (or "
+            "kaap.oss.datastax.com/v1beta1) PulsarCluster as functionConfig or among the items")])
+
+    results: list[dict] = []
+    generated: list[dict] = []
+    replaced: set[str] = set()
+    for config in clusters:
+        objects, findings = render.render(config)
+        results.extend(findings_to_results(findings, config))
+        if objects:
+            generated.extend(objects)
+            replaced.add(render.cluster_id(config))
+    results.extend(collisions(generated))
+    if any(r["severity"] == "error" for r in results):
+        return Outcome(items, results)
+    kept = [item for item in items if generated_from(item) not in replaced]
+    return Outcome(kept + generated, results)
+
+
+def collisions(objects: list) -> list[dict]:
+    """Two PulsarClusters whose outputs would overwrite each other."""
+    owners = {}
+    results = []
+    for obj in objects:
+        key = render.object_key(obj)
+        source = generated_from(obj)
+        if key in owners and owners[key] != source:
+            results.append(result(
+                f"PulsarClusters {owners[key]} and {source} both generate {key[1]} {key[3]!r}; "
+                f"give them different spec.global.name values or namespaces"))
+        owners.setdefault(key, source)
+    return results
+
+
+def run(data: bytes) -> tuple[str, list[str], int]:
+    """Function mode: ``(stdout, stderr lines, exit code)`` for the bytes read from stdin."""
+    items, function_config, input_results = read_input(data)
+    outcome = process(items, function_config, input_results)
+    return yamlio.dump(outcome.resource_list()), outcome.stderr_lines(), outcome.exit_code
