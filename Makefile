@@ -1,0 +1,36 @@
+# krm-pulsar developer entry points. Everything installs what it needs on a fresh machine:
+# a virtualenv with the package and its test dependencies, and a standalone kustomize.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# The exec function is found by bare name on PATH, as kustomize and kpt users set it up.
+export PATH := $(CURDIR)/$(BIN):$(CURDIR)/tools/bin:$(PATH)
+
+.PHONY: setup demo test bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	# compat editable mode: a plain .pth path entry, no import hook on every start-up
+	$(BIN)/python -m pip install --quiet --config-settings editable_mode=compat -e '.[test]'
+	touch $@
+
+setup: $(VENV)/.installed
+	@scripts/ensure-kustomize.sh >/dev/null
+
+## Render the bundled example cluster through real standalone kustomize and the exec function.
+demo: setup
+	@"$$(scripts/ensure-kustomize.sh)" build --enable-alpha-plugins --enable-exec .
+
+## Run every test (unit, golden, end-to-end with real kustomize and kpt).
+test: setup
+	KUSTOMIZE="$$(scripts/ensure-kustomize.sh)" $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## Time the whole krm-pulsar process (median wall time, peak memory).
+bench: setup
+	KUSTOMIZE="$$(scripts/ensure-kustomize.sh)" $(BIN)/python bench/bench.py $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) tools build *.egg-info .pytest_cache

@@ -1,0 +1,149 @@
+"""Rendering of the minimal cluster: names, labels, addresses, schema validity."""
+
+import pytest
+
+from conftest import FIXTURES
+from k8s import assert_valid
+from krm_pulsar import render, yamlio
+
+
+def rendered(fixture: str):
+    config = yamlio.load_all((FIXTURES / fixture).read_text())[0]
+    objects, findings = render.render(config)
+    assert not [f for f in findings if f.severity == "error"], findings
+    return {(o["kind"], o["metadata"]["name"]): o for o in objects}
+
+
+@pytest.mark.parametrize("fixture", ["minimal.yaml", "namespaced.yaml", "kaap-basic.yaml"])
+def test_output_validates_against_kubernetes_schemas(fixture):
+    assert_valid(list(rendered(fixture).values()))
+
+
+def test_minimal_cluster_objects_and_names():
+    objects = rendered("minimal.yaml")
+    expected = {
+        ("ConfigMap", "pulsar-zookeeper"), ("Service", "pulsar-zookeeper"),
+        ("Service", "pulsar-zookeeper-ca"), ("StatefulSet", "pulsar-zookeeper"),
+        ("PodDisruptionBudget", "pulsar-zookeeper"), ("Job", "pulsar-zookeeper-metadata"),
+        ("ConfigMap", "pulsar-bookkeeper"), ("Service", "pulsar-bookkeeper"),
+        ("StatefulSet", "pulsar-bookkeeper"), ("PodDisruptionBudget", "pulsar-bookkeeper"),
+        ("ConfigMap", "pulsar-broker"), ("Service", "pulsar-broker"),
+        ("StatefulSet", "pulsar-broker"), ("PodDisruptionBudget", "pulsar-broker"),
+        ("ConfigMap", "pulsar-proxy"), ("ConfigMap", "pulsar-proxy-ws"),
+        ("Service", "pulsar-proxy"), ("Deployment", "pulsar-proxy"),
+        ("PodDisruptionBudget", "pulsar-proxy"),
+    }
+    assert set(objects) == expected
+
+
+def test_kaap_labels_and_selectors():
+    objects = rendered("minimal.yaml")
+    sts = objects[("StatefulSet", "pulsar-broker")]
+    base = {"app": "pulsar", "component": "broker", "cluster": "pulsar"}
+    assert sts["metadata"]["labels"] == {**base, "resource-set": "broker"}
+    # the default set keeps KAAP's selector (no resource-set)
+    assert sts["spec"]["selector"]["matchLabels"] == base
+    assert sts["spec"]["template"]["metadata"]["labels"] == {**base, "resource-set": "broker"}
+    assert objects[("Service", "pulsar-broker")]["spec"]["selector"] == base
+
+
+def test_default_host_anti_affinity_is_required():
+    sts = rendered("minimal.yaml")[("StatefulSet", "pulsar-bookkeeper")]
+    anti = sts["spec"]["template"]["spec"]["affinity"]["podAntiAffinity"]
+    assert anti == {"requiredDuringSchedulingIgnoredDuringExecution": [{
+        "labelSelector": {"matchLabels": {"app": "pulsar", "component": "bookkeeper",
+                                          "cluster": "pulsar"}},
+        "topologyKey": "kubernetes.io/hostname"}]}
+
+
+def test_without_namespace_addresses_are_relative_and_objects_unnamespaced():
+    objects = rendered("minimal.yaml")
+    assert all("namespace" not in o["metadata"] for o in objects.values())
+    broker = objects[("ConfigMap", "pulsar-broker")]["data"]
+    assert broker["PULSAR_PREFIX_zookeeperServers"] == "pulsar-zookeeper-ca:2181"
+    proxy = objects[("ConfigMap", "pulsar-proxy")]["data"]
+    assert proxy["PULSAR_PREFIX_brokerServiceURL"] == "pulsar://pulsar-broker:6650/"
+
+
+def test_with_namespace_addresses_are_fully_qualified():
+    objects = rendered("namespaced.yaml")
+    assert all(o["metadata"]["namespace"] == "messaging" for o in objects.values())
+    broker = objects[("ConfigMap", "prod-broker")]["data"]
+    assert (broker["PULSAR_PREFIX_zookeeperServers"]
+            == "prod-zookeeper-ca.messaging.svc.example.internal:2181")
+    job = objects[("Job", "prod-zookeeper-metadata")]
+    args = job["spec"]["template"]["spec"]["containers"][0]["args"][0]
+    assert "--web-service-url http://prod-broker.messaging.svc.example.internal:8080/" in args
+    assert "--broker-service-url pulsar://prod-broker.messaging.svc.example.internal:6650/" in args
+
+
+def test_zookeeper_servers_follow_replicas():
+    sts = rendered("namespaced.yaml")[("StatefulSet", "prod-zookeeper")]
+    env = sts["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert env == [{"name": "ZOOKEEPER_SERVERS",
+                    "value": "prod-zookeeper-0,prod-zookeeper-1,prod-zookeeper-2,"
+                             "prod-zookeeper-3,prod-zookeeper-4"}]
+    assert sts["spec"]["replicas"] == 5
+
+
+def test_user_config_is_prefixed_and_write_quorum_sets_min_racks():
+    data = rendered("namespaced.yaml")[("ConfigMap", "prod-broker")]["data"]
+    assert data["PULSAR_PREFIX_managedLedgerDefaultWriteQuorum"] == "3"
+    assert data["PULSAR_PREFIX_bookkeeperClientMinNumRacksPerWriteQuorum"] == "3"
+    assert data["PULSAR_MEM"].startswith("-Dio.netty")  # PULSAR_* keys keep their names
+
+
+def test_global_name_defaults_to_metadata_name():
+    config = {"apiVersion": "krm-pulsar.io/v1alpha1", "kind": "PulsarCluster",
+              "metadata": {"name": "edge"}}
+    objects, findings = render.render(config)
+    assert not findings
+    assert {o["metadata"]["name"] for o in objects} >= {"edge-zookeeper", "edge-broker"}
+
+
+def test_kaap_input_is_taken_as_is():
+    objects = rendered("kaap-basic.yaml")
+    sts = objects[("StatefulSet", "pulsar-broker")]
+    assert sts["metadata"]["namespace"] == "pulsar"
+    container = sts["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"] == "apachepulsar/pulsar:3.0.7"
+    annotations = sts["spec"]["template"]["metadata"]["annotations"]
+    # restartOnConfigMapChange keeps KAAP's annotation key for KAAP input
+    assert "kaap.oss.datastax.com/configmap-pulsar-broker" in annotations
+    assert objects[("Service", "pulsar-proxy")]["spec"]["type"] == "ClusterIP"
+    claims = objects[("StatefulSet", "pulsar-bookkeeper")]["spec"]["volumeClaimTemplates"]
+    assert [(c["metadata"]["name"], c["spec"]["resources"]["requests"]["storage"])
+            for c in claims] == [("pulsar-bookkeeper-journal", "10Gi"),
+                                 ("pulsar-bookkeeper-ledgers", "100Gi")]
+    # "default" storage class: storageClassName left out
+    assert all("storageClassName" not in c["spec"] for c in claims)
+
+
+def test_config_change_changes_the_checksum_annotation():
+    config = yamlio.load_all((FIXTURES / "kaap-basic.yaml").read_text())[0]
+    before, _ = render.render(config)
+    config["spec"]["broker"]["config"]["managedLedgerDefaultAckQuorum"] = "1"
+    after, _ = render.render(config)
+
+    def checksum(objects):
+        sts = next(o for o in objects if o["kind"] == "StatefulSet"
+                   and o["metadata"]["name"] == "pulsar-broker")
+        return sts["spec"]["template"]["metadata"]["annotations"][
+            "kaap.oss.datastax.com/configmap-pulsar-broker"]
+    assert checksum(before) != checksum(after)
+
+
+def test_unimplemented_features_are_refused_visibly():
+    config = {"apiVersion": "krm-pulsar.io/v1alpha1", "kind": "PulsarCluster",
+              "metadata": {"name": "p"}, "spec": {"global": {"tls": {"enabled": True}}}}
+    objects, findings = render.render(config)
+    assert objects == []
+    assert findings[0].path == "spec.global.tls" and "not supported" in findings[0].message
+
+
+@pytest.mark.parametrize("name", ["Pulsar", "pulsar_1", "-x", "a" * 41])
+def test_invalid_cluster_names(name):
+    config = {"apiVersion": "krm-pulsar.io/v1alpha1", "kind": "PulsarCluster",
+              "metadata": {"name": "p"}, "spec": {"global": {"name": name}}}
+    objects, findings = render.render(config)
+    assert objects == [] and findings[0].path == "spec.global.name"
