@@ -275,3 +275,60 @@ def deployment(cluster, name: str, labels: dict, annotations, *, replicas: int, 
         "metadata": cluster.metadata(name, labels, annotations),
         "spec": spec,
     }
+
+
+def job(cluster, name: str, labels: dict, annotations, spec: dict, container: dict, *,
+        pod_labels: dict | None = None, pod_annotations: dict | None = None,
+        service_account: bool = False) -> dict:
+    """A one-shot Job with the component's scheduling fields (KAAP §4.1, §4.3).
+
+    KAAP runs its Jobs once the StatefulSet they need is ready; statically they start at once,
+    and ``restartPolicy: OnFailure`` retries until the store answers. The commands we run are
+    idempotent, so a re-created Job is harmless. Jobs get no affinity (KAAP §7.6).
+    """
+    pod = {}
+    if spec.get("dnsConfig"):
+        pod["dnsConfig"] = spec["dnsConfig"]
+    if spec.get("priorityClassName"):
+        pod["priorityClassName"] = spec["priorityClassName"]
+    if spec.get("nodeSelectors"):
+        pod["nodeSelector"] = dict(sorted(spec["nodeSelectors"].items()))
+    if spec.get("tolerations"):
+        pod["tolerations"] = spec["tolerations"]
+    if spec.get("imagePullSecrets"):
+        pod["imagePullSecrets"] = spec["imagePullSecrets"]
+    if service_account and spec.get("serviceAccountName"):
+        pod["serviceAccountName"] = spec["serviceAccountName"]
+    pod["containers"] = [container]
+    pod["restartPolicy"] = "OnFailure"
+    template_metadata = {"labels": dict(pod_labels if pod_labels is not None else labels)}
+    if pod_annotations:
+        template_metadata["annotations"] = dict(pod_annotations)
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": cluster.metadata(name, labels, annotations),
+        "spec": {"template": {"metadata": template_metadata, "spec": pod}},
+    }
+
+
+def cluster_metadata_job(cluster, name: str, labels: dict, annotations, spec: dict,
+                         job_spec: dict) -> dict:
+    """``initialize-cluster-metadata`` with the umbrella broker URLs, against ZooKeeper or
+    Oxia (the store flags come from the cluster, the one place that knows the store)."""
+    args = (
+        f"bin/pulsar initialize-cluster-metadata --cluster {cluster.cluster_name} "
+        f"{cluster.metadata_store_flags()} "
+        f"--web-service-url {cluster.broker_web_service_url} "
+        f"--broker-service-url {cluster.broker_service_url}"
+    )
+    container = {
+        "name": name,
+        "image": spec["image"],
+        "imagePullPolicy": spec["imagePullPolicy"],
+        "command": ["timeout", str(job_spec["timeout"]), "sh", "-c"],
+        "args": [args],
+    }
+    if job_spec.get("resources"):
+        container["resources"] = job_spec["resources"]
+    return job(cluster, name, labels, annotations, spec, container)
