@@ -183,6 +183,15 @@ class Cluster:
                 labels[key] = value
         return labels
 
+    def pod_labels(self, component: str, spec: dict) -> dict:
+        """Pod template labels: the selector's custom labels, then ``podLabels``.
+
+        KAAP leaves ``matchLabels`` out of the pod template, so a user ``matchLabels`` gives a
+        selector that matches no pod and the API server rejects the workload; we put them on
+        the pods too (render.check rejects a podLabels value that contradicts them).
+        """
+        return self.selector_labels(component, pod_label_overrides(spec))
+
     def metadata(self, name: str, labels: dict | None = None,
                  annotations: dict | None = None) -> dict:
         meta = {"name": name}
@@ -193,3 +202,10 @@ class Cluster:
         if annotations:
             meta["annotations"] = dict(annotations)
         return meta
+
+
+def pod_label_overrides(spec: dict) -> dict:
+    """The custom pod labels of a component or set: non-blank matchLabels, then podLabels."""
+    labels = {key: value for key, value in (spec.get("matchLabels") or {}).items() if value}
+    labels.update(spec.get("podLabels") or {})
+    return labels

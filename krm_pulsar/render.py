@@ -69,6 +69,7 @@ def check(spec: dict, raw: dict) -> list[SpecError]:
     findings = placement.validate(spec)
     findings.extend(_unsupported(spec))
     findings.extend(_forbidden_env(spec))
+    findings.extend(_pod_label_conflicts(spec))
     if spec["oxia"]["enabled"]:
         findings.extend(_oxia_conflicts(spec, raw))
     for component in ("bookkeeper", "broker"):
@@ -105,6 +106,30 @@ def _forbidden_env(spec: dict) -> list[SpecError]:
                     f"spec.{component}.env[{index}].name",
                     f"env list contains forbidden env var {name}: it {names[name]} and cannot "
                     f"be set; remove it"))
+    return findings
+
+
+def _pod_label_conflicts(spec: dict) -> list[SpecError]:
+    """A podLabels value that differs from the matchLabels value of the same key would give
+    pods the selector does not match (the API server rejects such a workload)."""
+    findings = []
+    for component in model.COMPONENTS:
+        top = spec[component]
+        entries = [(f"spec.{component}", top.get("matchLabels"), top.get("podLabels"))]
+        # a set's maps are merged over the component's (KAAP §6.2)
+        entries += [(f"spec.{component}.sets.{name}",
+                     {**(top.get("matchLabels") or {}), **((raw or {}).get("matchLabels") or {})},
+                     {**(top.get("podLabels") or {}), **((raw or {}).get("podLabels") or {})})
+                    for name, raw in (top.get("sets") or {}).items()]
+        for path, match, pod in entries:
+            match = match or {}
+            for key, value in (pod or {}).items():
+                if match.get(key) and value != match[key]:
+                    findings.append(SpecError(
+                        f"{path}.podLabels.{key}",
+                        f"podLabels.{key} is {value!r} but matchLabels.{key} is "
+                        f"{match[key]!r}; the pods would not match their own selector. Give "
+                        f"both the same value or drop one"))
     return findings
 
 
@@ -193,6 +218,9 @@ def render(config: dict):
         from .patches import apply_patches  # jsonpatch is only imported when patches exist
 
         objects = apply_patches(objects, spec["patches"], findings)
+        from .workload import refresh_checksums
+
+        refresh_checksums(cluster, objects)
     if any(f.severity == "error" for f in findings):
         return [], findings
     annotate(objects, cluster_id(config), cluster.name)

@@ -74,12 +74,32 @@ def config_checksum(config_map_obj: dict) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def checksum_prefix(cluster) -> str:
+    prefix = "kaap.oss.datastax.com" if cluster.kaap_input else "krm-pulsar.io"
+    return f"{prefix}/configmap-"
+
+
 def checksum_annotations(cluster, config_maps: list) -> dict:
     if not cluster.glob["restartOnConfigMapChange"]:
         return {}
-    prefix = "kaap.oss.datastax.com" if cluster.kaap_input else "krm-pulsar.io"
-    return {f"{prefix}/configmap-{cm['metadata']['name']}": config_checksum(cm)
-            for cm in config_maps}
+    prefix = checksum_prefix(cluster)
+    return {f"{prefix}{cm['metadata']['name']}": config_checksum(cm) for cm in config_maps}
+
+
+def refresh_checksums(cluster, objects: list) -> None:
+    """Recompute the checksum annotations from the ConfigMaps as they are now (after
+    spec.patches), so a patched ConfigMap still rolls the pods that use it."""
+    if not cluster.glob["restartOnConfigMapChange"]:
+        return
+    prefix = checksum_prefix(cluster)
+    config_maps = {obj["metadata"]["name"]: obj for obj in objects if obj.get("kind") == "ConfigMap"}
+    for obj in objects:
+        template = (obj.get("spec") or {}).get("template")
+        annotations = ((template or {}).get("metadata") or {}).get("annotations") or {}
+        for key in annotations:
+            name = key[len(prefix):] if key.startswith(prefix) else None
+            if name in config_maps:
+                annotations[key] = config_checksum(config_maps[name])
 
 
 # --- pods ---------------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ def render(cluster) -> list:
     name = cluster.resource_name(COMPONENT)
     labels = cluster.labels(COMPONENT, spec["labels"])
     match = cluster.selector_labels(COMPONENT, spec["matchLabels"])
-    pod_labels = cluster.selector_labels(COMPONENT, spec["podLabels"])
+    pod_labels = cluster.pod_labels(COMPONENT, spec)
     annotations = spec["annotations"]
     cm = workload.config_map(cluster, name, labels, annotations,
                              workload.config_data(config_defaults(cluster, spec), spec["config"]))

@@ -73,7 +73,9 @@ def health_probe(config: dict, use_health_check: bool, fallback_path: str) -> di
     timeout = config.get("timeoutSeconds")
     path = "admin/v2/brokers/health" if use_health_check else fallback_path
     command = ["sh", "-c",
-               f"curl -s --max-time {timeout} --fail http://localhost:8080/{path} > /dev/null"]
+               # two spaces after --fail, byte for byte KAAP's (room for an auth header), so a
+               # cluster taken over from KAAP does not roll its pods for a whitespace change
+               f"curl -s --max-time {timeout} --fail  http://localhost:8080/{path} > /dev/null"]
     return workload.exec_probe(config, command)
 
 

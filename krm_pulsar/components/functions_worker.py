@@ -9,7 +9,7 @@ variables ``bin/pulsar`` reads. The proxy points at the worker's ``-ca`` Service
 from __future__ import annotations
 
 from .. import storage, workload
-from ..schema import SpecError
+from ..schema import SpecError, warning
 
 COMPONENT = "functionsWorker"
 HTTP_PORT = 6750
@@ -44,6 +44,14 @@ def validate(cluster) -> list:
             "spec.functionsWorker.service.type",
             f"the functions worker Service is headless (clusterIP: None), which Kubernetes only "
             f"allows with type ClusterIP; got {spec['service']['type']}"))
+    if spec["rbac"]["create"] and spec["serviceAccountName"] \
+            and spec["serviceAccountName"] != cluster.resource_name(COMPONENT):
+        findings.append(warning(
+            "spec.functionsWorker.serviceAccountName",
+            f"the worker pods run as {spec['serviceAccountName']!r}, but rbac.create binds the "
+            f"Role to the ServiceAccount {cluster.resource_name(COMPONENT)!r} (as KAAP does); "
+            f"grant {spec['serviceAccountName']!r} the rights yourself or drop "
+            f"serviceAccountName"))
     if not cluster.namespace:
         if spec["rbac"]["create"] and not spec["rbac"]["namespaced"]:
             findings.append(SpecError(
@@ -134,7 +142,7 @@ def render(cluster) -> list:
     name = cluster.resource_name(COMPONENT)
     labels = cluster.labels(COMPONENT, spec["labels"])
     match = cluster.selector_labels(COMPONENT, spec["matchLabels"])
-    pod_labels = cluster.selector_labels(COMPONENT, spec["podLabels"])
+    pod_labels = cluster.pod_labels(COMPONENT, spec)
     annotations = spec["annotations"]
 
     objects = rbac(cluster, spec, name, labels)

@@ -103,11 +103,13 @@ def render_set(cluster, rset) -> list:
     labels = rset.labels(cluster)
     match = rset.match_labels(cluster)
     annotations = spec["annotations"]
-    cm = workload.config_map(cluster, name, labels, annotations,
-                             workload.config_data(config_defaults(cluster, spec, name), spec["config"]))
+    cm = workload.config_map(
+        cluster, name, labels, annotations,
+        workload.config_data(config_defaults(cluster, spec, name), spec["config"]))
     config_maps = [cm]
     probes = spec["probes"]
-    probe_cmd = ["sh", "-c", "curl -s --max-time {t} --fail http://localhost:8080/metrics/ "
+    # two spaces after --fail, as KAAP writes it (see broker.health_probe)
+    probe_cmd = ["sh", "-c", "curl -s --max-time {t} --fail  http://localhost:8080/metrics/ "
                  "> /dev/null"]
     containers = [workload.container(
         name, spec,
@@ -130,7 +132,8 @@ def render_set(cluster, rset) -> list:
         ws_probe_cmd = ["sh", "-c", "curl -s --max-time {t} --fail "
                         "http://localhost:8000/metrics/ > /dev/null"]
         containers.append(workload.container(
-            ws_name, spec,
+            # KAAP gives the websocket container the volume mounts but not the user's env
+            ws_name, dict(spec, env=None),
             "bin/apply-config-from-env.py conf/websocket.conf && "
             f"{workload.LOG4J_OPTS} exec bin/pulsar websocket",
             ports=[{"name": "ws", "containerPort": 8000}],
