@@ -153,7 +153,8 @@ def container(name: str, spec: dict, args: str, *, ports=None, env_from=None, en
         result["resources"] = resources
     if ports:
         result["ports"] = ports
-    all_env = list(env or []) + list(spec.get("env") or [])
+    # KAAP's order everywhere: the user's env and volume mounts first, then ours
+    all_env = list(spec.get("env") or []) + list(env or [])
     if all_env:
         result["env"] = all_env
     if env_from:
@@ -163,7 +164,8 @@ def container(name: str, spec: dict, args: str, *, ports=None, env_from=None, en
         result["livenessProbe"] = liveness
     if readiness:
         result["readinessProbe"] = readiness
-    all_mounts = list(mounts or []) + list((spec.get("additionalVolumes") or {}).get("mounts") or [])
+    extra_mounts = (spec.get("additionalVolumes") or {}).get("mounts") or []
+    all_mounts = list(extra_mounts) + list(mounts or [])
     if all_mounts:
         result["volumeMounts"] = all_mounts
     return result
@@ -173,7 +175,7 @@ def pod_spec(cluster, spec: dict, main_containers: list, *, match_labels: dict,
              rack: str | None = None, init_containers=None, volumes=None,
              restart_policy: str | None = None, with_affinity: bool = True) -> dict:
     """A pod spec with KAAP's common fields (§3.5); user sidecars come before our containers,
-    user init containers before ours."""
+    user init containers before ours, user volumes before ours."""
     pod = {}
     if spec.get("dnsConfig"):
         pod["dnsConfig"] = spec["dnsConfig"]
@@ -201,8 +203,8 @@ def pod_spec(cluster, spec: dict, main_containers: list, *, match_labels: dict,
     pod["containers"] = list(spec.get("sidecars") or []) + list(main_containers)
     if restart_policy:
         pod["restartPolicy"] = restart_policy
-    all_volumes = list(volumes or []) + list(
-        (spec.get("additionalVolumes") or {}).get("volumes") or [])
+    all_volumes = list((spec.get("additionalVolumes") or {}).get("volumes") or []) + list(
+        volumes or [])
     if all_volumes:
         pod["volumes"] = all_volumes
     return pod
@@ -333,7 +335,7 @@ def job(cluster, name: str, labels: dict, annotations, spec: dict, container: di
 
 
 def cluster_metadata_job(cluster, name: str, labels: dict, annotations, spec: dict,
-                         job_spec: dict) -> dict:
+                         job_spec: dict, service_account: bool = False) -> dict:
     """``initialize-cluster-metadata`` with the umbrella broker URLs, against ZooKeeper or
     Oxia (the store flags come from the cluster, the one place that knows the store)."""
     args = (
@@ -351,4 +353,5 @@ def cluster_metadata_job(cluster, name: str, labels: dict, annotations, spec: di
     }
     if job_spec.get("resources"):
         container["resources"] = job_spec["resources"]
-    return job(cluster, name, labels, annotations, spec, container)
+    return job(cluster, name, labels, annotations, spec, container,
+               service_account=service_account)

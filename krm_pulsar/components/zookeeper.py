@@ -87,4 +87,5 @@ def metadata_job(cluster, spec: dict, labels: dict) -> dict:
     """``<name>-zookeeper-metadata``: cluster metadata initialization against ZooKeeper."""
     name = f"{cluster.resource_name(COMPONENT)}-metadata"
     return workload.cluster_metadata_job(cluster, name, labels, spec["annotations"], spec,
-                                         spec["metadataInitializationJob"])
+                                         spec["metadataInitializationJob"],
+                                         service_account=True)
