@@ -154,6 +154,13 @@ def _oxia_conflicts(spec: dict, raw: dict) -> list[SpecError]:
             "Pulsar Functions cannot run on Oxia yet: function packages are kept in BookKeeper "
             "package storage, which needs ZooKeeper, and FileSystem package storage is not "
             "available in this version of krm-pulsar. Turn functions off or use ZooKeeper"))
+    oxia = spec["oxia"]
+    if oxia["replicationFactor"] > oxia["server"]["replicas"]:
+        findings.append(SpecError(
+            "spec.oxia.replicationFactor",
+            f"each Oxia shard needs {oxia['replicationFactor']} servers but "
+            f"spec.oxia.server.replicas is {oxia['server']['replicas']}; lower the "
+            f"replication factor or add servers"))
     tls_zk = (spec["global"]["tls"].get("zookeeper") or {})
     if tls_zk.get("enabled"):
         findings.append(SpecError(

@@ -312,10 +312,11 @@ def test_oxia_without_namespace_uses_relative_names():
     ({"functionsWorker": {"replicas": 1}}, "spec.functionsWorker.replicas"),
     ({"bookkeeper": {"autoRackConfig": {"additionalZookeeperClientConfig": {"a": "b"}}}},
      "spec.bookkeeper.autoRackConfig.additionalZookeeperClientConfig"),
+    ({"oxia": {"enabled": True, "server": {"replicas": 2}}}, "spec.oxia.replicationFactor"),
 ])
 def test_oxia_refuses_what_needs_zookeeper(spec, path):
     spec = copy.deepcopy(spec)
-    spec["oxia"] = {"enabled": True}
+    spec.setdefault("oxia", {"enabled": True})
     errors = errors_of(cluster(spec))
     assert path in [e.path for e in errors]
     if "unctions" in path:
