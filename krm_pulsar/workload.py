@@ -92,7 +92,8 @@ def refresh_checksums(cluster, objects: list) -> None:
     if not cluster.glob["restartOnConfigMapChange"]:
         return
     prefix = checksum_prefix(cluster)
-    config_maps = {obj["metadata"]["name"]: obj for obj in objects if obj.get("kind") == "ConfigMap"}
+    config_maps = {obj["metadata"]["name"]: obj for obj in objects
+                   if obj.get("kind") == "ConfigMap"}
     for obj in objects:
         template = (obj.get("spec") or {}).get("template")
         annotations = ((template or {}).get("metadata") or {}).get("annotations") or {}

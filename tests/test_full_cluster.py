@@ -172,11 +172,12 @@ def test_every_knob_output_validates(knobs):
 
 
 def test_bastion_targets_the_proxy_when_there_is_one_else_the_brokers():
+    suffix = "ns.svc.cluster.local"
     with_proxy = ok(cluster({}))[("ConfigMap", "p-bastion")]["data"]
-    assert with_proxy["PULSAR_PREFIX_brokerServiceUrl"] == "pulsar://p-proxy.ns.svc.cluster.local:6650/"
+    assert with_proxy["PULSAR_PREFIX_brokerServiceUrl"] == f"pulsar://p-proxy.{suffix}:6650/"
     without = ok(cluster({"proxy": {"replicas": 0}}))[("ConfigMap", "p-bastion")]["data"]
-    assert without["PULSAR_PREFIX_brokerServiceUrl"] == "pulsar://p-broker.ns.svc.cluster.local:6650/"
-    assert without["PULSAR_PREFIX_webServiceUrl"] == "http://p-broker.ns.svc.cluster.local:8080/"
+    assert without["PULSAR_PREFIX_brokerServiceUrl"] == f"pulsar://p-broker.{suffix}:6650/"
+    assert without["PULSAR_PREFIX_webServiceUrl"] == f"http://p-broker.{suffix}:8080/"
 
 
 def test_zero_replicas_render_nothing_for_that_component():
@@ -278,7 +279,8 @@ def test_oxia_replaces_zookeeper_everywhere():
     url = "oxia://pulsar-oxia-svc.pulsar.svc.cluster.local:6648"
     broker = objects[("ConfigMap", "pulsar-broker")]["data"]
     assert broker["PULSAR_PREFIX_metadataStoreUrl"] == f"{url}/broker"
-    assert broker["PULSAR_PREFIX_bookkeeperMetadataServiceUri"] == f"metadata-store:{url}/bookkeeper"
+    assert broker["PULSAR_PREFIX_bookkeeperMetadataServiceUri"] == \
+        f"metadata-store:{url}/bookkeeper"
     for name in ("pulsar-bookkeeper", "pulsar-autorecovery"):
         data = objects[("ConfigMap", name)]["data"]
         assert data["PULSAR_PREFIX_metadataServiceUri"] == f"metadata-store:{url}/bookkeeper"

@@ -160,7 +160,8 @@ def transactions_job(cluster, rset) -> dict:
     spec = rset.spec
     transactions = spec["transactions"]
     args = (
-        f"bin/pulsar initialize-transaction-coordinator-metadata --cluster {cluster.cluster_name} \\\n"
+        "bin/pulsar initialize-transaction-coordinator-metadata "
+        f"--cluster {cluster.cluster_name} \\\n"
         f"    --configuration-store {cluster.configuration_store} \\\n"
         f"    --initial-num-transaction-coordinators {transactions['partitions']}\n"
     )

@@ -77,7 +77,8 @@ def service_ports(spec: dict) -> list:
     entries = [("http", 8080), ("pulsar", 6650), ("ws", 8000)]
     kafka = spec["kafka"]
     if kafka["enabled"] and kafka["exposePorts"]:
-        entries += [("kafkaplaintext", KAFKA_PORT), ("kafkaschemaregistry", KAFKA_SCHEMA_REGISTRY_PORT)]
+        entries += [("kafkaplaintext", KAFKA_PORT),
+                    ("kafkaschemaregistry", KAFKA_SCHEMA_REGISTRY_PORT)]
     return workload.ports(*entries)
 
 
