@@ -142,6 +142,11 @@ def _oxia_conflicts(spec: dict, raw: dict) -> list[SpecError]:
             "spec.zookeeper.replicas",
             "ZooKeeper and Oxia cannot both be the metadata store; with spec.oxia.enabled "
             "remove spec.zookeeper.replicas (ZooKeeper is then not rendered), or turn Oxia off"))
+    elif set(raw_zk) - {"replicas"}:
+        findings.append(warning(
+            "spec.zookeeper",
+            "ZooKeeper is not rendered with Oxia as the metadata store; these settings have no "
+            "effect (the metadata Job takes its settings from spec.broker and spec.oxia)"))
     embedded = [f"spec.broker{'.sets.' + name if name else ''}.functionsWorkerEnabled"
                 for name, entry in [(None, spec["broker"])] + list(
                     (spec["broker"].get("sets") or {}).items())

@@ -325,6 +325,14 @@ def test_oxia_refuses_what_needs_zookeeper(spec, path):
         assert "ZooKeeper" in errors[0].message and "FileSystem" in errors[0].message
 
 
+def test_oxia_warns_that_zookeeper_settings_are_ignored():
+    objects, findings = run(cluster({"oxia": {"enabled": True},
+                                     "zookeeper": {"config": {"tickTime": 1}}}))
+    assert objects and [(f.severity, f.path) for f in findings] == [("warning", "spec.zookeeper")]
+    _, findings = run(cluster({"oxia": {"enabled": True}, "zookeeper": {"replicas": 0}}))
+    assert findings == []
+
+
 def test_oxia_refuses_zookeeper_tls():
     spec = {"oxia": {"enabled": True}, "global": {"tls": {"zookeeper": {"enabled": True}}}}
     paths = [e.path for e in errors_of(cluster(spec))]
