@@ -12,8 +12,14 @@ from . import model
 ZOOKEEPER_CLIENT_PORT = 2181
 BROKER_PULSAR_PORT = 6650
 BROKER_HTTP_PORT = 8080
+BROKER_PULSAR_TLS_PORT = 6651
+BROKER_HTTPS_PORT = 8443
 BOOKIE_PORT = 3181
+PROXY_PULSAR_PORT = 6650
+PROXY_HTTP_PORT = 8080
+FUNCTIONS_WORKER_HTTP_PORT = 6750
 OXIA_PUBLIC_PORT = 6648
+OXIA_INTERNAL_PORT = 6649
 
 # Base-name keys of spec.global.components, per component section.
 _BASE_NAME_KEYS = {
@@ -48,7 +54,9 @@ class Cluster:
     # --- names ---------------------------------------------------------------------------------
 
     def base_name(self, component: str) -> str:
-        return self.glob["components"][_BASE_NAME_KEYS[component]]
+        key = _BASE_NAME_KEYS.get(component)
+        # components without a configurable base name (the Oxia parts) use their own name
+        return self.glob["components"][key] if key else component
 
     def resource_name(self, component: str) -> str:
         """``<global.name>-<base name>``, e.g. ``pulsar-broker`` (KAAP §3.1)."""
@@ -75,6 +83,70 @@ class Cluster:
         return f"{self.host(self.resource_name('zookeeper') + '-ca')}:{ZOOKEEPER_CLIENT_PORT}"
 
     @property
+    def oxia_service(self) -> str:
+        """Headless Service of the Oxia servers, which Pulsar dials (Helm chart §2.3)."""
+        return f"{self.name}-oxia-svc"
+
+    @property
+    def oxia_url(self) -> str:
+        """Oxia address without the Oxia namespace: ``oxia://<svc>:6648``."""
+        return f"oxia://{self.host(self.oxia_service)}:{OXIA_PUBLIC_PORT}"
+
+    def metadata_store_config(self, consumer: str) -> dict:
+        """The metadata-store keys of one consumer's configuration, for ZooKeeper or Oxia.
+
+        This is the one place that decides how components find the metadata store.
+        ZooKeeper keeps KAAP's legacy keys (a KAAP user sees no config change); Oxia uses the
+        metadata-store URL keys of the Apache Helm chart (helm-chart-facts.md §2.3), with the
+        Oxia namespaces ``broker`` and ``bookkeeper`` keeping the two apart.
+        """
+        if not self.oxia:
+            zk = self.zookeeper_connect
+            if consumer in ("broker", "proxy", "websocket", "functionsWorker"):
+                return {"zookeeperServers": zk, "configurationStoreServers": zk}
+            if consumer in ("bookkeeper", "autorecovery"):
+                return {"zkServers": zk}
+            raise ValueError(consumer)
+        if consumer == "broker":
+            return {"metadataStoreUrl": f"{self.oxia_url}/broker",
+                    "bookkeeperMetadataServiceUri": f"metadata-store:{self.oxia_url}/bookkeeper"}
+        if consumer in ("bookkeeper", "autorecovery"):
+            # the Helm chart blanks the ZooKeeper keys so nothing falls back to localhost:2181
+            return {"metadataServiceUri": f"metadata-store:{self.oxia_url}/bookkeeper",
+                    "zkServers": "", "zkLedgersRootPath": ""}
+        if consumer in ("proxy", "websocket"):
+            return {}  # proxies and websocket talk to brokers only
+        raise ValueError(consumer)
+
+    def metadata_store_flags(self) -> str:
+        """``bin/pulsar initialize-cluster-metadata`` flags naming the metadata stores."""
+        if self.oxia:
+            url = f"{self.oxia_url}/broker"
+            return f"--metadata-store {url} --configuration-store {url}"
+        zk = self.zookeeper_connect
+        return f"--zookeeper {zk} --configuration-store {zk}"
+
+    @property
+    def configuration_store(self) -> str:
+        """The configuration store as CLI tools take it (``--configuration-store``)."""
+        return f"{self.oxia_url}/broker" if self.oxia else self.zookeeper_connect
+
+    @property
+    def proxy_service_url(self) -> str:
+        """Umbrella proxy Service (KAAP builds it from the base name, never from sets)."""
+        return f"pulsar://{self.host(self.resource_name('proxy'))}:{PROXY_PULSAR_PORT}/"
+
+    @property
+    def proxy_web_service_url(self) -> str:
+        return f"http://{self.host(self.resource_name('proxy'))}:{PROXY_HTTP_PORT}/"
+
+    @property
+    def functions_worker_url(self) -> str:
+        """The functions worker's ClusterIP ``-ca`` Service, as KAAP gives it to proxies."""
+        service = self.resource_name("functionsWorker") + "-ca"
+        return f"http://{self.host(service)}:{FUNCTIONS_WORKER_HTTP_PORT}"
+
+    @property
     def broker_service_url(self) -> str:
         """Umbrella broker Service, which selects every broker pod of every set."""
         return f"pulsar://{self.host(self.resource_name('broker'))}:{BROKER_PULSAR_PORT}/"
@@ -82,6 +154,15 @@ class Cluster:
     @property
     def broker_web_service_url(self) -> str:
         return f"http://{self.host(self.resource_name('broker'))}:{BROKER_HTTP_PORT}/"
+
+    # KAAP writes the TLS URLs into proxy configs even with TLS off; unused until TLS is on.
+    @property
+    def broker_service_url_tls(self) -> str:
+        return f"pulsar+ssl://{self.host(self.resource_name('broker'))}:{BROKER_PULSAR_TLS_PORT}/"
+
+    @property
+    def broker_web_service_url_tls(self) -> str:
+        return f"https://{self.host(self.resource_name('broker'))}:{BROKER_HTTPS_PORT}/"
 
     # --- object scaffolding --------------------------------------------------------------------
 
@@ -102,6 +183,15 @@ class Cluster:
                 labels[key] = value
         return labels
 
+    def pod_labels(self, component: str, spec: dict) -> dict:
+        """Pod template labels: the selector's custom labels, then ``podLabels``.
+
+        KAAP leaves ``matchLabels`` out of the pod template, so a user ``matchLabels`` gives a
+        selector that matches no pod and the API server rejects the workload; we put them on
+        the pods too (render.check rejects a podLabels value that contradicts them).
+        """
+        return self.selector_labels(component, pod_label_overrides(spec))
+
     def metadata(self, name: str, labels: dict | None = None,
                  annotations: dict | None = None) -> dict:
         meta = {"name": name}
@@ -112,3 +202,10 @@ class Cluster:
         if annotations:
             meta["annotations"] = dict(annotations)
         return meta
+
+
+def pod_label_overrides(spec: dict) -> dict:
+    """The custom pod labels of a component or set: non-blank matchLabels, then podLabels."""
+    labels = {key: value for key, value in (spec.get("matchLabels") or {}).items() if value}
+    labels.update(spec.get("podLabels") or {})
+    return labels

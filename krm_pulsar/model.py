@@ -436,6 +436,8 @@ OXIA = Obj({
         "dbCacheSizeMb": Int(512, min=1),
         "storage": _volume("data", "8Gi"),
     }),
+    # cluster metadata initialization against Oxia (runs the Pulsar image, like ZooKeeper's)
+    "metadataInitializationJob": Obj({"timeout": Int(60, min=1), "resources": Raw()}),
 })
 
 PATCH = Obj({

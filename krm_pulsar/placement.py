@@ -39,7 +39,10 @@ class ResourceSet:
         return labels
 
     def pod_labels(self, cluster) -> dict:
-        labels = cluster.selector_labels(self.component, self.spec.get("podLabels"))
+        # matchLabels too, so the selector always matches the pods (cluster.pod_labels)
+        from .cluster import pod_label_overrides
+
+        labels = cluster.selector_labels(self.component, pod_label_overrides(self.spec))
         labels["resource-set"] = self.name
         if self.rack:
             labels["rack"] = self.rack

@@ -68,11 +68,10 @@ def check(spec: dict, raw: dict) -> list[SpecError]:
     """Cross-field checks of the resolved spec; `raw` is the spec as the user wrote it."""
     findings = placement.validate(spec)
     findings.extend(_unsupported(spec))
-    for env_index, env in enumerate(spec["zookeeper"]["env"] or []):
-        if env.get("name") == "ZOOKEEPER_SERVERS":
-            findings.append(SpecError(
-                f"spec.zookeeper.env[{env_index}].name",
-                "ZOOKEEPER_SERVERS is computed from the replicas and cannot be set"))
+    findings.extend(_forbidden_env(spec))
+    findings.extend(_pod_label_conflicts(spec))
+    if spec["oxia"]["enabled"]:
+        findings.extend(_oxia_conflicts(spec, raw))
     for component in ("bookkeeper", "broker"):
         if spec[component]["autoscaler"]["enabled"]:
             findings.append(warning(
@@ -85,6 +84,99 @@ def check(spec: dict, raw: dict) -> list[SpecError]:
             "spec.broker.service.type",
             f"broker Services are headless (clusterIP: None), which Kubernetes only allows with "
             f"type ClusterIP; got {broker_type}. Expose the cluster through the proxy instead"))
+    return findings
+
+
+# Environment variables a component computes itself (KAAP §10.2: "Env list contains forbidden
+# env var"); a user value would silently break the pods.
+FORBIDDEN_ENV = {
+    "zookeeper": {"ZOOKEEPER_SERVERS": "is computed from the replicas"},
+    "functionsWorker": {"workerHostname": "is set to the pod name",
+                        "PF_workerId": "is set to the pod name"},
+}
+
+
+def _forbidden_env(spec: dict) -> list[SpecError]:
+    findings = []
+    for component, names in FORBIDDEN_ENV.items():
+        for index, env in enumerate(spec[component]["env"] or []):
+            name = env.get("name")
+            if name in names:
+                findings.append(SpecError(
+                    f"spec.{component}.env[{index}].name",
+                    f"env list contains forbidden env var {name}: it {names[name]} and cannot "
+                    f"be set; remove it"))
+    return findings
+
+
+def _pod_label_conflicts(spec: dict) -> list[SpecError]:
+    """A podLabels value that differs from the matchLabels value of the same key would give
+    pods the selector does not match (the API server rejects such a workload)."""
+    findings = []
+    for component in model.COMPONENTS:
+        top = spec[component]
+        entries = [(f"spec.{component}", top.get("matchLabels"), top.get("podLabels"))]
+        # a set's maps are merged over the component's (KAAP §6.2)
+        entries += [(f"spec.{component}.sets.{name}",
+                     {**(top.get("matchLabels") or {}), **((raw or {}).get("matchLabels") or {})},
+                     {**(top.get("podLabels") or {}), **((raw or {}).get("podLabels") or {})})
+                    for name, raw in (top.get("sets") or {}).items()]
+        for path, match, pod in entries:
+            match = match or {}
+            for key, value in (pod or {}).items():
+                if match.get(key) and value != match[key]:
+                    findings.append(SpecError(
+                        f"{path}.podLabels.{key}",
+                        f"podLabels.{key} is {value!r} but matchLabels.{key} is "
+                        f"{match[key]!r}; the pods would not match their own selector. Give "
+                        f"both the same value or drop one"))
+    return findings
+
+
+def _oxia_conflicts(spec: dict, raw: dict) -> list[SpecError]:
+    """With Oxia as the metadata store: no ZooKeeper, and nothing that needs ZooKeeper."""
+    findings = []
+    raw_zk = raw.get("zookeeper") or {}
+    if (raw_zk.get("replicas") or 0) > 0:
+        findings.append(SpecError(
+            "spec.zookeeper.replicas",
+            "ZooKeeper and Oxia cannot both be the metadata store; with spec.oxia.enabled "
+            "remove spec.zookeeper.replicas (ZooKeeper is then not rendered), or turn Oxia off"))
+    elif set(raw_zk) - {"replicas"}:
+        findings.append(warning(
+            "spec.zookeeper",
+            "ZooKeeper is not rendered with Oxia as the metadata store; these settings have no "
+            "effect (the metadata Job takes its settings from spec.broker and spec.oxia)"))
+    embedded = [f"spec.broker{'.sets.' + name if name else ''}.functionsWorkerEnabled"
+                for name, entry in [(None, spec["broker"])] + list(
+                    (spec["broker"].get("sets") or {}).items())
+                if (entry or {}).get("functionsWorkerEnabled")]
+    if spec["functionsWorker"]["replicas"] > 0:
+        embedded.append("spec.functionsWorker.replicas")
+    for path in embedded:
+        findings.append(SpecError(
+            path,
+            "Pulsar Functions cannot run on Oxia yet: function packages are kept in BookKeeper "
+            "package storage, which needs ZooKeeper, and FileSystem package storage is not "
+            "available in this version of krm-pulsar. Turn functions off or use ZooKeeper"))
+    oxia = spec["oxia"]
+    if oxia["replicationFactor"] > oxia["server"]["replicas"]:
+        findings.append(SpecError(
+            "spec.oxia.replicationFactor",
+            f"each Oxia shard needs {oxia['replicationFactor']} servers but "
+            f"spec.oxia.server.replicas is {oxia['server']['replicas']}; lower the "
+            f"replication factor or add servers"))
+    tls_zk = (spec["global"]["tls"].get("zookeeper") or {})
+    if tls_zk.get("enabled"):
+        findings.append(SpecError(
+            "spec.global.tls.zookeeper.enabled",
+            "ZooKeeper TLS has no meaning with Oxia as the metadata store (there is no "
+            "ZooKeeper, and Oxia has no TLS settings); turn it off"))
+    if spec["bookkeeper"]["autoRackConfig"].get("additionalZookeeperClientConfig"):
+        findings.append(SpecError(
+            "spec.bookkeeper.autoRackConfig.additionalZookeeperClientConfig",
+            "ZooKeeper client settings have no effect with Oxia as the metadata store; "
+            "remove them"))
     return findings
 
 
@@ -101,18 +193,6 @@ def _unsupported(spec: dict) -> list[SpecError]:
     if glob["auth"]["enabled"]:
         findings.append(SpecError("spec.global.auth.enabled", "authentication is not supported "
                                   "by this version of krm-pulsar yet"))
-    if spec["oxia"]["enabled"]:
-        findings.append(SpecError("spec.oxia.enabled", "Oxia is not supported by this version "
-                                  "of krm-pulsar yet; use ZooKeeper"))
-    if spec["functionsWorker"]["replicas"] > 0:
-        findings.append(SpecError("spec.functionsWorker.replicas", "the functions worker is not "
-                                  "supported by this version of krm-pulsar yet"))
-    if spec["broker"]["transactions"]["enabled"]:
-        findings.append(SpecError("spec.broker.transactions.enabled", "transactions are not "
-                                  "supported by this version of krm-pulsar yet"))
-    if spec["patches"]:
-        findings.append(SpecError("spec.patches", "patches are not supported by this version "
-                                  "of krm-pulsar yet"))
     return findings
 
 
@@ -121,10 +201,12 @@ def _unsupported(spec: dict) -> list[SpecError]:
 
 def render_objects(cluster) -> list[dict]:
     """Every object of the cluster, in rollout order (metadata store, bookies, brokers, ...)."""
-    from .components import bookkeeper, broker, proxy, zookeeper
+    from .components import (autorecovery, bastion, bookkeeper, broker, functions_worker, oxia,
+                              proxy, zookeeper)
 
     objects = []
-    for component in (zookeeper, bookkeeper, broker, proxy):
+    for component in (oxia, zookeeper, bookkeeper, broker, proxy, autorecovery, bastion,
+                      functions_worker):
         objects.extend(component.render(cluster))
     return objects
 
@@ -137,8 +219,20 @@ def render(config: dict):
     if spec is None:
         return [], findings
     cluster = Cluster(spec, config)
+    from .components import functions_worker
+
+    findings.extend(functions_worker.validate(cluster))
+    if any(f.severity == "error" for f in findings):
+        return [], findings
     objects = render_objects(cluster)
     findings.extend(duplicates(objects))
+    if spec["patches"]:
+        from .patches import apply_patches  # jsonpatch is only imported when patches exist
+
+        objects = apply_patches(objects, spec["patches"], findings)
+        from .workload import refresh_checksums
+
+        refresh_checksums(cluster, objects)
     if any(f.severity == "error" for f in findings):
         return [], findings
     annotate(objects, cluster_id(config), cluster.name)

@@ -74,12 +74,33 @@ def config_checksum(config_map_obj: dict) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def checksum_prefix(cluster) -> str:
+    prefix = "kaap.oss.datastax.com" if cluster.kaap_input else "krm-pulsar.io"
+    return f"{prefix}/configmap-"
+
+
 def checksum_annotations(cluster, config_maps: list) -> dict:
     if not cluster.glob["restartOnConfigMapChange"]:
         return {}
-    prefix = "kaap.oss.datastax.com" if cluster.kaap_input else "krm-pulsar.io"
-    return {f"{prefix}/configmap-{cm['metadata']['name']}": config_checksum(cm)
-            for cm in config_maps}
+    prefix = checksum_prefix(cluster)
+    return {f"{prefix}{cm['metadata']['name']}": config_checksum(cm) for cm in config_maps}
+
+
+def refresh_checksums(cluster, objects: list) -> None:
+    """Recompute the checksum annotations from the ConfigMaps as they are now (after
+    spec.patches), so a patched ConfigMap still rolls the pods that use it."""
+    if not cluster.glob["restartOnConfigMapChange"]:
+        return
+    prefix = checksum_prefix(cluster)
+    config_maps = {obj["metadata"]["name"]: obj for obj in objects
+                   if obj.get("kind") == "ConfigMap"}
+    for obj in objects:
+        template = (obj.get("spec") or {}).get("template")
+        annotations = ((template or {}).get("metadata") or {}).get("annotations") or {}
+        for key in annotations:
+            name = key[len(prefix):] if key.startswith(prefix) else None
+            if name in config_maps:
+                annotations[key] = config_checksum(config_maps[name])
 
 
 # --- pods ---------------------------------------------------------------------------------------
@@ -133,7 +154,8 @@ def container(name: str, spec: dict, args: str, *, ports=None, env_from=None, en
         result["resources"] = resources
     if ports:
         result["ports"] = ports
-    all_env = list(env or []) + list(spec.get("env") or [])
+    # KAAP's order everywhere: the user's env and volume mounts first, then ours
+    all_env = list(spec.get("env") or []) + list(env or [])
     if all_env:
         result["env"] = all_env
     if env_from:
@@ -143,7 +165,8 @@ def container(name: str, spec: dict, args: str, *, ports=None, env_from=None, en
         result["livenessProbe"] = liveness
     if readiness:
         result["readinessProbe"] = readiness
-    all_mounts = list(mounts or []) + list((spec.get("additionalVolumes") or {}).get("mounts") or [])
+    extra_mounts = (spec.get("additionalVolumes") or {}).get("mounts") or []
+    all_mounts = list(extra_mounts) + list(mounts or [])
     if all_mounts:
         result["volumeMounts"] = all_mounts
     return result
@@ -153,7 +176,7 @@ def pod_spec(cluster, spec: dict, main_containers: list, *, match_labels: dict,
              rack: str | None = None, init_containers=None, volumes=None,
              restart_policy: str | None = None, with_affinity: bool = True) -> dict:
     """A pod spec with KAAP's common fields (§3.5); user sidecars come before our containers,
-    user init containers before ours."""
+    user init containers before ours, user volumes before ours."""
     pod = {}
     if spec.get("dnsConfig"):
         pod["dnsConfig"] = spec["dnsConfig"]
@@ -181,8 +204,8 @@ def pod_spec(cluster, spec: dict, main_containers: list, *, match_labels: dict,
     pod["containers"] = list(spec.get("sidecars") or []) + list(main_containers)
     if restart_policy:
         pod["restartPolicy"] = restart_policy
-    all_volumes = list(volumes or []) + list(
-        (spec.get("additionalVolumes") or {}).get("volumes") or [])
+    all_volumes = list((spec.get("additionalVolumes") or {}).get("volumes") or []) + list(
+        volumes or [])
     if all_volumes:
         pod["volumes"] = all_volumes
     return pod
@@ -275,3 +298,61 @@ def deployment(cluster, name: str, labels: dict, annotations, *, replicas: int, 
         "metadata": cluster.metadata(name, labels, annotations),
         "spec": spec,
     }
+
+
+def job(cluster, name: str, labels: dict, annotations, spec: dict, container: dict, *,
+        pod_labels: dict | None = None, pod_annotations: dict | None = None,
+        service_account: bool = False) -> dict:
+    """A one-shot Job with the component's scheduling fields (KAAP §4.1, §4.3).
+
+    KAAP runs its Jobs once the StatefulSet they need is ready; statically they start at once,
+    and ``restartPolicy: OnFailure`` retries until the store answers. The commands we run are
+    idempotent, so a re-created Job is harmless. Jobs get no affinity (KAAP §7.6).
+    """
+    pod = {}
+    if spec.get("dnsConfig"):
+        pod["dnsConfig"] = spec["dnsConfig"]
+    if spec.get("priorityClassName"):
+        pod["priorityClassName"] = spec["priorityClassName"]
+    if spec.get("nodeSelectors"):
+        pod["nodeSelector"] = dict(sorted(spec["nodeSelectors"].items()))
+    if spec.get("tolerations"):
+        pod["tolerations"] = spec["tolerations"]
+    if spec.get("imagePullSecrets"):
+        pod["imagePullSecrets"] = spec["imagePullSecrets"]
+    if service_account and spec.get("serviceAccountName"):
+        pod["serviceAccountName"] = spec["serviceAccountName"]
+    pod["containers"] = [container]
+    pod["restartPolicy"] = "OnFailure"
+    template_metadata = {"labels": dict(pod_labels if pod_labels is not None else labels)}
+    if pod_annotations:
+        template_metadata["annotations"] = dict(pod_annotations)
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": cluster.metadata(name, labels, annotations),
+        "spec": {"template": {"metadata": template_metadata, "spec": pod}},
+    }
+
+
+def cluster_metadata_job(cluster, name: str, labels: dict, annotations, spec: dict,
+                         job_spec: dict, service_account: bool = False) -> dict:
+    """``initialize-cluster-metadata`` with the umbrella broker URLs, against ZooKeeper or
+    Oxia (the store flags come from the cluster, the one place that knows the store)."""
+    args = (
+        f"bin/pulsar initialize-cluster-metadata --cluster {cluster.cluster_name} "
+        f"{cluster.metadata_store_flags()} "
+        f"--web-service-url {cluster.broker_web_service_url} "
+        f"--broker-service-url {cluster.broker_service_url}"
+    )
+    container = {
+        "name": name,
+        "image": spec["image"],
+        "imagePullPolicy": spec["imagePullPolicy"],
+        "command": ["timeout", str(job_spec["timeout"]), "sh", "-c"],
+        "args": [args],
+    }
+    if job_spec.get("resources"):
+        container["resources"] = job_spec["resources"]
+    return job(cluster, name, labels, annotations, spec, container,
+               service_account=service_account)

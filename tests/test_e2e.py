@@ -156,3 +156,26 @@ def test_kpt_fn_eval_exec_over_a_package(kpt, tmp_path):
     assert (pkg / "pulsar" / "broker" / "statefulset_pulsar-broker.yaml").exists()
     assert yaml.safe_load((pkg / "other.yaml").read_text())["data"] == {"flag": "yes"}
     assert (pkg / "pulsar.yaml").exists()
+
+
+@pytest.mark.parametrize("fixture", ["full-oxia.yaml", "full-every-knob.yaml"])
+def test_kustomize_renders_the_full_cluster_fixtures(kustomize, tmp_path, fixture):
+    """Oxia, the functions worker, patches and every knob survive real kustomize."""
+    from krm_pulsar import yamlio
+
+    config = yamlio.load_all((FIXTURES / fixture).read_text())[0]
+    config["metadata"]["annotations"] = {
+        "config.kubernetes.io/function": "exec:\n  path: krm-pulsar\n"}
+    (tmp_path / "pulsar.yaml").write_text(yamlio.dump(config))
+    (tmp_path / "kustomization.yaml").write_text("generators:\n- pulsar.yaml\n")
+    docs = kustomize_build(kustomize, tmp_path)
+    names = kinds(docs)
+    if fixture == "full-oxia.yaml":
+        assert ("StatefulSet", "pulsar-oxia-server") in names
+        assert not any("zookeeper" in name for _, name in names)
+    else:
+        assert ("ClusterRoleBinding", "knobs-function") in names
+        proxy = next(d for d in docs if d["kind"] == "Service"
+                     and d["metadata"]["name"] == "knobs-proxy")
+        assert proxy["spec"]["externalTrafficPolicy"] == "Local"  # spec.patches applied
+    assert_valid(docs)

@@ -32,6 +32,9 @@ def test_minimal_cluster_objects_and_names():
         ("ConfigMap", "pulsar-proxy"), ("ConfigMap", "pulsar-proxy-ws"),
         ("Service", "pulsar-proxy"), ("Deployment", "pulsar-proxy"),
         ("PodDisruptionBudget", "pulsar-proxy"),
+        # autorecovery and bastion default to one replica each (KAAP §2.7, §2.8)
+        ("ConfigMap", "pulsar-autorecovery"), ("Deployment", "pulsar-autorecovery"),
+        ("ConfigMap", "pulsar-bastion"), ("Deployment", "pulsar-bastion"),
     }
     assert set(objects) == expected
 

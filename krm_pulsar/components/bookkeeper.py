@@ -28,7 +28,7 @@ def config_defaults(cluster) -> dict:
         "PULSAR_LOG_ROOT_LEVEL": "info",
         "PULSAR_EXTRA_OPTS": "-Dpulsar.log.root.level=info",
         "statsProviderClass": "org.apache.bookkeeper.stats.prometheus.PrometheusMetricsProvider",
-        "zkServers": cluster.zookeeper_connect,
+        **cluster.metadata_store_config("bookkeeper"),
     }
 
 

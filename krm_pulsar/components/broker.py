@@ -6,13 +6,13 @@ from .. import placement, workload
 
 COMPONENT = "broker"
 PROMETHEUS_PORT = 8080
+KAFKA_PORT = 9092
+KAFKA_SCHEMA_REGISTRY_PORT = 8081
 
 
 def config_defaults(cluster, spec: dict) -> dict:
-    zk = cluster.zookeeper_connect
     defaults = {
-        "zookeeperServers": zk,
-        "configurationStoreServers": zk,
+        **cluster.metadata_store_config("broker"),
         "clusterName": cluster.cluster_name,
         "allowAutoTopicCreationType": "non-partitioned",
         "PULSAR_MEM": "-Dio.netty.leakDetectionLevel=disabled "
@@ -38,6 +38,22 @@ def config_defaults(cluster, spec: dict) -> dict:
         })
     if spec["transactions"]["enabled"]:
         defaults["transactionCoordinatorEnabled"] = "true"
+    if spec["kafka"]["enabled"]:
+        # Kafka-on-Pulsar protocol handler keys, as KAAP writes them (plaintext listener)
+        defaults.update({
+            "protocolHandlerDirectory": "./protocols",
+            "messagingProtocols": "kafka",
+            "kopSchemaRegistryEnable": "true",
+            "kopSchemaRegistryPort": str(KAFKA_SCHEMA_REGISTRY_PORT),
+            "kafkaTransactionCoordinatorEnabled": "true",
+            "kafkaNamespace": "kafka",
+            "kafkaListeners": f"PLAINTEXT://0.0.0.0:{KAFKA_PORT}",
+            "kafkaAdvertisedListeners": f"PLAINTEXT://advertisedAddress:{KAFKA_PORT}",
+            "brokerEntryMetadataInterceptors":
+                "org.apache.pulsar.common.intercept.AppendIndexMetadataInterceptor,"
+                "org.apache.pulsar.common.intercept.AppendBrokerTimestampMetadataInterceptor",
+            "brokerDeleteInactiveTopicsEnabled": "false",
+        })
     return defaults
 
 
@@ -57,7 +73,9 @@ def health_probe(config: dict, use_health_check: bool, fallback_path: str) -> di
     timeout = config.get("timeoutSeconds")
     path = "admin/v2/brokers/health" if use_health_check else fallback_path
     command = ["sh", "-c",
-               f"curl -s --max-time {timeout} --fail http://localhost:8080/{path} > /dev/null"]
+               # two spaces after --fail, byte for byte KAAP's (room for an auth header), so a
+               # cluster taken over from KAAP does not roll its pods for a whitespace change
+               f"curl -s --max-time {timeout} --fail  http://localhost:8080/{path} > /dev/null"]
     return workload.exec_probe(config, command)
 
 
@@ -74,7 +92,17 @@ def render(cluster) -> list:
 
 
 def service_ports(spec: dict) -> list:
-    return workload.ports(("http", 8080), ("pulsar", 6650))
+    entries = [("http", 8080), ("pulsar", 6650)]
+    entries.extend(kafka_ports(spec))
+    return workload.ports(*entries)
+
+
+def kafka_ports(spec: dict) -> list:
+    """Kafka listener and schema registry ports when Kafka is on and exposed (KAAP)."""
+    kafka = spec["kafka"]
+    if kafka["enabled"] and kafka["exposePorts"]:
+        return [("kafkaplaintext", KAFKA_PORT), ("kafkaschemaregistry", KAFKA_SCHEMA_REGISTRY_PORT)]
+    return []
 
 
 def render_set(cluster, rset) -> list:
@@ -118,8 +146,37 @@ def render_set(cluster, rset) -> list:
             pod_management_policy=spec["podManagementPolicy"],
             update_strategy=spec["updateStrategy"]),
         workload.pod_disruption_budget(cluster, name, labels, annotations, match, spec["pdb"]),
+        transactions_job(cluster, rset) if spec["transactions"]["enabled"] else None,
     ]
     return [obj for obj in objects if obj]
+
+
+def transactions_job(cluster, rset) -> dict:
+    """The transaction coordinator metadata Job of one set, named like its StatefulSet (KAAP).
+
+    The args keep KAAP's multi-line form (backslash continuations, no empty line after them,
+    which kustomize#4201 would break).
+    """
+    spec = rset.spec
+    transactions = spec["transactions"]
+    args = (
+        "bin/pulsar initialize-transaction-coordinator-metadata "
+        f"--cluster {cluster.cluster_name} \\\n"
+        f"    --configuration-store {cluster.configuration_store} \\\n"
+        f"    --initial-num-transaction-coordinators {transactions['partitions']}\n"
+    )
+    container = {
+        "name": rset.resource_name,
+        "image": spec["image"],
+        "imagePullPolicy": spec["imagePullPolicy"],
+        "command": ["timeout", str(transactions["initJob"]["timeout"]), "sh", "-c"],
+        "args": [args],
+    }
+    if transactions["initJob"].get("resources"):
+        container["resources"] = transactions["initJob"]["resources"]
+    return workload.job(cluster, rset.resource_name, rset.labels(cluster), spec["annotations"],
+                        spec, container, pod_labels=rset.pod_labels(cluster),
+                        pod_annotations=spec.get("podAnnotations"), service_account=True)
 
 
 def _service_type(spec: dict) -> str:

@@ -6,15 +6,17 @@ from .. import placement, workload
 
 COMPONENT = "proxy"
 PROMETHEUS_PORT = 8080
+KAFKA_PORT = 9092
+KAFKA_SCHEMA_REGISTRY_PORT = 8081
 
 
-def config_defaults(cluster, spec: dict) -> dict:
-    zk = cluster.zookeeper_connect
+def config_defaults(cluster, spec: dict, name: str) -> dict:
     defaults = {
         "brokerServiceURL": cluster.broker_service_url,
+        "brokerServiceURLTLS": cluster.broker_service_url_tls,
         "brokerWebServiceURL": cluster.broker_web_service_url,
-        "zookeeperServers": zk,
-        "configurationStoreServers": zk,
+        "brokerWebServiceURLTLS": cluster.broker_web_service_url_tls,
+        **cluster.metadata_store_config("proxy"),
         "clusterName": cluster.cluster_name,
         "numHttpServerThreads": "10",
         "PULSAR_MEM": "-Dio.netty.leakDetectionLevel=disabled "
@@ -23,16 +25,30 @@ def config_defaults(cluster, spec: dict) -> dict:
         "PULSAR_LOG_ROOT_LEVEL": "info",
         "PULSAR_EXTRA_OPTS": "-Dpulsar.log.root.level=info",
     }
+    if spec["standaloneFunctionsWorker"]:
+        defaults["functionWorkerWebServiceURL"] = cluster.functions_worker_url
+    if spec["kafka"]["enabled"]:
+        # Kafka-on-Pulsar proxy extension keys, as KAAP writes them (plaintext listener)
+        defaults.update({
+            "kopSchemaRegistryEnable": "true",
+            "kopSchemaRegistryProxyPort": str(KAFKA_SCHEMA_REGISTRY_PORT),
+            "kopSchemaRegistryProxyEnableTls": "false",
+            "proxyExtensions": "kafka",
+            "kafkaTransactionCoordinatorEnabled": "true",
+            "kafkaNamespace": "kafka",
+            "kafkaListeners": f"PLAINTEXT://0.0.0.0:{KAFKA_PORT}",
+            "kafkaAdvertisedListeners": f"PLAINTEXT://{name}:{KAFKA_PORT}",
+        })
     return defaults
 
 
 def websocket_config_defaults(cluster, spec: dict) -> dict:
-    zk = cluster.zookeeper_connect
     return {
         "brokerServiceUrl": cluster.broker_service_url,
+        "brokerServiceUrlTls": cluster.broker_service_url_tls,
         "serviceUrl": cluster.broker_web_service_url,
-        "zookeeperServers": zk,
-        "configurationStoreServers": zk,
+        "serviceUrlTls": cluster.broker_web_service_url_tls,
+        **cluster.metadata_store_config("websocket"),
         "clusterName": cluster.cluster_name,
         "numHttpServerThreads": "10",
         "webServicePort": "8000",
@@ -56,8 +72,14 @@ def render(cluster) -> list:
     return objects
 
 
-def service_ports() -> list:
-    return workload.ports(("http", 8080), ("pulsar", 6650), ("ws", 8000))
+def service_ports(spec: dict) -> list:
+    # the ws port is there even when the websocket proxy is off (KAAP)
+    entries = [("http", 8080), ("pulsar", 6650), ("ws", 8000)]
+    kafka = spec["kafka"]
+    if kafka["enabled"] and kafka["exposePorts"]:
+        entries += [("kafkaplaintext", KAFKA_PORT),
+                    ("kafkaschemaregistry", KAFKA_SCHEMA_REGISTRY_PORT)]
+    return workload.ports(*entries)
 
 
 def _service_extra(service_spec: dict) -> dict:
@@ -70,7 +92,7 @@ def _service_extra(service_spec: dict) -> dict:
 
 
 def proxy_service(cluster, name, labels, match, spec) -> dict:
-    svc = workload.service(cluster, name, labels, match, service_ports(), spec["service"],
+    svc = workload.service(cluster, name, labels, match, service_ports(spec), spec["service"],
                            type_=spec["service"]["type"] or "LoadBalancer")
     svc["spec"].update(_service_extra(spec["service"]))
     return svc
@@ -82,11 +104,13 @@ def render_set(cluster, rset) -> list:
     labels = rset.labels(cluster)
     match = rset.match_labels(cluster)
     annotations = spec["annotations"]
-    cm = workload.config_map(cluster, name, labels, annotations,
-                             workload.config_data(config_defaults(cluster, spec), spec["config"]))
+    cm = workload.config_map(
+        cluster, name, labels, annotations,
+        workload.config_data(config_defaults(cluster, spec, name), spec["config"]))
     config_maps = [cm]
     probes = spec["probes"]
-    probe_cmd = ["sh", "-c", "curl -s --max-time {t} --fail http://localhost:8080/metrics/ "
+    # two spaces after --fail, as KAAP writes it (see broker.health_probe)
+    probe_cmd = ["sh", "-c", "curl -s --max-time {t} --fail  http://localhost:8080/metrics/ "
                  "> /dev/null"]
     containers = [workload.container(
         name, spec,
@@ -109,7 +133,8 @@ def render_set(cluster, rset) -> list:
         ws_probe_cmd = ["sh", "-c", "curl -s --max-time {t} --fail "
                         "http://localhost:8000/metrics/ > /dev/null"]
         containers.append(workload.container(
-            ws_name, spec,
+            # KAAP gives the websocket container the volume mounts but not the user's env
+            ws_name, dict(spec, env=None),
             "bin/apply-config-from-env.py conf/websocket.conf && "
             f"{workload.LOG4J_OPTS} exec bin/pulsar websocket",
             ports=[{"name": "ws", "containerPort": 8000}],

@@ -27,7 +27,7 @@ def render(cluster) -> list:
     name = cluster.resource_name(COMPONENT)
     labels = cluster.labels(COMPONENT, spec["labels"])
     match = cluster.selector_labels(COMPONENT, spec["matchLabels"])
-    pod_labels = cluster.selector_labels(COMPONENT, spec["podLabels"])
+    pod_labels = cluster.pod_labels(COMPONENT, spec)
     annotations = spec["annotations"]
 
     cm = workload.config_map(cluster, name, labels, annotations,
@@ -84,46 +84,8 @@ def render(cluster) -> list:
 
 
 def metadata_job(cluster, spec: dict, labels: dict) -> dict:
-    """``initialize-cluster-metadata`` against ZooKeeper, with the umbrella broker URLs.
-
-    KAAP runs it once the StatefulSet is ready; statically it starts at once, and
-    ``restartPolicy: OnFailure`` with a backoff retries until ZooKeeper answers. The command
-    is idempotent, so a re-created Job is harmless.
-    """
+    """``<name>-zookeeper-metadata``: cluster metadata initialization against ZooKeeper."""
     name = f"{cluster.resource_name(COMPONENT)}-metadata"
-    job_spec = spec["metadataInitializationJob"]
-    zk = cluster.zookeeper_connect
-    args = (
-        f"bin/pulsar initialize-cluster-metadata --cluster {cluster.cluster_name} "
-        f"--zookeeper {zk} --configuration-store {zk} "
-        f"--web-service-url {cluster.broker_web_service_url} "
-        f"--broker-service-url {cluster.broker_service_url}"
-    )
-    container = {
-        "name": name,
-        "image": spec["image"],
-        "imagePullPolicy": spec["imagePullPolicy"],
-        "command": ["timeout", str(job_spec["timeout"]), "sh", "-c"],
-        "args": [args],
-    }
-    if job_spec.get("resources"):
-        container["resources"] = job_spec["resources"]
-    pod = {}
-    if spec.get("dnsConfig"):
-        pod["dnsConfig"] = spec["dnsConfig"]
-    if spec.get("priorityClassName"):
-        pod["priorityClassName"] = spec["priorityClassName"]
-    if spec.get("nodeSelectors"):
-        pod["nodeSelector"] = dict(sorted(spec["nodeSelectors"].items()))
-    if spec.get("tolerations"):
-        pod["tolerations"] = spec["tolerations"]
-    if spec.get("imagePullSecrets"):
-        pod["imagePullSecrets"] = spec["imagePullSecrets"]
-    pod["containers"] = [container]
-    pod["restartPolicy"] = "OnFailure"
-    return {
-        "apiVersion": "batch/v1",
-        "kind": "Job",
-        "metadata": cluster.metadata(name, labels, spec["annotations"]),
-        "spec": {"template": {"metadata": {"labels": dict(labels)}, "spec": pod}},
-    }
+    return workload.cluster_metadata_job(cluster, name, labels, spec["annotations"], spec,
+                                         spec["metadataInitializationJob"],
+                                         service_account=True)

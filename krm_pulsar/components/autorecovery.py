@@ -1,0 +1,54 @@
+"""Autorecovery: the BookKeeper auditor and replication workers, one Deployment (KAAP §4.5)."""
+
+from __future__ import annotations
+
+from .. import workload
+
+COMPONENT = "autorecovery"
+PROMETHEUS_PORT = 8000  # KAAP uses the bookie HTTP port
+
+
+def config_defaults(cluster) -> dict:
+    return {
+        "reppDnsResolverClass": "org.apache.pulsar.zookeeper.ZkBookieRackAffinityMapping",
+        **cluster.metadata_store_config(COMPONENT),
+        "BOOKIE_MEM": "-Xms512m -Xmx512m -XX:+ExitOnOutOfMemoryError",
+        "BOOKIE_GC": "-XX:+UseG1GC",
+        "PULSAR_LOG_LEVEL": "info",
+        "PULSAR_LOG_ROOT_LEVEL": "info",
+        "PULSAR_EXTRA_OPTS": "-Dpulsar.log.root.level=info",
+        "ensemblePlacementPolicy":
+            "org.apache.bookkeeper.client.RegionAwareEnsemblePlacementPolicy",
+    }
+
+
+def render(cluster) -> list:
+    spec = cluster.spec[COMPONENT]
+    if spec["replicas"] <= 0:
+        return []
+    name = cluster.resource_name(COMPONENT)
+    labels = cluster.labels(COMPONENT, spec["labels"])
+    match = cluster.selector_labels(COMPONENT, spec["matchLabels"])
+    pod_labels = cluster.pod_labels(COMPONENT, spec)
+    annotations = spec["annotations"]
+    cm = workload.config_map(cluster, name, labels, annotations,
+                             workload.config_data(config_defaults(cluster), spec["config"]))
+    main = workload.container(
+        name, spec,
+        "bin/apply-config-from-env.py conf/bookkeeper.conf && "
+        f"{workload.LOG4J_OPTS} exec bin/bookkeeper autorecovery",
+        ports=[{"name": "http", "containerPort": 8000}],
+        env_from=[name],
+    )
+    pod = workload.pod_spec(cluster, spec, [main], match_labels=match)
+    template = workload.pod_template(
+        pod_labels,
+        workload.pod_annotations(spec, PROMETHEUS_PORT,
+                                 workload.checksum_annotations(cluster, [cm])),
+        pod)
+    return [
+        cm,
+        # no strategy: KAAP leaves the Deployment default (RollingUpdate 25%/25%)
+        workload.deployment(cluster, name, labels, annotations, replicas=spec["replicas"],
+                            selector=match, template=template),
+    ]

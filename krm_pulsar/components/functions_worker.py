@@ -1,0 +1,260 @@
+"""The standalone functions worker: a StatefulSet next to the brokers (KAAP §4.7).
+
+Rendered when ``functionsWorker.replicas > 0``. Its configuration is a ``functions_worker.yml``
+file (ConfigMap ``R``, mounted into the pod) plus a ``-extra`` ConfigMap with the ``PULSAR_*``
+variables ``bin/pulsar`` reads. The proxy points at the worker's ``-ca`` Service
+(``functionWorkerWebServiceURL``, see proxy.py).
+"""
+
+from __future__ import annotations
+
+from .. import storage, workload
+from ..schema import SpecError, warning
+
+COMPONENT = "functionsWorker"
+HTTP_PORT = 6750
+HTTPS_PORT = 6751
+LOGS_MOUNT = "/pulsar/logs"
+CONFIG_MOUNT = "/pulsar/funcconf/functions_worker.yml"
+# KAAP annotates the worker pods with 8080 although the worker serves metrics on 6750 (KAAP
+# Q18). KAAP input keeps 8080 so pod templates stay identical; our own input gets 6750.
+KAAP_PROMETHEUS_PORT = 8080
+
+RUNTIME_FACTORIES = {
+    "process": "org.apache.pulsar.functions.runtime.process.ProcessRuntimeFactory",
+    "kubernetes": "org.apache.pulsar.functions.runtime.kubernetes.KubernetesRuntimeFactory",
+}
+
+EXTRA_DEFAULTS = {
+    "PULSAR_MEM": "-XX:+ExitOnOutOfMemoryError",
+    "PULSAR_LOG_LEVEL": "info",
+    "PULSAR_LOG_ROOT_LEVEL": "info",
+    "PULSAR_EXTRA_OPTS": "-Dpulsar.log.root.level=info",
+}
+
+
+def validate(cluster) -> list:
+    """Checks that need the PulsarCluster's metadata (the namespace)."""
+    spec = cluster.spec[COMPONENT]
+    if spec["replicas"] <= 0:
+        return []
+    findings = []
+    if spec["service"]["type"] not in (None, "ClusterIP"):
+        findings.append(SpecError(
+            "spec.functionsWorker.service.type",
+            f"the functions worker Service is headless (clusterIP: None), which Kubernetes only "
+            f"allows with type ClusterIP; got {spec['service']['type']}"))
+    if spec["rbac"]["create"] and spec["serviceAccountName"] \
+            and spec["serviceAccountName"] != cluster.resource_name(COMPONENT):
+        findings.append(warning(
+            "spec.functionsWorker.serviceAccountName",
+            f"the worker pods run as {spec['serviceAccountName']!r}, but rbac.create binds the "
+            f"Role to the ServiceAccount {cluster.resource_name(COMPONENT)!r} (as KAAP does); "
+            f"grant {spec['serviceAccountName']!r} the rights yourself or drop "
+            f"serviceAccountName"))
+    if not cluster.namespace:
+        if spec["rbac"]["create"] and not spec["rbac"]["namespaced"]:
+            findings.append(SpecError(
+                "spec.functionsWorker.rbac.namespaced",
+                "a ClusterRoleBinding must name the namespace of the worker's ServiceAccount; "
+                "set metadata.namespace on the PulsarCluster or keep rbac.namespaced true"))
+        if spec["runtime"] == "kubernetes":
+            findings.append(SpecError(
+                "spec.functionsWorker.runtime",
+                "the kubernetes runtime starts function pods in a namespace written into "
+                "functions_worker.yml; set metadata.namespace on the PulsarCluster"))
+    return findings
+
+
+def worker_config(cluster, spec: dict, name: str) -> dict:
+    """``functions_worker.yml``: KAAP's defaults, then the user's non-``PULSAR_*`` keys with
+    their own types."""
+    data = {
+        **cluster.metadata_store_config(COMPONENT),
+        "zooKeeperSessionTimeoutMillis": "30000",
+        "pulsarFunctionsCluster": cluster.cluster_name,
+        "workerId": name,
+        "workerHostname": name,
+        "workerPort": str(HTTP_PORT),
+        "pulsarServiceUrl": cluster.broker_service_url,
+        "pulsarWebServiceUrl": cluster.broker_web_service_url,
+        "downloadDirectory": "/tmp/pulsar_functions",
+        "pulsarFunctionsNamespace": "public/functions",
+        "functionMetadataTopicName": "metadata",
+        "clusterCoordinationTopicName": "coordinate",
+        "numHttpServerThreads": "16",
+        "schedulerClassName": "org.apache.pulsar.functions.worker.scheduler.RoundRobinScheduler",
+        "functionAssignmentTopicName": "assignments",
+        "failureCheckFreqMs": "30000",
+        "rescheduleTimeoutMs": "60000",
+        "initialBrokerReconnectMaxRetries": "60",
+        "assignmentWriteMaxRetries": "60",
+        "instanceLivenessCheckFreqMs": "30000",
+        "topicCompactionFrequencySec": "1800",
+        "includeStandardPrometheusMetrics": "true",
+        "connectorsDirectory": "./connectors",
+        "functionRuntimeFactoryClassName": RUNTIME_FACTORIES[spec["runtime"]],
+    }
+    if spec["runtime"] == "kubernetes":
+        data["functionRuntimeFactoryConfigs"] = {
+            "jobNamespace": cluster.namespace,
+            "pulsarDockerImageName": spec["image"],
+            "pulsarRootDir": "/pulsar",
+            "submittingInsidePod": True,
+            "pulsarServiceUrl": cluster.broker_service_url,
+            # KAAP's value, https on the plain port included
+            "pulsarAdminUrl": f"https://{cluster.host(name)}:{HTTP_PORT}/",
+            "percentMemoryPadding": 10,
+        }
+    else:
+        data["functionRuntimeFactoryConfigs"] = {}
+    for key, value in (spec["config"] or {}).items():
+        # PULSAR_MEM and family belong to the -extra ConfigMap; PULSAR_PREFIX_ keys stay here
+        if key.startswith("PULSAR_PREFIX_") or not key.startswith("PULSAR_"):
+            data[key] = _plain(value)
+    data.setdefault("numFunctionPackageReplicas", "2")
+    return dict(sorted(data.items()))
+
+
+def _plain(value):
+    """User values keep their YAML type; numbers as the user wrote them."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def extra_config(spec: dict) -> dict:
+    data = dict(EXTRA_DEFAULTS)
+    for key, value in (spec["config"] or {}).items():
+        if key.startswith("PULSAR_") and isinstance(value, str):
+            data[key] = value
+    return workload.config_data(data, None)
+
+
+def render(cluster) -> list:
+    spec = cluster.spec[COMPONENT]
+    if spec["replicas"] <= 0:
+        return []
+    from .. import yamlio
+
+    name = cluster.resource_name(COMPONENT)
+    labels = cluster.labels(COMPONENT, spec["labels"])
+    match = cluster.selector_labels(COMPONENT, spec["matchLabels"])
+    pod_labels = cluster.pod_labels(COMPONENT, spec)
+    annotations = spec["annotations"]
+
+    objects = rbac(cluster, spec, name, labels)
+    cm = workload.config_map(cluster, name, labels, annotations,
+                             {"functions_worker.yml": yamlio.dump(worker_config(cluster, spec,
+                                                                                name))})
+    extra = workload.config_map(cluster, f"{name}-extra", labels, annotations,
+                                extra_config(spec))
+
+    logs_mount, logs_volume, logs_claim, logs_class = storage.data_volume(
+        cluster, spec["logsVolume"], name, LOGS_MOUNT, labels, annotations)
+    additional = spec["additionalVolumes"] or {}
+    # KAAP's order: the user's volumes and mounts first, then the config file, then the logs
+    volumes = list(additional.get("volumes") or [])
+    volumes.append({"name": "config-volume", "configMap": {"name": name}})
+    if logs_volume:
+        volumes.append(logs_volume)
+    mounts = list(additional.get("mounts") or [])
+    mounts.append({"name": "config-volume", "mountPath": CONFIG_MOUNT,
+                   "subPath": "functions_worker.yml"})
+    mounts.append(logs_mount)
+    # the worker's identity comes from the pod name; the user's env goes first (KAAP)
+    env = list(spec["env"] or []) + [
+        {"name": "workerHostname", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+        {"name": "PF_workerId", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+    ]
+    container_spec = dict(spec, env=env, additionalVolumes=None)
+    probes = spec["probes"]
+    timeout = probes["liveness"]["timeoutSeconds"]
+    main = workload.container(
+        name, container_spec,
+        "bin/apply-config-from-env.py conf/broker.conf && "
+        "cp -f funcconf/functions_worker.yml conf/functions_worker.yml && "
+        f'export PF_workerHostname="${{workerHostname}}.{name}" && '
+        "bin/gen-yml-from-env.py conf/functions_worker.yml && "
+        f"{workload.LOG4J_OPTS} exec bin/pulsar functions-worker",
+        ports=[{"name": "http", "containerPort": HTTP_PORT},
+               {"name": "https", "containerPort": HTTPS_PORT}],
+        env_from=[f"{name}-extra"],
+        probes=(
+            # two spaces after --fail: KAAP leaves room for an auth header there
+            workload.exec_probe(probes["liveness"], [
+                "sh", "-c", f"curl -s --max-time {timeout} --fail  "
+                            f"http://localhost:{HTTP_PORT}/metrics/ > /dev/null"]),
+            workload.tcp_probe(probes["readiness"], HTTP_PORT)),
+        mounts=mounts,
+    )
+    pod_source = dict(spec, serviceAccountName=spec["serviceAccountName"] or name,
+                      additionalVolumes=None)
+    pod = workload.pod_spec(cluster, pod_source, [main], match_labels=match, volumes=volumes)
+    prometheus_port = KAAP_PROMETHEUS_PORT if cluster.kaap_input else HTTP_PORT
+    template = workload.pod_template(
+        pod_labels,
+        workload.pod_annotations(spec, prometheus_port,
+                                 workload.checksum_annotations(cluster, [cm, extra])),
+        pod)
+    service_ports = workload.ports(("http", HTTP_PORT), ("https", HTTPS_PORT))
+    headless_service = {"additionalPorts": spec["service"]["additionalPorts"]}
+    objects += [
+        cm,
+        extra,
+        workload.service(cluster, f"{name}-ca", labels, match, service_ports, spec["service"]),
+        # KAAP gives the headless Service no annotations
+        workload.service(cluster, name, labels, match, service_ports, headless_service,
+                         headless=True, type_=spec["service"]["type"] or "ClusterIP"),
+        workload.statefulset(
+            cluster, name, labels, annotations, replicas=spec["replicas"], selector=match,
+            service_name=name, template=template,
+            pod_management_policy=spec["podManagementPolicy"],
+            update_strategy=spec["updateStrategy"],
+            volume_claim_templates=[logs_claim] if logs_claim else None),
+        workload.pod_disruption_budget(cluster, name, labels, annotations, match, spec["pdb"]),
+        logs_class,
+    ]
+    return [obj for obj in objects if obj]
+
+
+RBAC_RULES = [
+    {"apiGroups": [""], "resources": ["pods"], "verbs": ["list"]},
+    {"apiGroups": [""], "resources": ["secrets"], "verbs": ["*"]},
+    {"apiGroups": [""], "resources": ["services"], "verbs": ["get", "create", "delete"]},
+    {"apiGroups": ["apps"], "resources": ["statefulsets"], "verbs": ["get", "create", "delete"]},
+]
+
+
+def rbac(cluster, spec: dict, name: str, labels: dict) -> list:
+    """ServiceAccount, Role and RoleBinding (or cluster-scoped ones) named like the worker.
+
+    The rules let the kubernetes runtime manage function pods. KAAP puts no labels on these
+    objects; we label them like everything else so label selectors and pruning find them.
+    """
+    if not spec["rbac"]["create"]:
+        return []
+    # KAAP binds an account named like the worker even when the pods use another one
+    account = name
+    subject = {"kind": "ServiceAccount", "name": account}
+    if cluster.namespace:
+        subject["namespace"] = cluster.namespace
+    if spec["rbac"]["namespaced"]:
+        role_kind, binding_kind, role_meta = "Role", "RoleBinding", cluster.metadata
+    else:
+        role_kind, binding_kind = "ClusterRole", "ClusterRoleBinding"
+
+        def role_meta(object_name, object_labels):  # cluster-scoped: no namespace
+            return {"name": object_name, "labels": dict(object_labels)}
+    return [
+        {"apiVersion": "v1", "kind": "ServiceAccount",
+         "metadata": cluster.metadata(account, labels)},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": role_kind,
+         "metadata": role_meta(name, labels), "rules": [dict(rule) for rule in RBAC_RULES]},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": binding_kind,
+         "metadata": role_meta(name, labels),
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": role_kind, "name": name},
+         "subjects": [subject]},
+    ]

@@ -1,0 +1,192 @@
+"""Oxia: the metadata store that replaces ZooKeeper when ``spec.oxia.enabled`` (ours).
+
+KAAP has no Oxia; the objects, commands and ports follow the Apache Pulsar Helm chart
+(helm-chart-facts.md §2), named ``<global.name>-oxia-...`` after our own naming:
+
+* coordinator: ServiceAccount, Role, RoleBinding, ConfigMap (``config.yaml``), Service and a
+  one-replica Deployment ``<name>-oxia-coordinator``;
+* servers: ServiceAccount ``<name>-oxia``, headless Service ``<name>-oxia-svc`` (the address
+  Pulsar dials), ClusterIP Service ``<name>-oxia`` and StatefulSet ``<name>-oxia-server``;
+* the cluster metadata Job ``<name>-oxia-metadata`` (``initialize-cluster-metadata`` with
+  ``--metadata-store``), which replaces ZooKeeper's.
+"""
+
+from __future__ import annotations
+
+from .. import storage, workload
+
+PUBLIC_PORT = 6648
+INTERNAL_PORT = 6649
+METRICS_PORT = 8080
+# Oxia namespaces: Pulsar keeps broker and bookkeeper metadata apart in them (§2.2).
+OXIA_NAMESPACES = ("default", "broker", "bookkeeper")
+PORTS = (("public", PUBLIC_PORT), ("internal", INTERNAL_PORT), ("metrics", METRICS_PORT))
+
+
+def render(cluster) -> list:
+    if not cluster.oxia:
+        return []
+    return coordinator(cluster) + server(cluster) + [metadata_job(cluster)]
+
+
+def _names(cluster) -> dict:
+    base = f"{cluster.name}-oxia"
+    return {"base": base, "coordinator": f"{base}-coordinator", "server": f"{base}-server",
+            "headless": cluster.oxia_service, "data": "data"}
+
+
+def _health_probe(extra=(), initial_delay=10) -> dict:
+    return {"exec": {"command": ["oxia", "health", f"--port={INTERNAL_PORT}", *extra]},
+            "initialDelaySeconds": initial_delay, "timeoutSeconds": 10}
+
+
+def _pod_source(cluster, service_account: str, security_context=None) -> dict:
+    """The pod-level settings Oxia pods take from ``spec.global`` (it has no component-level
+    scheduling fields; use spec.patches for more)."""
+    glob = cluster.glob
+    return {
+        "dnsConfig": glob["dnsConfig"],
+        "priorityClassName": glob["priorityClassName"],
+        "nodeSelectors": glob["nodeSelectors"],
+        "serviceAccountName": service_account,
+        "securityContext": security_context,
+    }
+
+
+def coordinator_config(cluster) -> dict:
+    oxia = cluster.spec["oxia"]
+    names = _names(cluster)
+    servers = []
+    for ordinal in range(oxia["server"]["replicas"]):
+        pod = f"{names['server']}-{ordinal}"
+        servers.append({
+            "public": f"{cluster.pod_host(pod, names['headless'])}:{PUBLIC_PORT}",
+            "internal": f"{pod}.{names['headless']}:{INTERNAL_PORT}",
+        })
+    # Oxia >= 0.16.3 checks the authority clients bootstrap through (§2.2)
+    authorities = []
+    for service in (names["headless"], names["base"]):
+        authorities.append(f"{service}:{PUBLIC_PORT}")
+        if cluster.namespace:
+            authorities.append(f"{cluster.host(service)}:{PUBLIC_PORT}")
+    return {
+        "namespaces": [{"name": namespace, "initialShardCount": oxia["initialShardCount"],
+                        "replicationFactor": oxia["replicationFactor"]}
+                       for namespace in OXIA_NAMESPACES],
+        "servers": servers,
+        "allowExtraAuthorities": authorities,
+    }
+
+
+def coordinator(cluster) -> list:
+    from .. import yamlio
+
+    oxia = cluster.spec["oxia"]
+    name = _names(cluster)["coordinator"]
+    labels = cluster.labels("oxia-coordinator")
+    cm = workload.config_map(cluster, name, labels, None,
+                             {"config.yaml": yamlio.dump(coordinator_config(cluster))})
+    container = {
+        "name": "coordinator",
+        "image": oxia["image"],
+        "imagePullPolicy": oxia["imagePullPolicy"],
+        # $(POD_NAMESPACE) instead of a literal: the namespace may be set later by kustomize
+        "command": ["oxia", "coordinator", f"--conf=configmap:$(POD_NAMESPACE)/{name}",
+                    "--log-json", "--metadata=configmap", "--k8s-namespace=$(POD_NAMESPACE)",
+                    f"--k8s-configmap-name={name}-status"],
+        "env": [{"name": "POD_NAMESPACE",
+                 "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}}],
+        "ports": [{"name": "internal", "containerPort": INTERNAL_PORT},
+                  {"name": "metrics", "containerPort": METRICS_PORT}],
+        "livenessProbe": _health_probe(),
+        "readinessProbe": _health_probe(),
+    }
+    if oxia["coordinator"]["resources"]:
+        container["resources"] = oxia["coordinator"]["resources"]
+    pod = workload.pod_spec(cluster, _pod_source(cluster, name), [container],
+                            match_labels=labels, with_affinity=False)
+    template = workload.pod_template(
+        dict(labels),
+        {"prometheus.io/scrape": "true", "prometheus.io/port": str(METRICS_PORT),
+         **workload.checksum_annotations(cluster, [cm])},
+        pod)
+    return [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": cluster.metadata(name, labels)},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+         "metadata": cluster.metadata(name, labels),
+         "rules": [
+             # the coordinator reads its config and keeps its status in ConfigMaps
+             {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["*"]},
+             {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"],
+              "verbs": ["get", "create", "update"]},
+         ]},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+         "metadata": cluster.metadata(name, labels),
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
+         "subjects": [dict({"kind": "ServiceAccount", "name": name},
+                           **({"namespace": cluster.namespace} if cluster.namespace else {}))]},
+        cm,
+        workload.service(cluster, name, labels, labels,
+                         workload.ports(("internal", INTERNAL_PORT), ("metrics", METRICS_PORT)),
+                         None),
+        # one coordinator, replaced rather than rolled (two would fight over the status)
+        workload.deployment(cluster, name, labels, None, replicas=1, selector=labels,
+                            template=template, strategy={"type": "Recreate"}),
+    ]
+
+
+def server(cluster) -> list:
+    oxia = cluster.spec["oxia"]
+    names = _names(cluster)
+    name = names["server"]
+    labels = cluster.labels("oxia-server")
+    mount, volume, claim, created_class = storage.data_volume(
+        cluster, oxia["server"]["storage"], names["base"], "/data", labels, None)
+    container = {
+        "name": "server",
+        "image": oxia["image"],
+        "imagePullPolicy": oxia["imagePullPolicy"],
+        "command": ["oxia", "server", "--log-json", "--data-dir=/data/db", "--wal-dir=/data/wal",
+                    f"--db-cache-size-mb={oxia['server']['dbCacheSizeMb']}"],
+        "ports": [{"name": port_name, "containerPort": port} for port_name, port in PORTS],
+        "volumeMounts": [mount],
+        "livenessProbe": _health_probe(),
+        "readinessProbe": _health_probe(("--service=oxia-readiness",)),
+        "startupProbe": _health_probe(initial_delay=60),
+    }
+    if oxia["server"]["resources"]:
+        container["resources"] = oxia["server"]["resources"]
+    source = _pod_source(cluster, names["base"],
+                         {"fsGroup": 0, "fsGroupChangePolicy": "OnRootMismatch"})
+    # the global anti-affinity applies, as to every Pulsar component
+    pod = workload.pod_spec(cluster, source, [container], match_labels=labels,
+                            volumes=[volume] if volume else None)
+    template = workload.pod_template(
+        dict(labels), {"prometheus.io/scrape": "true", "prometheus.io/port": str(METRICS_PORT)},
+        pod)
+    service_ports = workload.ports(*PORTS)
+    objects = [
+        {"apiVersion": "v1", "kind": "ServiceAccount",
+         "metadata": cluster.metadata(names["base"], labels)},
+        workload.service(cluster, names["headless"], labels, labels, service_ports, None,
+                         headless=True, publish_not_ready=True),
+        workload.service(cluster, names["base"], labels, labels, service_ports, None),
+        workload.statefulset(
+            cluster, name, labels, None, replicas=oxia["server"]["replicas"], selector=labels,
+            service_name=names["headless"], template=template,
+            pod_management_policy="Parallel",
+            volume_claim_templates=[claim] if claim else None),
+    ]
+    if created_class:
+        objects.append(created_class)
+    return objects
+
+
+def metadata_job(cluster) -> dict:
+    """``initialize-cluster-metadata`` against Oxia. It runs the Pulsar image with the
+    brokers' image and scheduling settings (it writes the brokers' metadata)."""
+    broker = cluster.spec["broker"]
+    name = f"{cluster.name}-oxia-metadata"
+    labels = cluster.labels("oxia-metadata")
+    return workload.cluster_metadata_job(cluster, name, labels, None, broker,
+                                         cluster.spec["oxia"]["metadataInitializationJob"])

@@ -1,0 +1,104 @@
+"""``spec.patches``: the escape hatch for anything the spec does not model.
+
+Each entry is shaped like a kustomize ``patches`` entry with an inline RFC 6902 patch::
+
+    patches:
+    - target: {kind: StatefulSet, name: pulsar-broker}
+      patch:
+      - {op: add, path: /spec/template/spec/hostNetwork, value: true}
+
+Patches apply last, in order, to the generated objects they target (a later patch sees the
+result of an earlier one). A patch that targets no generated object, or that fails to apply,
+is an error naming the patch by index: silently skipping it would ship a cluster without the
+change the user asked for.
+
+The ``jsonpatch`` package is imported only here, and this module only when patches exist, so
+a render without patches does not pay for the import.
+"""
+
+from __future__ import annotations
+
+from .schema import SpecError
+
+
+def matches(target: dict, obj: dict) -> bool:
+    """Whether `obj` is selected by `target` (every given field must match exactly)."""
+    api_version = obj.get("apiVersion", "")
+    group, _, version = api_version.rpartition("/")
+    checks = (
+        ("kind", obj.get("kind")),
+        ("name", (obj.get("metadata") or {}).get("name")),
+        ("group", group),
+        ("version", version),
+    )
+    return all(target.get(key) in (None, value) for key, value in checks)
+
+
+def apply_patches(objects: list, patches: list, findings: list) -> list:
+    """Apply every patch to the objects it targets; errors go to `findings`.
+
+    Returns the patched objects in their original order (a patch never adds or removes
+    objects, and the identity of a patched object is checked afterwards).
+    """
+    import jsonpatch
+
+    result = list(objects)
+    for index, entry in enumerate(patches):
+        path = f"spec.patches[{index}]"
+        target = entry.get("target") or {}
+        operations = entry.get("patch") or []
+        if not target.get("kind") and not target.get("name"):
+            findings.append(SpecError(f"{path}.target", "a patch needs a target with at least "
+                                      "a kind or a name"))
+            continue
+        if not operations:
+            findings.append(SpecError(f"{path}.patch", "a patch needs at least one RFC 6902 "
+                                      "operation"))
+            continue
+        selected = [i for i, obj in enumerate(result) if matches(target, obj)]
+        if not selected:
+            findings.append(SpecError(
+                f"{path}.target",
+                f"patch {index} targets {_describe(target)}, which is not among the generated "
+                f"objects; check the kind and the name (for example {_example(result)})"))
+            continue
+        try:
+            patch = jsonpatch.JsonPatch(operations)
+        except Exception as exc:  # jsonpatch raises several types for malformed operations
+            findings.append(SpecError(f"{path}.patch", f"patch {index} is not a valid RFC 6902 "
+                                      f"patch: {exc}"))
+            continue
+        for i in selected:
+            obj = result[i]
+            try:
+                patched = patch.apply(obj)
+            except Exception as exc:
+                findings.append(SpecError(
+                    f"{path}.patch",
+                    f"patch {index} does not apply to {obj.get('kind')} "
+                    f"{obj['metadata'].get('name')!r}: {exc}"))
+                break
+            if not isinstance(patched, dict) or (patched.get("kind"), (patched.get(
+                    "metadata") or {}).get("name")) != (obj.get("kind"), obj["metadata"].get(
+                    "name")):
+                findings.append(SpecError(
+                    f"{path}.patch",
+                    f"patch {index} changes the kind or name of {obj.get('kind')} "
+                    f"{obj['metadata'].get('name')!r}; rename objects with the spec "
+                    f"(overrideResourceName, base names) instead"))
+                break
+            result[i] = patched
+    return result
+
+
+def _describe(target: dict) -> str:
+    parts = [f"{key} {target[key]!r}" for key in ("kind", "name", "group", "version")
+             if target.get(key)]
+    return ", ".join(parts)
+
+
+def _example(objects: list) -> str:
+    if not objects:
+        return "nothing was generated"
+    obj = objects[0]
+    return f"{obj.get('kind')} {obj['metadata'].get('name')!r}"
