@@ -88,9 +88,10 @@ def test_dev_overlay(kustomize):
 def test_prod_overlay(kustomize):
     docs = exec_build(kustomize, EXAMPLES / "overlays" / "prod")
     assert_clean(docs)
-    namespaced = [d for d in docs if d["kind"] != "PriorityClass"]
+    namespaced = [d for d in docs if d["kind"] not in ("PriorityClass", "Namespace")]
     assert {d["metadata"]["namespace"] for d in namespaced} == {"pulsar-prod"}
     assert "namespace" not in by_name(docs, "PriorityClass", "pulsar-critical")["metadata"]
+    assert by_name(docs, "Namespace", "pulsar-prod")
     broker = by_name(docs, "StatefulSet", "pulsar-broker")
     assert broker["spec"]["replicas"] == 5
     assert broker["spec"]["template"]["spec"]["priorityClassName"] == "pulsar-critical"
