@@ -143,3 +143,15 @@ def test_publish_step_pushes_what_the_flux_objects_consume(kustomize, checkout, 
                                                   "name": source["metadata"]["name"]}
     assert kustomization["metadata"]["namespace"] == source["metadata"]["namespace"]
     assert kustomization["spec"]["path"] == "./" and kustomization["spec"]["prune"] is True
+
+
+def test_render_step_refuses_to_publish_an_empty_render(kustomize, checkout, tmp_path):
+    # A kustomize that skips the exec function (kubectl's does, silently) builds nothing but
+    # succeeds; the step must stop rather than publish an artifact that prunes the cluster.
+    fake = tmp_path / "silent-kustomize"
+    fake.mkdir()
+    (fake / "kustomize").write_text("#!/bin/sh\nexit 0\n")
+    (fake / "kustomize").chmod(0o755)
+    out = run_step("render", checkout, step_env(kustomize, tmp_path, extra_path=[fake]))
+    assert out.returncode != 0
+    assert not (checkout / "rendered" / "kustomization.yaml").exists()
