@@ -16,15 +16,15 @@ krm-pulsar: expand a PulsarCluster into the manifests of an Apache Pulsar cluste
 Usage:
   krm-pulsar                     KRM function mode: read a ResourceList on stdin, write one on
                                  stdout (kustomize generators, kpt fn render / fn eval).
-  krm-pulsar render [OPTIONS] PATH... | -
+  krm-pulsar render PATH... | - [OPTIONS]
                                  read YAML files or directories (or stdin), render every
                                  PulsarCluster found and print only the generated manifests
                                  as a YAML stream (Argo CD plugins, CI pre-render steps).
-                                 Nothing on stdout and exit 1 on any error.
+                                 On any error: nothing on stdout, a non-zero exit.
     --image=IMAGE                override spec.global.image of every PulsarCluster (the
                                  Pulsar image of each component without its own image)
     --namespace=NAMESPACE        override metadata.namespace of every PulsarCluster: all
-                                 objects go there and addresses become fully qualified
+                                 objects go there and addresses become fully qualified.
                                  An empty value means "no override" (unset Argo CD parameters).
   krm-pulsar --help | --version
 
