@@ -9,6 +9,7 @@ parameters as ARGOCD_APP_PARAMETERS (JSON) plus PARAM_<NAME>.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -53,11 +54,13 @@ def param_env(parameters: list[dict]) -> dict:
 
 
 def cmp_env(tmp_path, app_name="pulsar", app_namespace="argocd", plugin_env=None,
-            parameters=None) -> dict:
+            parameters=None, kustomize=None) -> dict:
     """The sidecar's environment (a minimal image: no inherited developer variables) plus the
-    build environment Argo CD adds for one application."""
+    build environment Argo CD adds for one application. Like the sidecar image, PATH holds
+    krm-pulsar and (when given) kustomize."""
+    tools = [str(BIN_DIR)] + ([os.path.dirname(kustomize)] if kustomize else [])
     env = {
-        "PATH": f"{BIN_DIR}:{ROOT / 'tools' / 'bin'}:/usr/local/bin:/usr/bin:/bin",
+        "PATH": ":".join([*tools, "/usr/local/bin", "/usr/bin", "/bin"]),
         "HOME": str(tmp_path / "home"),
         "ARGOCD_APP_NAME": app_name,
         "ARGOCD_APP_NAMESPACE": app_namespace,
@@ -241,13 +244,13 @@ def test_generate_failure_exits_non_zero_with_empty_stdout(tmp_path, case):
     assert "Traceback" not in out.stderr
 
 
-def test_generate_in_a_kustomize_app_runs_kustomize_with_the_function(tmp_path):
+def test_generate_in_a_kustomize_app_runs_kustomize_with_the_function(kustomize, tmp_path):
     # A base + overlay app: the overlay has a kustomization, the PulsarCluster is its
     # generator (in the base). The sidecar image has kustomize for this.
     shutil.copytree(ROOT / "examples" / "kustomize", tmp_path / "repo")
     (tmp_path / "home").mkdir()
     directory = tmp_path / "repo" / "overlays" / "prod"
-    out = run(plugin()["spec"]["generate"], directory, cmp_env(tmp_path))
+    out = run(plugin()["spec"]["generate"], directory, cmp_env(tmp_path, kustomize=kustomize))
     assert out.returncode == 0, out.stderr
     docs = assert_object_stream(out.stdout)
     broker = next(d for d in docs if d["kind"] == "StatefulSet"
@@ -255,23 +258,24 @@ def test_generate_in_a_kustomize_app_runs_kustomize_with_the_function(tmp_path):
     assert broker["metadata"]["namespace"] == "pulsar-prod" and broker["spec"]["replicas"] == 5
 
 
-def test_generate_in_a_kustomize_app_refuses_parameters(tmp_path):
+def test_generate_in_a_kustomize_app_refuses_parameters(kustomize, tmp_path):
     shutil.copytree(ROOT / "examples" / "kustomize", tmp_path / "repo")
     (tmp_path / "home").mkdir()
     directory = tmp_path / "repo" / "overlays" / "dev"
-    env = cmp_env(tmp_path, parameters=[{"name": "namespace", "string": "elsewhere"}])
+    env = cmp_env(tmp_path, parameters=[{"name": "namespace", "string": "elsewhere"}],
+                  kustomize=kustomize)
     out = run(plugin()["spec"]["generate"], directory, env)
     assert out.returncode != 0 and out.stdout == ""
     assert "set images: and namespace: there" in out.stderr
 
 
-def test_generate_in_a_kustomize_app_fails_loudly(tmp_path):
+def test_generate_in_a_kustomize_app_fails_loudly(kustomize, tmp_path):
     shutil.copytree(ROOT / "examples" / "kustomize", tmp_path / "repo")
     (tmp_path / "home").mkdir()
     config = tmp_path / "repo" / "base" / "pulsar-cluster.yaml"
     config.write_text(config.read_text() + "  brokr: {}\n")
     out = run(plugin()["spec"]["generate"], tmp_path / "repo" / "overlays" / "dev",
-              cmp_env(tmp_path))
+              cmp_env(tmp_path, kustomize=kustomize))
     assert out.returncode != 0 and out.stdout == ""
     assert "unknown field 'brokr'" in out.stderr
 

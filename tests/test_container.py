@@ -183,3 +183,22 @@ def test_installed_image_command_works_as_nobody(image_install):
         assert who.stdout.strip() == str(NOBODY).encode()
     version = run_as_nobody([str(command), "--version"], b"", env)
     assert version.stdout.decode().startswith("krm-pulsar ")
+
+
+def test_documented_image_names_agree():
+    # one name for the function image and one for the sidecar, wherever they are written
+    function_image = yaml.safe_load(
+        (ROOT / "functions" / "pulsar-cluster" / "metadata.yaml").read_text())["image"]
+    sidecar = yaml.safe_load((ROOT / "argocd" / "repo-server-patch.yaml").read_text())[
+        "spec"]["template"]["spec"]["containers"][0]["image"]
+    header = DOCKERFILE.read_text()
+    assert f"--target function -t {function_image} ." in header
+    assert f"--target argocd-cmp -t {sidecar} ." in header
+    assert function_image in (ROOT / "examples" / "kustomize" / "container" /
+                              "pulsar-cluster.yaml").read_text()
+    for page in ("container.md", "kustomize.md", "kpt.md"):
+        assert function_image in (ROOT / "docs" / "integrations" / page).read_text(), page
+    assert sidecar in (ROOT / "docs" / "integrations" / "argocd.md").read_text()
+    # the version in the tags is the package's
+    version = re.search(r'^version = "(.+)"', (ROOT / "pyproject.toml").read_text(), re.M)[1]
+    assert function_image.endswith(f":v{version}") and sidecar.endswith(f":v{version}")

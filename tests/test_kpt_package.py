@@ -147,3 +147,23 @@ def test_render_from_another_directory_finds_the_function_on_path(kpt, rendered,
                          capture_output=True, text=True, env=tool_env(), timeout=120)
     assert out.returncode == 0, out.stderr
     assert changes(rendered) == {}
+
+
+def test_a_relative_exec_path_is_resolved_from_kpts_working_directory(kpt, rendered, tmp_path):
+    # The trap docs/integrations/kpt.md warns about: a path relative to the package works only
+    # when kpt runs from the package directory.
+    tools = rendered / "tools"
+    tools.mkdir()
+    (tools / "krm-pulsar").symlink_to(shutil.which("krm-pulsar", path=tool_env()["PATH"]))
+    kptfile = rendered / "Kptfile"
+    kptfile.write_text(kptfile.read_text().replace("- exec: krm-pulsar\n",
+                                                   "- exec: ./tools/krm-pulsar\n"))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    out = subprocess.run([kpt, "fn", "render", "--allow-exec", str(rendered)], cwd=elsewhere,
+                         capture_output=True, text=True, env=tool_env(), timeout=120)
+    assert out.returncode != 0
+    assert "no such file or directory" in out.stderr
+    inside = subprocess.run([kpt, "fn", "render", "--allow-exec", "."], cwd=rendered,
+                            capture_output=True, text=True, env=tool_env(), timeout=120)
+    assert inside.returncode == 0, inside.stderr
