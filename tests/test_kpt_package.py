@@ -167,3 +167,43 @@ def test_a_relative_exec_path_is_resolved_from_kpts_working_directory(kpt, rende
     inside = subprocess.run([kpt, "fn", "render", "--allow-exec", "."], cwd=rendered,
                             capture_output=True, text=True, env=tool_env(), timeout=120)
     assert inside.returncode == 0, inside.stderr
+
+
+FAKE_DOCKER = """#!/bin/sh
+# kpt asks for the client version, then runs the image; run the installed function instead.
+printf '%s\\n' "$*" >> {log}
+case "$1" in
+  version) echo 28.2.2 ;;
+  run) exec {krm_pulsar} ;;
+esac
+"""
+
+
+def test_image_pipeline_runs_the_documented_image_as_nobody(kpt, rendered, tmp_path):
+    # The container path (`image:` in the Kptfile) gives the same files as `exec:`; a fake docker
+    # records how kpt runs the image (no container engine here).
+    image = yaml.safe_load((ROOT / "functions" / "pulsar-cluster" / "metadata.yaml")
+                           .read_text())["image"]
+    pkg = tmp_path / "image-pkg"
+    shutil.copytree(PACKAGE, pkg)
+    kptfile = pkg / "Kptfile"
+    kptfile.write_text(kptfile.read_text().replace("- exec: krm-pulsar\n", f"- image: {image}\n"))
+    fake = tmp_path / "fake-docker"
+    fake.mkdir()
+    log = tmp_path / "docker-calls"
+    krm_pulsar = shutil.which("krm-pulsar", path=tool_env()["PATH"])
+    (fake / "docker").write_text(FAKE_DOCKER.format(log=log, krm_pulsar=krm_pulsar))
+    (fake / "docker").chmod(0o755)
+    env = tool_env()
+    env["PATH"] = f"{fake}:{env['PATH']}"
+    out = subprocess.run([kpt, "fn", "render", str(pkg)], capture_output=True, text=True,
+                         env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    run = next(line.split() for line in log.read_text().splitlines() if line.startswith("run"))
+    pairs = list(zip(run, run[1:]))
+    assert ("--user", "nobody") in pairs and ("--network", "none") in pairs and "-i" in run
+    assert run[-1] == image
+    generated = {p.relative_to(pkg): p.read_text() for p in (pkg / "messaging").rglob("*.yaml")}
+    expected = {p.relative_to(rendered): p.read_text()
+                for p in (rendered / "messaging").rglob("*.yaml")}
+    assert generated == expected
