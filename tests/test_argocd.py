@@ -148,7 +148,7 @@ def test_discover_finds_a_kaap_cluster_in_a_subdirectory(tmp_path):
     (directory / "clusters").mkdir(parents=True)
     (tmp_path / "home").mkdir()
     (directory / "clusters" / "kaap.yml").write_text(
-        "apiVersion: kaap.oss.datastax.com/v1beta1\nkind: PulsarCluster\nmetadata:\n"
+        "apiVersion: kaap.oss.datastax.com/v1beta1\nkind: \"PulsarCluster\" # KAAP's\nmetadata:\n"
         "  name: p\nspec:\n  global:\n    name: p\n")
     out = run(plugin()["spec"]["discover"]["find"], directory, cmp_env(tmp_path))
     assert out.returncode == 0 and out.stdout.strip() == "./clusters/kaap.yml"
