@@ -16,9 +16,16 @@ krm-pulsar: expand a PulsarCluster into the manifests of an Apache Pulsar cluste
 Usage:
   krm-pulsar                     KRM function mode: read a ResourceList on stdin, write one on
                                  stdout (kustomize generators, kpt fn render / fn eval).
-  krm-pulsar render PATH... | -  read YAML files or directories (or stdin), render every
+  krm-pulsar render PATH... | - [OPTIONS]
+                                 read YAML files or directories (or stdin), render every
                                  PulsarCluster found and print only the generated manifests
                                  as a YAML stream (Argo CD plugins, CI pre-render steps).
+                                 On any error: nothing on stdout, a non-zero exit.
+    --image=IMAGE                override spec.global.image of every PulsarCluster (the
+                                 Pulsar image of each component without its own image)
+    --namespace=NAMESPACE        override metadata.namespace of every PulsarCluster: all
+                                 objects go there and addresses become fully qualified.
+                                 An empty value means "no override" (unset Argo CD parameters).
   krm-pulsar --help | --version
 
 The config resource:
@@ -109,9 +116,69 @@ _INTERNAL_PREFIXES = ("internal.config.kubernetes.io/", "config.kubernetes.io/pa
 _YAML_SUFFIXES = (".yaml", ".yml", ".json")
 
 
+# Render-mode options: name -> how the value is applied to each PulsarCluster.
+_RENDER_OPTIONS = ("--image", "--namespace")
+# RFC 1123 label, as Kubernetes requires for namespace names.
+_NAMESPACE_PATTERN = r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"
+
+
+def _parse_render_args(args: list[str]):
+    """``(paths, overrides, error)``; options take ``--name=value`` or ``--name value``."""
+    paths, overrides = [], {}
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        name, sep, value = arg.partition("=")
+        if name in _RENDER_OPTIONS:
+            if not sep:
+                if index + 1 >= len(args):
+                    return [], {}, f"{name} needs a value"
+                index += 1
+                value = args[index]
+            overrides[name[2:]] = value.strip()
+        elif arg.startswith("--"):
+            return [], {}, f"unknown render option {arg!r}; run krm-pulsar --help"
+        else:
+            paths.append(arg)
+        index += 1
+    # An empty value is "no override": Argo CD passes unset parameters as empty strings.
+    overrides = {key: value for key, value in overrides.items() if value}
+    namespace = overrides.get("namespace")
+    import re  # render mode only: function mode stays lean
+
+    if namespace is not None and not re.fullmatch(_NAMESPACE_PATTERN, namespace):
+        return [], {}, (f"--namespace={namespace!r} is not a valid namespace name (lower-case "
+                        f"letters, digits and '-', at most 63 characters)")
+    image = overrides.get("image")
+    if image is not None and any(c.isspace() for c in image):
+        return [], {}, f"--image={image!r} must not contain spaces"
+    return paths, overrides, None
+
+
+def _apply_overrides(config: dict, overrides: dict) -> dict:
+    """A copy of one PulsarCluster with the command-line overrides applied."""
+    if not overrides:
+        return config
+    config = dict(config)
+    metadata = config.get("metadata")
+    if "namespace" in overrides and isinstance(metadata, dict):
+        config["metadata"] = {**metadata, "namespace": overrides["namespace"]}
+    spec = config.get("spec") or {}
+    # A malformed spec is left alone: validation reports it with its field path.
+    if "image" in overrides and isinstance(spec, dict) and isinstance(
+            spec.get("global") or {}, dict):
+        config["spec"] = {**spec, "global": {**(spec.get("global") or {}),
+                                             "image": overrides["image"]}}
+    return config
+
+
 def _render(args: list[str]) -> int:
     from . import krm, yamlio
 
+    args, overrides, problem = _parse_render_args(args)
+    if problem:
+        _error(problem)
+        return 2
     if not args:
         _error("render needs at least one PATH (a file or directory) or - for stdin")
         return 2
@@ -141,6 +208,7 @@ def _render(args: list[str]) -> int:
     from . import render
 
     for config in clusters:
+        config = _apply_overrides(config, overrides)
         objects, findings = render.render(config)
         results.extend(krm.findings_to_results(findings, config))
         generated.extend(objects)
