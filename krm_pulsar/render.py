@@ -7,7 +7,7 @@ an input is reported in one run.
 
 from __future__ import annotations
 
-from . import model, placement
+from . import model, placement, storage
 from .schema import SpecError, warning
 
 # Marker annotation on every generated object: which PulsarCluster (namespace/name) it came
@@ -68,6 +68,7 @@ def check(spec: dict, raw: dict) -> list[SpecError]:
     """Cross-field checks of the resolved spec; `raw` is the spec as the user wrote it."""
     findings = placement.validate(spec)
     findings.extend(_unsupported(spec))
+    findings.extend(storage.check(spec))
     for env_index, env in enumerate(spec["zookeeper"]["env"] or []):
         if env.get("name") == "ZOOKEEPER_SERVERS":
             findings.append(SpecError(
@@ -137,6 +138,7 @@ def render(config: dict):
     if spec is None:
         return [], findings
     cluster = Cluster(spec, config)
+    findings.extend(storage.check_cluster(cluster))
     objects = render_objects(cluster)
     findings.extend(duplicates(objects))
     if any(f.severity == "error" for f in findings):
