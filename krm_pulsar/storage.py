@@ -292,9 +292,10 @@ def check(spec: dict) -> list[SpecError]:
     for key, kind in (("storageClass", "StorageClass"), ("persistentVolume", "PersistentVolume"),
                       ("persistentVolumeClaim", "PersistentVolumeClaim")):
         raw = files[key]
-        if raw and not isinstance(raw.get("metadata"), dict):
+        metadata = raw.get("metadata") if raw else None
+        if metadata is not None and not isinstance(metadata, dict):
             findings.append(SpecError(f"{_FILES_PATH}.{key}.metadata", "expected a mapping"))
-        elif raw and not isinstance(raw["metadata"].get("name"), str):
+        elif raw and not isinstance((metadata or {}).get("name"), str):
             findings.append(SpecError(f"{_FILES_PATH}.{key}.metadata.name",
                                       f"the {kind} needs a name"))
     storage_class_object = files["storageClass"]
