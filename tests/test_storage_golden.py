@@ -64,3 +64,20 @@ def test_every_storage_golden_has_a_fixture():
 def test_oxia_functions_package_storage_golden():
     # At merge with issue 3: remove this marker, run UPDATE_GOLDEN=1, read the new golden.
     assert_valid(check_golden("storage-oxia-functions-packages"))
+
+
+@pytest.mark.xfail(strict=True, reason="needs Oxia from issue 3")
+def test_oxia_functions_package_storage_renders():
+    # Turns XPASS (a failure, strict) as soon as Oxia renders: then remove both markers.
+    objects, findings = render_fixture("storage-oxia-functions-packages")
+    assert not [f for f in findings if f.severity == "error"], findings
+    by_key = {(o["kind"], o["metadata"]["name"]): o for o in objects}
+    assert not [key for key in by_key if key[1].startswith("ox-zookeeper")]
+    data = by_key[("ConfigMap", "ox-broker")]["data"]
+    assert data["PULSAR_PREFIX_STORAGE_PATH"] == "/pulsar/test-packages-storage"
+    assert data["PULSAR_PREFIX_functionsWorkerEnablePackageManagement"] == "true"
+    pod = by_key[("StatefulSet", "ox-broker")]["spec"]["template"]["spec"]
+    assert {"name": "broker-package-storage", "mountPath": "/pulsar/test-packages-storage"} in \
+        pod["containers"][0]["volumeMounts"]
+    assert ("PersistentVolumeClaim", "ox-broker-package-storage") in by_key
+    assert_valid(objects)
