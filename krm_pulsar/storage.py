@@ -376,6 +376,15 @@ def broker_package_config(cluster) -> dict:
     return config
 
 
+def functions_worker_package_config(spec: dict) -> dict:
+    """Configuration keys for a standalone functions worker (issue 3): with package management
+    on the brokers it stores packages through their Packages Management Service; a worker
+    embedded in the brokers takes the broker key instead (``broker_package_config``)."""
+    if not spec["broker"]["packageManagement"]["enabled"]:
+        return {}
+    return {"functionsWorkerEnablePackageManagement": "true"}
+
+
 def broker_package_volume(cluster):
     """``(mounts, pod volumes)`` for every broker pod: the package claim at the storage path."""
     if not package_storage_enabled(cluster.spec):

@@ -135,6 +135,14 @@ def test_functions_key_only_when_functions_run():
         "functionsWorkerEnablePackageManagement"] == "true"
 
 
+def test_standalone_functions_worker_package_key():
+    spec = small(functionsWorker={"replicas": 1})
+    assert storage.functions_worker_package_config(cluster_of(spec).spec) == {}
+    spec["broker"]["packageManagement"] = {"enabled": True}
+    assert storage.functions_worker_package_config(cluster_of(spec).spec) == {
+        "functionsWorkerEnablePackageManagement": "true"}
+
+
 def test_functions_in_one_set_turn_the_key_on_for_every_set():
     spec = small(broker={"replicas": 1, "packageManagement": files_storage(),
                          "sets": {"a": {"functionsWorkerEnabled": True}, "b": {}}})
