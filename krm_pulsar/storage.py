@@ -179,14 +179,15 @@ def check_cluster(cluster) -> list[SpecError]:
     raw_spec = cluster.config.get("spec") or {}
     reported = set()
     created = []
-    for path, volume, raw_paths in _rendered_volumes(cluster):
+    volumes = _rendered_volumes(cluster)
+    for path, volume, raw_paths in [("spec.global.storage", None, ())] + volumes:
         own = _raw(raw_spec, path) or {}
         if isinstance(own, dict) and own.get("existingStorageClassName") \
                 and own.get("storageClass"):
             findings.append(warning(
                 f"{path}.storageClass",
                 f"ignored: {path}.existingStorageClassName is set and wins; remove one of them"))
-        if not creates_class(cluster, volume):
+        if volume is None or not creates_class(cluster, volume):
             continue
         source = next((f"{p}.storageClass" for p in raw_paths
                        if isinstance(_raw(raw_spec, p), dict)

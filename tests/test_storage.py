@@ -468,11 +468,20 @@ def test_persistence_off_uses_empty_dirs_and_creates_no_class():
         {"name": "p-bookkeeper-ledgers", "emptyDir": {}}]
 
 
-def test_class_next_to_an_existing_name_is_ignored_with_a_warning():
-    objects, findings = rendered(small(zookeeper={"dataVolume": {
-        "existingStorageClassName": "fast", "storageClass": {"provisioner": "x"}}}))
-    assert "ignored" in warnings(findings)["spec.zookeeper.dataVolume.storageClass"]
+@pytest.mark.parametrize("spec,path", [
+    (small(zookeeper={"dataVolume": {"existingStorageClassName": "fast",
+                                     "storageClass": {"provisioner": "x"}}}),
+     "spec.zookeeper.dataVolume.storageClass"),
+    (small(global_={"storage": {"existingStorageClassName": "fast",
+                                "storageClass": {"provisioner": "x"}}}),
+     "spec.global.storage.storageClass"),
+])
+def test_class_next_to_an_existing_name_is_ignored_with_a_warning(spec, path):
+    objects, findings = rendered(spec)
+    assert "ignored" in warnings(findings)[path]
     assert not [key for key in objects if key[0] == "StorageClass"]
+    claim = claim_templates(objects, "p-zookeeper")["p-zookeeper-data"]
+    assert claim["spec"]["storageClassName"] == "fast"
 
 
 @pytest.mark.parametrize("fixture", sorted(
