@@ -204,17 +204,19 @@ def check_cluster(cluster) -> list[SpecError]:
                 f"(\"default\" for the cluster's default class)"))
     if created and (cluster.kaap_input or not cluster.namespace):
         if cluster.kaap_input:
-            fix = ("they keep KAAP's names so that claim templates of a cluster taken over from "
-                   "KAAP stay unchanged")
+            why = ("as KAAP names them (claim templates of a cluster taken over from KAAP must "
+                   "not change)")
+            fixes = "Give each cluster a unique global.name"
         else:
-            fix = "set metadata.namespace on the PulsarCluster to put the namespace in their names"
+            why = "because the PulsarCluster has no metadata.namespace"
+            fixes = ("Set metadata.namespace to put the namespace in their names, give each "
+                     "cluster a unique global.name")
         findings.append(warning(
             created[0],
-            f"StorageClasses are cluster-wide and the ones krm-pulsar creates are named "
-            f"<global.name>-<component>-<volume> ({cluster.name}-...): another PulsarCluster "
-            f"with global.name {cluster.name!r} in another namespace would overwrite them. "
-            f"{fix[0].upper()}{fix[1:]}; or give each cluster a unique global.name, or use "
-            f"existingStorageClassName"))
+            f"StorageClasses are cluster-wide, and the ones krm-pulsar creates are named "
+            f"<global.name>-<component>-<volume> ({cluster.name}-...) {why}: another "
+            f"PulsarCluster with global.name {cluster.name!r} in another namespace would "
+            f"overwrite them. {fixes}, or use existingStorageClassName"))
     if package_storage_enabled(cluster.spec):
         claim = cluster.spec["broker"]["packageManagement"]["fileSystemStorage"][
             "persistentVolumeClaim"]
