@@ -9,6 +9,8 @@ Nothing else in the code base declares a default: renderers read the resolved sp
 
 from __future__ import annotations
 
+import copy
+
 from .schema import (
     Any,
     Bool,
@@ -21,6 +23,7 @@ from .schema import (
     Quantity,
     Raw,
     Str,
+    deep_merge,
 )
 
 API_GROUP = "krm-pulsar.io"
@@ -84,8 +87,10 @@ GLOBAL_ANTI_AFFINITY = Obj({
     "zone": Obj({"enabled": Bool(False), "required": Bool()}),
 })
 
+# KAAP gives only a global storageClass reclaimPolicy Retain; a component's class gets none and
+# Kubernetes then deletes the data with the claim (KAAP Q17). Ours: Retain wherever it is given.
 STORAGE_CLASS = Obj({
-    "reclaimPolicy": Str(enum=("Retain", "Delete")),
+    "reclaimPolicy": Str("Retain", enum=("Retain", "Delete")),
     "provisioner": Str(),
     "type": Str(),
     "fsType": Str(),
@@ -255,8 +260,35 @@ BROKER_SET = Obj(_component(
     overrideResourceName=Name(),
 ))
 
+# ours (Helm chart PR #697): the Packages Management Service on the brokers, optionally with
+# FileSystemPackagesStorage on a claim mounted by every broker pod of every set. Cluster-wide,
+# so it lives on spec.broker only, not on a set.
+PACKAGE_STORAGE_PATH = "/pulsar/packages-storage"
+# The claim we render when the user names no pre-created one (persistentVolumeClaim deep-merges
+# over it). ReadWriteOnce fits one broker; several need ReadWriteMany (checked in storage.py).
+PACKAGE_STORAGE_CLAIM = {"spec": {"accessModes": ["ReadWriteOnce"],
+                                  "resources": {"requests": {"storage": "10Gi"}}}}
+PACKAGE_STORAGE_CLAIM_SUFFIX = "-package-storage"
+# The Pulsar image runs as uid 10000, gid 0: group 0 must be able to write the package volume.
+PACKAGE_STORAGE_SECURITY_CONTEXT = {"fsGroup": 0, "fsGroupChangePolicy": "OnRootMismatch"}
+
+PACKAGE_MANAGEMENT = Obj({
+    "enabled": Bool(False),
+    "fileSystemStorage": Obj({
+        "enabled": Bool(False),
+        "storagePath": Str(PACKAGE_STORAGE_PATH),
+        "claimName": Str(pattern=r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?\Z",
+                         pattern_doc="a valid claim name (lower-case letters, digits, '-' "
+                                     "and '.')"),
+        "storageClass": Raw(),
+        "persistentVolume": Raw(),
+        "persistentVolumeClaim": Raw(),
+    }),
+})
+
 BROKER = Obj({
     **BROKER_SET.fields,
+    "packageManagement": PACKAGE_MANAGEMENT,  # ours
     "sets": Map(BROKER_SET),
     "setsUpdateStrategy": Str("RollingUpdate", enum=SET_UPDATE_STRATEGIES),
 })
@@ -494,8 +526,6 @@ def with_defaults(spec: dict | None, metadata: dict, api_version: str) -> dict:
     storage = glob["storage"]
     if not storage["existingStorageClassName"] and not storage["storageClass"]:
         storage["existingStorageClassName"] = "default"
-    if storage["storageClass"] and not storage["storageClass"].get("reclaimPolicy"):
-        storage["storageClass"]["reclaimPolicy"] = "Retain"
 
     for name in COMPONENTS:
         component = resolved[name]
@@ -518,6 +548,7 @@ def with_defaults(spec: dict | None, metadata: dict, api_version: str) -> dict:
     if not oxia["imagePullPolicy"]:
         oxia["imagePullPolicy"] = glob["imagePullPolicy"]
     volume_defaults(oxia["server"]["storage"], glob)
+    package_storage_defaults(resolved["broker"], glob)
     return resolved
 
 
@@ -542,6 +573,35 @@ def pdb_defaults(pdb: dict) -> None:
     """KAAP: a user's minAvailable clears the default maxUnavailable; never emit both."""
     if pdb.get("minAvailable") is not None:
         pdb["maxUnavailable"] = None
+
+
+def package_storage_defaults(broker: dict, glob: dict) -> None:
+    """Broker package storage: the claim to mount and the claim to render (Helm chart PR #697).
+
+    ``claimName`` alone names a pre-created claim (nothing rendered); otherwise the claim is
+    rendered from PACKAGE_STORAGE_CLAIM with the user's ``persistentVolumeClaim`` deep-merged over
+    it, named ``<global.name>-<broker base name>-package-storage`` unless named. ``{}`` renders
+    nothing. Brokers get PACKAGE_STORAGE_SECURITY_CONTEXT unless they have a securityContext
+    (``{}`` included); without file storage their pod template stays KAAP's.
+    """
+    management = broker["packageManagement"]
+    files = management["fileSystemStorage"]
+    claim = files["persistentVolumeClaim"]
+    if claim is None:
+        claim = {} if files["claimName"] else copy.deepcopy(PACKAGE_STORAGE_CLAIM)
+    elif claim:
+        claim = deep_merge(copy.deepcopy(PACKAGE_STORAGE_CLAIM), copy.deepcopy(claim))
+    if not files["claimName"]:
+        files["claimName"] = ((claim.get("metadata") or {}).get("name")
+                              or f"{glob['name']}-{glob['components']['brokerBaseName']}"
+                                 f"{PACKAGE_STORAGE_CLAIM_SUFFIX}")
+    if claim:
+        metadata = claim.get("metadata")
+        claim["metadata"] = dict(metadata) if isinstance(metadata, dict) else {}
+        claim["metadata"].setdefault("name", files["claimName"])
+    files["persistentVolumeClaim"] = claim
+    if management["enabled"] and files["enabled"] and broker["securityContext"] is None:
+        broker["securityContext"] = copy.deepcopy(PACKAGE_STORAGE_SECURITY_CONTEXT)
 
 
 def volume_defaults(volume: dict, glob: dict) -> None:

@@ -7,7 +7,7 @@ an input is reported in one run.
 
 from __future__ import annotations
 
-from . import model, placement
+from . import model, placement, storage
 from .schema import SpecError, warning
 
 # Marker annotation on every generated object: which PulsarCluster (namespace/name) it came
@@ -68,6 +68,7 @@ def check(spec: dict, raw: dict) -> list[SpecError]:
     """Cross-field checks of the resolved spec; `raw` is the spec as the user wrote it."""
     findings = placement.validate(spec)
     findings.extend(_unsupported(spec))
+    findings.extend(storage.check(spec))
     findings.extend(_forbidden_env(spec))
     findings.extend(_pod_label_conflicts(spec))
     if spec["oxia"]["enabled"]:
@@ -147,18 +148,16 @@ def _oxia_conflicts(spec: dict, raw: dict) -> list[SpecError]:
             "spec.zookeeper",
             "ZooKeeper is not rendered with Oxia as the metadata store; these settings have no "
             "effect (the metadata Job takes its settings from spec.broker and spec.oxia)"))
-    embedded = [f"spec.broker{'.sets.' + name if name else ''}.functionsWorkerEnabled"
-                for name, entry in [(None, spec["broker"])] + list(
-                    (spec["broker"].get("sets") or {}).items())
-                if (entry or {}).get("functionsWorkerEnabled")]
+    # Embedded functions on Oxia are checked by storage.check (they need FileSystem package
+    # storage). A standalone worker on Oxia is not supported upstream: it keeps its own
+    # coordination and package access paths on ZooKeeper (apache/pulsar#26082 is open).
     if spec["functionsWorker"]["replicas"] > 0:
-        embedded.append("spec.functionsWorker.replicas")
-    for path in embedded:
         findings.append(SpecError(
-            path,
-            "Pulsar Functions cannot run on Oxia yet: function packages are kept in BookKeeper "
-            "package storage, which needs ZooKeeper, and FileSystem package storage is not "
-            "available in this version of krm-pulsar. Turn functions off or use ZooKeeper"))
+            "spec.functionsWorker.replicas",
+            "a standalone functions worker cannot run on Oxia: Pulsar's standalone worker still "
+            "needs ZooKeeper (apache/pulsar#26082). Run functions inside the brokers instead "
+            "(spec.broker.functionsWorkerEnabled: true with FileSystem package storage) or use "
+            "ZooKeeper"))
     oxia = spec["oxia"]
     if oxia["replicationFactor"] > oxia["server"]["replicas"]:
         findings.append(SpecError(
@@ -222,6 +221,7 @@ def render(config: dict):
     from .components import functions_worker
 
     findings.extend(functions_worker.validate(cluster))
+    findings.extend(storage.check_cluster(cluster))
     if any(f.severity == "error" for f in findings):
         return [], findings
     objects = render_objects(cluster)

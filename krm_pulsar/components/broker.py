@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import placement, workload
+from .. import placement, storage, workload
 
 COMPONENT = "broker"
 PROMETHEUS_PORT = 8080
@@ -54,6 +54,7 @@ def config_defaults(cluster, spec: dict) -> dict:
                 "org.apache.pulsar.common.intercept.AppendBrokerTimestampMetadataInterceptor",
             "brokerDeleteInactiveTopicsEnabled": "false",
         })
+    defaults.update(storage.broker_package_config(cluster))
     return defaults
 
 
@@ -82,6 +83,8 @@ def health_probe(config: dict, use_health_check: bool, fallback_path: str) -> di
 def render(cluster) -> list:
     objects = []
     sets = placement.resource_sets(cluster, COMPONENT)
+    if any(s.spec["replicas"] > 0 for s in sets):
+        objects.extend(storage.broker_package_objects(cluster))
     for rset in sets:
         if rset.spec["replicas"] > 0:
             objects.extend(render_set(cluster, rset))
@@ -116,6 +119,7 @@ def render_set(cluster, rset) -> list:
         workload.config_data(config_defaults(cluster, spec), spec["config"],
                              post=_min_racks_per_write_quorum))
     probes = spec["probes"]
+    package_mounts, package_volumes = storage.broker_package_volume(cluster)
     main = workload.container(
         name, spec,
         "bin/apply-config-from-env.py conf/broker.conf && "
@@ -129,8 +133,10 @@ def render_set(cluster, rset) -> list:
                              "status.html"),
                 health_probe(probes["readiness"], probes["useHealthCheckForReadiness"],
                              "metrics/")),
+        mounts=package_mounts,
     )
-    pod = workload.pod_spec(cluster, spec, [main], match_labels=match, rack=rset.rack)
+    pod = workload.pod_spec(cluster, spec, [main], match_labels=match, rack=rset.rack,
+                            volumes=package_volumes)
     template = workload.pod_template(
         rset.pod_labels(cluster),
         workload.pod_annotations(spec, PROMETHEUS_PORT,

@@ -14,7 +14,6 @@ from ..schema import SpecError, warning
 COMPONENT = "functionsWorker"
 HTTP_PORT = 6750
 HTTPS_PORT = 6751
-LOGS_MOUNT = "/pulsar/logs"
 CONFIG_MOUNT = "/pulsar/funcconf/functions_worker.yml"
 # KAAP annotates the worker pods with 8080 although the worker serves metrics on 6750 (KAAP
 # Q18). KAAP input keeps 8080 so pod templates stay identical; our own input gets 6750.
@@ -108,6 +107,8 @@ def worker_config(cluster, spec: dict, name: str) -> dict:
         }
     else:
         data["functionRuntimeFactoryConfigs"] = {}
+    # with package management on the brokers, the worker stores packages through them
+    data.update(storage.functions_worker_package_config(cluster.spec))
     for key, value in (spec["config"] or {}).items():
         # PULSAR_MEM and family belong to the -extra ConfigMap; PULSAR_PREFIX_ keys stay here
         if key.startswith("PULSAR_PREFIX_") or not key.startswith("PULSAR_"):
@@ -152,8 +153,8 @@ def render(cluster) -> list:
     extra = workload.config_map(cluster, f"{name}-extra", labels, annotations,
                                 extra_config(spec))
 
-    logs_mount, logs_volume, logs_claim, logs_class = storage.data_volume(
-        cluster, spec["logsVolume"], name, LOGS_MOUNT, labels, annotations)
+    logs_mount, logs_volume, logs_claim, logs_class = storage.functions_worker_logs_volume(
+        cluster, spec, name, labels, annotations)
     additional = spec["additionalVolumes"] or {}
     # KAAP's order: the user's volumes and mounts first, then the config file, then the logs
     volumes = list(additional.get("volumes") or [])

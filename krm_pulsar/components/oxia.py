@@ -140,8 +140,8 @@ def server(cluster) -> list:
     names = _names(cluster)
     name = names["server"]
     labels = cluster.labels("oxia-server")
-    mount, volume, claim, created_class = storage.data_volume(
-        cluster, oxia["server"]["storage"], names["base"], "/data", labels, None)
+    mount, volume, claim, created_class = storage.oxia_data_volume(
+        cluster, names["base"], labels, None)
     container = {
         "name": "server",
         "image": oxia["image"],
