@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from . import model
-from .schema import DNS_LABEL, SpecError, warning
+from .schema import DNS_LABEL, SpecError, child_path, warning
 
 # The literal names of the default set of each set component (they do not follow base names).
 DEFAULT_SET = {"bookkeeper": "bookkeeper", "broker": "broker", "proxy": "proxy"}
@@ -297,13 +297,13 @@ def validate(spec: dict, raw: dict | None = None) -> list[SpecError]:
     for rack in racks:
         if not _valid_name(rack):
             errors.append(SpecError(
-                f"spec.global.racks.{rack}",
+                child_path("spec.global.racks", rack),
                 f"rack name {rack!r} is not a valid Kubernetes name ({_NAME_RULE}); it becomes "
                 f"the value of the `rack` label and the bookie rack path: rename it"))
     for set_name, config in declared.items():
         if not _valid_name(set_name):
             errors.append(SpecError(
-                f"spec.global.resourceSets.{set_name}",
+                child_path("spec.global.resourceSets", set_name),
                 f"resource set name {set_name!r} is not a valid Kubernetes name ({_NAME_RULE}); "
                 f"it becomes part of object names and the `resource-set` label: rename it"))
         rack = (config or {}).get("rack")
