@@ -355,7 +355,7 @@ def test_rack_term_order_with_host_and_zone_blocks():
                              "requireRackAntiAffinity": False},
                     "zone": {"enabled": True, "requireRackAffinity": True,
                              "requireRackHostAntiAffinity": False}}
-             for name in ("r3", "r1", "r2")}
+             for name in ("r3", "r2", "r1")}  # declared unsorted; terms list them sorted
     spec = {"global": {"racks": racks, "resourceSets": {"s": {"rack": "r3"}}},
             "bookkeeper": {"sets": {"s": {}}}}
     affinity = pod(objects_of(spec), "StatefulSet", "pulsar-bookkeeper-s")["affinity"]
