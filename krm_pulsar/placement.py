@@ -383,6 +383,11 @@ def _placement_warnings(spec: dict, raw: dict) -> list[SpecError]:
             rack = (declared.get(set_name) or {}).get("rack")
             if rack:
                 used_racks.setdefault(rack, f"spec.{component}.sets.{set_name}")
+                if (sets.get(set_name) or {}).get("antiAffinity") is not None:
+                    findings.append(warning(
+                        f"spec.{component}.sets.{set_name}.antiAffinity",
+                        f"has no effect: set {set_name} is mapped to rack {rack}, and racked "
+                        f"sets take their placement from spec.global.racks.{rack} (KAAP §7.4)"))
             else:
                 override = _override_path(top, sets.get(set_name), component, set_name)
                 if override:

@@ -383,6 +383,18 @@ def test_rack_ignores_global_and_component_anti_affinity():
     assert keys == ["topology.kubernetes.io/zone", "kubernetes.io/hostname"]
 
 
+def test_anti_affinity_on_a_racked_set_is_reported_as_ignored():
+    spec = with_sets(ZONE_RACKS, "broker", {"pool1": {"antiAffinity": {"host": {
+        "enabled": True}}}})
+    objects, findings = run(spec)
+    assert [(f.path, f.severity) for f in findings] == [
+        ("spec.broker.sets.pool1.antiAffinity", "warning")]
+    required = pod(objects, "StatefulSet", "pulsar-broker-pool1")["affinity"][
+        "podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+    assert [t["topologyKey"] for t in required] == ["topology.kubernetes.io/zone",
+                                                     "kubernetes.io/hostname"]
+
+
 def test_rack_with_defaults_gives_no_affinity_and_a_warning():
     spec = {"global": {"racks": {"r1": {}, "r2": {}}, "resourceSets": {"s": {"rack": "r1"}}},
             "broker": {"sets": {"s": {}}}}
