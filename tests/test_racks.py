@@ -3,6 +3,8 @@
 import copy
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conftest import FIXTURES
 from k8s import assert_valid
@@ -641,3 +643,42 @@ def test_three_zones_kafka_proxy_sets_have_their_own_config_and_endpoint():
     assert objects[("Service", "pulsar-proxy")]["spec"]["type"] == "ClusterIP"
     broker = objects[("ConfigMap", "pulsar-broker-shared-az1")]["data"]
     assert broker["PULSAR_PREFIX_bookkeeperClientMinNumRacksPerWriteQuorum"] == "3"
+
+
+# --- any rack configuration ---------------------------------------------------------------------
+
+RACK_FLAGS = st.fixed_dictionaries({
+    "host": st.fixed_dictionaries({}, optional={
+        "enabled": st.booleans(), "requireRackAffinity": st.booleans(),
+        "requireRackAntiAffinity": st.booleans()}),
+    "zone": st.fixed_dictionaries({}, optional={
+        "enabled": st.booleans(), "requireRackAffinity": st.booleans(),
+        "requireRackAntiAffinity": st.booleans(), "enableHostAntiAffinity": st.booleans(),
+        "requireRackHostAntiAffinity": st.booleans()}),
+})
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(racks=st.dictionaries(st.sampled_from(["r1", "r2", "r3", "r4"]), RACK_FLAGS,
+                             min_size=1, max_size=4),
+       data=st.data())
+def test_any_rack_configuration_gives_valid_deterministic_affinity(racks, data):
+    names = list(racks)
+    mapping = {f"s{i}": {"rack": data.draw(st.sampled_from(names))} for i in range(2)}
+    spec = {"global": {"racks": racks, "resourceSets": mapping},
+            "broker": {"sets": {name: {} for name in mapping}}}
+    objects = objects_of(spec)
+    for set_name, entry in mapping.items():
+        affinity = pod(objects, "StatefulSet", f"pulsar-broker-{set_name}").get("affinity")
+        rack = racks[entry["rack"]]
+        enabled = [level for level in ("host", "zone") if rack[level].get("enabled")]
+        assert (affinity is not None) == bool(enabled)
+        for block in (affinity or {}).values():
+            for terms in block.values():
+                for term in terms:
+                    term = term.get("podAffinityTerm", term)
+                    for expression in term["labelSelector"].get("matchExpressions", []):
+                        assert expression["values"]  # never `In []` (Q1)
+                        assert expression["values"] == sorted(expression["values"])  # Q10
+    assert_valid([o for o in objects.values() if o["kind"] == "StatefulSet"], versions=("1.37.0",))
+    assert objects_of(spec) == objects  # deterministic
