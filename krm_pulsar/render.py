@@ -66,7 +66,7 @@ def load(config: dict):
 
 def check(spec: dict, raw: dict) -> list[SpecError]:
     """Cross-field checks of the resolved spec; `raw` is the spec as the user wrote it."""
-    findings = placement.validate(spec)
+    findings = placement.validate(spec, raw)
     findings.extend(_unsupported(spec))
     findings.extend(storage.check(spec))
     findings.extend(_forbidden_env(spec))
@@ -207,6 +207,11 @@ def render_objects(cluster) -> list[dict]:
     for component in (oxia, zookeeper, bookkeeper, broker, proxy, autorecovery, bastion,
                       functions_worker):
         objects.extend(component.render(cluster))
+    from . import rack_registration
+
+    objects.extend(rack_registration.render(cluster))
+    # Argo CD sync waves from the component/resource-set labels (setsUpdateStrategy)
+    placement.annotate_sync_waves(cluster, objects)
     return objects
 
 
@@ -246,16 +251,28 @@ def object_key(obj: dict) -> tuple:
 
 
 def duplicates(objects: list) -> list[SpecError]:
-    seen = set()
+    """Two generated objects with the same kind and name: the later would replace the earlier
+    when applied. The message names both producers (component and set)."""
+    seen = {}
     findings = []
     for obj in objects:
         key = object_key(obj)
         if key in seen:
             findings.append(SpecError(
-                "spec", f"two generated objects are both {key[1]} {key[3]!r}; give one of them "
-                f"another name (for example with overrideResourceName or another set name)"))
-        seen.add(key)
+                "spec", f"two generated objects are both {key[1]} {key[3]!r} (from "
+                f"{_producer(seen[key])} and from {_producer(obj)}); give one of them another "
+                f"name, for example with overrideResourceName or another set name"))
+        else:
+            seen[key] = obj
     return findings
+
+
+def _producer(obj: dict) -> str:
+    labels = obj["metadata"].get("labels") or {}
+    component = labels.get("component", "?")
+    if "resource-set" in labels:
+        return f"{component} set {labels['resource-set']}"
+    return component
 
 
 def annotate(objects: list, source: str, cluster_name: str) -> None:

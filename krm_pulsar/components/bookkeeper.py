@@ -19,7 +19,7 @@ def config_defaults(cluster) -> dict:
         "autoRecoveryDaemonEnabled": "false",
         "useHostNameAsBookieID": "true",
         "httpServerEnabled": "true",
-        "reppDnsResolverClass": "org.apache.pulsar.zookeeper.ZkBookieRackAffinityMapping",
+        **placement.bookie_rack_config(),
         "BOOKIE_MEM": "-Xms2g -Xmx2g -XX:MaxDirectMemorySize=2g "
                       "-Dio.netty.leakDetectionLevel=disabled "
                       "-Dio.netty.recycler.linkCapacity=1024 -XX:+ExitOnOutOfMemoryError",
@@ -51,8 +51,7 @@ def render(cluster) -> list:
     for rset in sets:
         if rset.spec["replicas"] > 0:
             objects.extend(render_set(cluster, rset))
-    if placement.umbrella_needed(cluster, COMPONENT) and not any(s.is_default for s in sets) \
-            and any(s.spec["replicas"] > 0 for s in sets):
+    if placement.umbrella_needed(cluster, COMPONENT, sets):
         objects.append(umbrella_service(cluster))
     return objects
 
@@ -131,8 +130,7 @@ def umbrella_service(cluster) -> dict:
     """Headless Service over every bookie of every set (KAAP §6.5)."""
     spec = cluster.spec[COMPONENT]
     name = cluster.resource_name(COMPONENT)
-    labels = cluster.labels(COMPONENT, spec["labels"])
-    match = cluster.selector_labels(COMPONENT, spec["matchLabels"])
+    labels, match = placement.umbrella_labels(cluster, COMPONENT)
     return workload.service(
         cluster, name, labels, match, workload.ports(("server", 3181)), spec["service"],
         headless=True, publish_not_ready=True,

@@ -24,7 +24,7 @@ def config_defaults(cluster, spec: dict) -> dict:
         "exposeTopicLevelMetricsInPrometheus": "true",
         "exposeConsumerLevelMetricsInPrometheus": "false",
         "backlogQuotaDefaultRetentionPolicy": "producer_exception",
-        "bookkeeperClientRegionawarePolicyEnabled": "true",
+        **placement.broker_rack_config(),
     }
     probes = spec["probes"]
     if not probes["useHealthCheckForLiveness"] or not probes["useHealthCheckForReadiness"]:
@@ -88,8 +88,7 @@ def render(cluster) -> list:
     for rset in sets:
         if rset.spec["replicas"] > 0:
             objects.extend(render_set(cluster, rset))
-    if placement.umbrella_needed(cluster, COMPONENT) and not any(s.is_default for s in sets) \
-            and any(s.spec["replicas"] > 0 for s in sets):
+    if placement.umbrella_needed(cluster, COMPONENT, sets):
         objects.append(umbrella_service(cluster))
     return objects
 
@@ -195,7 +194,6 @@ def _service_type(spec: dict) -> str:
 def umbrella_service(cluster) -> dict:
     spec = cluster.spec[COMPONENT]
     name = cluster.resource_name(COMPONENT)
-    labels = cluster.labels(COMPONENT, spec["labels"])
-    match = cluster.selector_labels(COMPONENT, spec["matchLabels"])
+    labels, match = placement.umbrella_labels(cluster, COMPONENT)
     return workload.service(cluster, name, labels, match, service_ports(spec), spec["service"],
                             headless=True, type_=_service_type(spec))

@@ -66,8 +66,7 @@ def render(cluster) -> list:
     for rset in sets:
         if rset.spec["replicas"] > 0:
             objects.extend(render_set(cluster, rset))
-    if placement.umbrella_needed(cluster, COMPONENT) and not any(s.is_default for s in sets) \
-            and any(s.spec["replicas"] > 0 for s in sets):
+    if placement.umbrella_needed(cluster, COMPONENT, sets):
         objects.append(umbrella_service(cluster))
     return objects
 
@@ -171,6 +170,5 @@ def umbrella_service(cluster) -> dict:
     the sets' Services (one more load balancer; KAAP Q13, kept for parity)."""
     spec = cluster.spec[COMPONENT]
     name = cluster.resource_name(COMPONENT)
-    labels = cluster.labels(COMPONENT, spec["labels"])
-    match = cluster.selector_labels(COMPONENT, spec["matchLabels"])
+    labels, match = placement.umbrella_labels(cluster, COMPONENT)
     return proxy_service(cluster, name, labels, match, spec)

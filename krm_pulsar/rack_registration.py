@@ -1,0 +1,137 @@
+"""Bookie rack registration without an operator (``bookkeeper.autoRackConfig``, KAAP §8.2/§8.3).
+
+KAAP's operator writes every bookie of a racked set into the metadata store's ``/bookies`` map
+(``<rack>/<node>``) and keeps it current. krm-pulsar renders one Job instead:
+
+* it registers each bookie through the brokers' admin REST API (what ``pulsar-admin bookies
+  set-bookie-rack`` calls), so it works whatever the metadata store is (ZooKeeper or Oxia) and
+  needs no Kubernetes API access at all (no ServiceAccount token, no RBAC);
+* its name carries a hash of its whole spec, so a changed bookie layout (replicas, sets,
+  racks, names) or image gives a new Job that runs again, while an unchanged layout keeps the
+  finished Job and nothing runs;
+* it is idempotent: a bookie already registered in its rack (with any node) is left alone,
+  other entries of ``/bookies`` (manual ones, other groups) are never touched.
+
+Trade-offs against the alternatives (per-bookie init or sidecar containers, a CronJob for
+``periodMs``) are written down in docs/racks.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from . import placement
+
+# KAAP's group name in /bookies, kept so a cluster moved from KAAP keeps its entries.
+GROUP = "defaultgroup"
+# KAAP's node placeholder for a bookie whose pod is not scheduled (node names are only known at
+# run time; the region-aware policy needs the two-level path "<rack>/<node>").
+UNKNOWN_NODE = "unknown-node"
+BOOKIE_PORT = 3181
+COMPONENT_LABEL = "rack-registration"
+CONTAINER = "rack-registration"
+RETRY_SECONDS = 10
+
+
+def bookies(cluster) -> list:
+    """``[(bookie pod name, headless Service name, rack)]`` for every bookie of a racked set,
+    in set declaration order (KAAP: sets without a rack contribute nothing)."""
+    result = []
+    for rset in placement.resource_sets(cluster, "bookkeeper"):
+        if not rset.rack:
+            continue
+        for ordinal in range(rset.spec["replicas"]):
+            result.append((f"{rset.resource_name}-{ordinal}", rset.resource_name, rset.rack))
+    return result
+
+
+def needed(cluster) -> bool:
+    if not cluster.spec["bookkeeper"]["autoRackConfig"]["enabled"]:
+        return False
+    brokers = placement.resource_sets(cluster, "broker")
+    return bool(bookies(cluster)) and any(s.spec["replicas"] > 0 for s in brokers)
+
+
+def script(cluster) -> str:
+    """The shell script of the Job: one ``register`` line per bookie.
+
+    Bookie ids are what bookies announce with ``useHostNameAsBookieID`` (KAAP §8.2):
+    ``<pod>.<service>.<namespace>.svc.<domain>:3181``. The namespace is read from the pod at
+    run time, so the Job follows a later kustomize ``namespace:``.
+    """
+    region_aware = placement.region_aware(cluster.spec)
+    admin = f"{cluster.broker_web_service_url}admin/v2/bookies/racks-info"
+    lines = [
+        "set -u",
+        f"admin={admin}",
+        "register() {",
+        '  id="$1.${POD_NAMESPACE}.svc.' + cluster.domain + f':{BOOKIE_PORT}"',
+        '  rack="$2"',
+        "  while true; do",
+        '    current="$(curl -s --max-time 10 "${admin}/${id}" || true)"',
+        # already in this rack (with any node, e.g. one KAAP wrote): leave it as it is
+        '    if printf "%s" "${current}" | grep -Eq "\\"rack\\":\\"/?${rack}(/|\\")"; then',
+        '      echo "${id} is already in rack ${rack}"; return 0',
+        "    fi",
+        '    body="{\\"rack\\":\\"${rack}' + (f"/{UNKNOWN_NODE}" if region_aware else "")
+        + '\\",\\"hostname\\":\\"${id}\\"}"',
+        '    if curl -sf --max-time 10 -X POST -H "Content-Type: application/json" '
+        f'-d "${{body}}" "${{admin}}/${{id}}?group={GROUP}"; then',
+        '      echo "registered ${id} in rack ${rack}"; return 0',
+        "    fi",
+        f'    echo "brokers do not accept the registration of ${{id}} yet; retrying in '
+        f'{RETRY_SECONDS}s"',
+        f"    sleep {RETRY_SECONDS}",
+        "  done",
+        "}",
+    ]
+    for pod, service, rack in bookies(cluster):
+        lines.append(f"register {pod}.{service} {rack}")
+    return "\n".join(lines) + "\n"
+
+
+def render(cluster) -> list:
+    if not needed(cluster):
+        return []
+    spec = cluster.spec["bookkeeper"]
+    container = {
+        "name": CONTAINER,
+        "image": spec["image"],
+        "imagePullPolicy": spec["imagePullPolicy"],
+        "command": ["sh", "-c"],
+        "args": [script(cluster)],
+        "env": [{"name": "POD_NAMESPACE",
+                 "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}}],
+    }
+    pod = {}
+    if spec.get("dnsConfig"):
+        pod["dnsConfig"] = spec["dnsConfig"]
+    if spec.get("priorityClassName"):
+        pod["priorityClassName"] = spec["priorityClassName"]
+    if spec.get("nodeSelectors"):
+        pod["nodeSelector"] = dict(sorted(spec["nodeSelectors"].items()))
+    if spec.get("tolerations"):
+        pod["tolerations"] = spec["tolerations"]
+    if spec.get("imagePullSecrets"):
+        pod["imagePullSecrets"] = spec["imagePullSecrets"]
+    # least privilege: the Job talks to the brokers only, never to the Kubernetes API
+    pod["automountServiceAccountToken"] = False
+    pod["containers"] = [container]
+    pod["restartPolicy"] = "OnFailure"
+    # Pod labels deliberately differ from the bookies' selector labels (component), so no
+    # bookie Service, StatefulSet or PDB selects the Job's pod.
+    labels = {"app": "pulsar", "component": COMPONENT_LABEL, "cluster": cluster.name}
+    job_spec = {"template": {"metadata": {"labels": dict(labels)}, "spec": pod}}
+    digest = hashlib.sha256(
+        json.dumps(job_spec, sort_keys=True, separators=(",", ":")).encode("utf-8")).hexdigest()
+    name = f"{cluster.name}-bookie-racks-{digest[:8]}"
+    waves = placement.sync_waves(cluster)
+    # after the brokers: the registration goes through them
+    annotations = {placement.SYNC_WAVE: str(waves[("autorecovery", None)])}
+    return [{
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": cluster.metadata(name, labels, annotations),
+        "spec": job_spec,
+    }]
