@@ -205,6 +205,9 @@ SYNC_WAVE = "argocd.argoproj.io/sync-wave"
 
 # Rollout stages in the order KAAP gates them (§1.2): metadata store, bookies, brokers, the
 # rest, functions worker last. "oxia" is the metadata store when it replaces ZooKeeper.
+# Waves reserved per stage: more sets than this in one component would reach the next stage.
+STAGE_WAVE_SPAN = 1000
+
 ROLLOUT_STAGES = (
     ("zookeeper", "oxia"),
     ("bookkeeper",),
@@ -222,11 +225,14 @@ def sync_waves(cluster) -> dict:
     of a component gets its own wave in declaration order (one set rolls at a time); with
     ``Parallel`` the sets share the component's wave. Waves start at 0, Argo CD's wave for
     objects without the annotation, so prerequisites can go in negative waves.
+
+    Each stage starts at a fixed multiple of ``STAGE_WAVE_SPAN``, so adding or removing a set
+    renumbers only the later sets of that component, not every later component (a kpt package
+    then changes exactly the files of what changed).
     """
     waves = {}
-    wave = 0
-    for stage in ROLLOUT_STAGES:
-        last = wave
+    for index, stage in enumerate(ROLLOUT_STAGES):
+        wave = index * STAGE_WAVE_SPAN
         for section in stage:
             waves[(section, None)] = wave
             if section not in model.SET_COMPONENTS:
@@ -235,8 +241,6 @@ def sync_waves(cluster) -> dict:
             rendered = [s for s in resource_sets(cluster, section) if s.spec["replicas"] > 0]
             for position, rset in enumerate(rendered):
                 waves[(section, rset.name)] = wave + (position if rolling else 0)
-                last = max(last, waves[(section, rset.name)])
-        wave = last + 1
     return waves
 
 
@@ -317,6 +321,11 @@ def validate(spec: dict, raw: dict | None = None) -> list[SpecError]:
                 f"define racks in .global.racks (declared: {_listing(racks)}); declare rack "
                 f"{rack} there or map the set to one of the declared racks"))
     for component in model.SET_COMPONENTS:
+        if len(spec[component].get("sets") or {}) > STAGE_WAVE_SPAN:
+            errors.append(SpecError(
+                f"spec.{component}.sets",
+                f"at most {STAGE_WAVE_SPAN} sets per component (each rolls in its own sync "
+                f"wave); merge some sets"))
         for set_name in spec[component].get("sets") or {}:
             if set_name not in declared:
                 errors.append(SpecError(

@@ -28,12 +28,12 @@ def test_three_zones_through_kustomize_with_a_namespace(kustomize, tmp_path):
     waves = {(d["kind"], d["metadata"]["name"]): d["metadata"]["annotations"][
         "argocd.argoproj.io/sync-wave"] for d in docs}
     assert waves[("StatefulSet", "pulsar-zookeeper")] == "0"
-    assert waves[("StatefulSet", "pulsar-bookkeeper-shared-az3")] == "3"
+    assert waves[("StatefulSet", "pulsar-bookkeeper-shared-az3")] == "1002"
     # kustomize hands a generator its config with map keys sorted, so sets roll in name
     # order (kafka-* before shared-*), not in the file's order (docs/resource-sets.md)
     proxies = ["kafka-az1", "kafka-az2", "kafka-az3", "shared-az1", "shared-az2", "shared-az3"]
     assert [waves[("Deployment", f"pulsar-proxy-{name}")] for name in proxies] == [
-        "7", "8", "9", "10", "11", "12"]
+        "3000", "3001", "3002", "3003", "3004", "3005"]
     [job] = [d for d in docs if d["kind"] == "Job" and "-bookie-racks-" in d["metadata"]["name"]]
     assert job["metadata"]["namespace"] == "streaming"
     # the bookie ids take the namespace at run time, so kustomize's namespace is honoured
@@ -70,4 +70,4 @@ def test_three_zones_through_kpt_keeps_the_declaration_order(kpt, tmp_path):
             "argocd.argoproj.io/sync-wave"]
     assert [waves[f"pulsar-proxy-{name}"] for name in (
         "shared-az1", "shared-az2", "shared-az3", "kafka-az1", "kafka-az2", "kafka-az3")] == [
-        "7", "8", "9", "10", "11", "12"]
+        "3000", "3001", "3002", "3003", "3004", "3005"]

@@ -115,7 +115,12 @@ def test_removing_a_component_deletes_exactly_its_files(kpt, rendered):
     config.write_text(config.read_text().replace("  proxy:\n    replicas: 2\n",
                                                  "  proxy:\n    replicas: 0\n"))
     render(kpt, rendered)
-    assert changes(rendered) == {"M": {"pulsar-cluster.yaml"}, "D": proxy_files}
+    # the bastion follows: without proxies it targets the brokers (KAAP's targetProxy default)
+    assert changes(rendered) == {
+        "M": {"pulsar-cluster.yaml", "messaging/bastion/configmap_messaging-bastion.yaml"},
+        "D": proxy_files}
+    bastion = (rendered / "messaging/bastion/configmap_messaging-bastion.yaml").read_text()
+    assert "pulsar://messaging-broker.messaging.svc.cluster.local:6650/" in bastion
 
 
 def test_hand_edits_of_generated_files_are_replaced(kpt, rendered):

@@ -475,16 +475,17 @@ def test_rolling_update_gives_each_set_its_own_wave_in_declaration_order():
     got = waves(objects_of(spec))
     assert got[("StatefulSet", "pulsar-zookeeper")] == "0"
     assert got[("Job", "pulsar-zookeeper-metadata")] == "0"
-    assert got[("StatefulSet", "pulsar-bookkeeper-pool2")] == "1"
-    assert got[("ConfigMap", "pulsar-bookkeeper-pool1")] == "2"
-    assert got[("StatefulSet", "pulsar-bookkeeper-pool1")] == "2"
-    assert got[("Service", "pulsar-bookkeeper")] == "1"  # umbrella with the first set
-    assert got[("StatefulSet", "pulsar-broker-pool1")] == "3"
-    assert got[("PodDisruptionBudget", "pulsar-broker-pool2")] == "4"
+    # each stage starts at a multiple of 1000; sets roll one wave after another inside it
+    assert got[("StatefulSet", "pulsar-bookkeeper-pool2")] == "1000"
+    assert got[("ConfigMap", "pulsar-bookkeeper-pool1")] == "1001"
+    assert got[("StatefulSet", "pulsar-bookkeeper-pool1")] == "1001"
+    assert got[("Service", "pulsar-bookkeeper")] == "1000"  # umbrella with the first set
+    assert got[("StatefulSet", "pulsar-broker-pool1")] == "2000"
+    assert got[("PodDisruptionBudget", "pulsar-broker-pool2")] == "2001"
     # a set with 0 replicas renders nothing and takes no wave; Parallel: one wave
-    assert got[("Deployment", "pulsar-proxy-pool3")] == "5"
-    assert got[("Deployment", "pulsar-proxy-pool1")] == "5"
-    assert set(got.values()) == {"0", "1", "2", "3", "4", "5"}
+    assert got[("Deployment", "pulsar-proxy-pool3")] == "3000"
+    assert got[("Deployment", "pulsar-proxy-pool1")] == "3000"
+    assert set(got.values()) == {"0", "1000", "1001", "2000", "2001", "3000"}
 
 
 def test_wave_plan_covers_every_component_in_kaap_gating_order():
@@ -495,11 +496,11 @@ def test_wave_plan_covers_every_component_in_kaap_gating_order():
     resolved, _ = render.load(config(spec))
     plan = placement.sync_waves(Cluster(resolved, config(spec)))
     assert plan[("zookeeper", None)] == plan[("oxia", None)] == 0
-    assert plan[("bookkeeper", "pool1")] == 1 and plan[("bookkeeper", "pool2")] == 2
-    assert plan[("broker", "broker")] == 3
+    assert plan[("bookkeeper", "pool1")] == 1000 and plan[("bookkeeper", "pool2")] == 1001
+    assert plan[("broker", "broker")] == 2000
     assert plan[("proxy", "proxy")] == plan[("autorecovery", None)] == \
-        plan[("bastion", None)] == 4
-    assert plan[("functionsWorker", None)] == 5
+        plan[("bastion", None)] == 3000
+    assert plan[("functionsWorker", None)] == 4000
 
 
 def test_waves_follow_custom_base_names_and_fall_back_to_object_names():
@@ -522,12 +523,12 @@ def test_waves_follow_custom_base_names_and_fall_back_to_object_names():
     ]
     placement.annotate_sync_waves(cluster, objects)
     got = [(o["metadata"].get("annotations") or {}).get(placement.SYNC_WAVE) for o in objects]
-    assert got == ["4", "3", "0", "-1", None]
+    assert got == ["4000", "3000", "0", "-1", None]
     rendered = {(o["kind"], o["metadata"]["name"]): o
                 for o in render.render(config(spec))[0]}
     # a user label that hides the component: the object name still tells
     assert rendered[("StatefulSet", "pulsar-broker")]["metadata"]["annotations"][
-        placement.SYNC_WAVE] == "2"
+        placement.SYNC_WAVE] == "2000"
 
 
 # --- validation ---------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import workload
+from .. import placement, workload
 
 COMPONENT = "autorecovery"
 PROMETHEUS_PORT = 8000  # KAAP uses the bookie HTTP port
@@ -10,15 +10,14 @@ PROMETHEUS_PORT = 8000  # KAAP uses the bookie HTTP port
 
 def config_defaults(cluster) -> dict:
     return {
-        "reppDnsResolverClass": "org.apache.pulsar.zookeeper.ZkBookieRackAffinityMapping",
         **cluster.metadata_store_config(COMPONENT),
         "BOOKIE_MEM": "-Xms512m -Xmx512m -XX:+ExitOnOutOfMemoryError",
         "BOOKIE_GC": "-XX:+UseG1GC",
         "PULSAR_LOG_LEVEL": "info",
         "PULSAR_LOG_ROOT_LEVEL": "info",
         "PULSAR_EXTRA_OPTS": "-Dpulsar.log.root.level=info",
-        "ensemblePlacementPolicy":
-            "org.apache.bookkeeper.client.RegionAwareEnsemblePlacementPolicy",
+        # rack resolver and region-aware placement, as KAAP writes them (placement owns them)
+        **placement.autorecovery_rack_config(),
     }
 
 
