@@ -144,6 +144,19 @@ def _set_storage(spec: dict, raw: dict) -> None:
             spec["volumes"][key] = dict(spec["volumes"][key], existingStorageClassName=None)
 
 
+def render_sets(cluster, component: str, render_set, umbrella_service) -> list:
+    """The objects of every set with replicas (KAAP §1.5: zero replicas render nothing), in
+    declaration order, then the umbrella Service when one is needed."""
+    sets = resource_sets(cluster, component)
+    objects = []
+    for rset in sets:
+        if rset.spec["replicas"] > 0:
+            objects.extend(render_set(cluster, rset))
+    if umbrella_needed(cluster, component, sets):
+        objects.append(umbrella_service(cluster))
+    return objects
+
+
 def umbrella_needed(cluster, component: str, sets: list) -> bool:
     """Whether the component needs a separate umbrella Service ``<name>-<base>``.
 

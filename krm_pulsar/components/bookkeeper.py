@@ -46,14 +46,7 @@ def rocksdb_step(image: str) -> str:
 
 
 def render(cluster) -> list:
-    objects = []
-    sets = placement.resource_sets(cluster, COMPONENT)
-    for rset in sets:
-        if rset.spec["replicas"] > 0:
-            objects.extend(render_set(cluster, rset))
-    if placement.umbrella_needed(cluster, COMPONENT, sets):
-        objects.append(umbrella_service(cluster))
-    return objects
+    return placement.render_sets(cluster, COMPONENT, render_set, umbrella_service)
 
 
 def render_set(cluster, rset) -> list:

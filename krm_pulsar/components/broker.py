@@ -81,15 +81,9 @@ def health_probe(config: dict, use_health_check: bool, fallback_path: str) -> di
 
 
 def render(cluster) -> list:
-    objects = []
-    sets = placement.resource_sets(cluster, COMPONENT)
-    if any(s.spec["replicas"] > 0 for s in sets):
-        objects.extend(storage.broker_package_objects(cluster))
-    for rset in sets:
-        if rset.spec["replicas"] > 0:
-            objects.extend(render_set(cluster, rset))
-    if placement.umbrella_needed(cluster, COMPONENT, sets):
-        objects.append(umbrella_service(cluster))
+    objects = placement.render_sets(cluster, COMPONENT, render_set, umbrella_service)
+    if objects:  # package storage objects only when some broker renders
+        objects = storage.broker_package_objects(cluster) + objects
     return objects
 
 

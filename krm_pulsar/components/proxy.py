@@ -61,14 +61,7 @@ def websocket_config_defaults(cluster, spec: dict) -> dict:
 
 
 def render(cluster) -> list:
-    objects = []
-    sets = placement.resource_sets(cluster, COMPONENT)
-    for rset in sets:
-        if rset.spec["replicas"] > 0:
-            objects.extend(render_set(cluster, rset))
-    if placement.umbrella_needed(cluster, COMPONENT, sets):
-        objects.append(umbrella_service(cluster))
-    return objects
+    return placement.render_sets(cluster, COMPONENT, render_set, umbrella_service)
 
 
 def service_ports(spec: dict) -> list:
