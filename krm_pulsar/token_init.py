@@ -11,8 +11,8 @@ Git), so krm-pulsar renders a Job that does it in the cluster, once:
   ones; a missing public key is derived from an existing private key (so a run interrupted
   between the two is repaired), a public key without its private key is an error;
 * keys come from the Pulsar image's ``bin/pulsar tokens create-key-pair`` and tokens from
-  ``bin/pulsar tokens create``; the Kubernetes API is called with the Pulsar image's python3
-  and the pod's ServiceAccount token (the Pulsar image has no kubectl, and a second image would
+  ``bin/pulsar tokens create``; the Kubernetes API is called by a Python script (a ConfigMap,
+  readable in Git) run by the Pulsar image's python3 with the pod's ServiceAccount token (the Pulsar image has no kubectl, and a second image would
   be one more thing to pin and pull);
 * key material only lives in an in-memory emptyDir of the Job's pod and in the Secrets;
 * RBAC is one Role: ``get`` on exactly the Secrets it manages (``resourceNames``) and
@@ -32,14 +32,18 @@ from . import placement, security
 SYNC_WAVE = "-1"
 COMPONENT_LABEL = "token-init"
 WORK_DIR = "/token-work"
+SCRIPT_DIR = "/token-init"
+SCRIPT_FILE = "token_init.py"
 
 # Run by the Pulsar image's python3 inside the Job. Plain data in (environment), Secrets out.
-SCRIPT = r'''
+SCRIPT = r'''"""Create the missing token key and token Secrets; never change existing ones."""
 import base64, json, os, ssl, subprocess, sys, urllib.error, urllib.request
 
-SA = "/var/run/secrets/kubernetes.io/serviceaccount"
+SA = os.environ.get("SERVICE_ACCOUNT_DIR", "/var/run/secrets/kubernetes.io/serviceaccount")
 NS = open(SA + "/namespace").read().strip()
-API = "https://kubernetes.default.svc/api/v1/namespaces/%s/secrets" % NS
+# the API server address every pod gets from the kubelet (what client libraries use)
+API = "https://%s:%s/api/v1/namespaces/%s/secrets" % (
+    os.environ["KUBERNETES_SERVICE_HOST"], os.environ["KUBERNETES_SERVICE_PORT"], NS)
 CTX = ssl.create_default_context(cafile=SA + "/ca.crt")
 WORK = os.environ["WORK_DIR"]
 PRIVATE_KEY_FILE = os.environ["PRIVATE_KEY_FILE"]
@@ -143,7 +147,7 @@ def render(cluster) -> list:
         "name": "token-init",
         "image": broker["image"],
         "imagePullPolicy": broker["imagePullPolicy"],
-        "command": ["python3", "-c", SCRIPT],
+        "command": ["python3", f"{SCRIPT_DIR}/{SCRIPT_FILE}"],
         "env": [
             {"name": "WORK_DIR", "value": WORK_DIR},
             {"name": "PRIVATE_KEY_FILE", "value": conf["privateKeyFile"]},
@@ -152,7 +156,8 @@ def render(cluster) -> list:
             {"name": "SECRET_LABELS", "value": json.dumps(
                 {"app": "pulsar", "cluster": cluster.name}, sort_keys=True)},
         ],
-        "volumeMounts": [{"name": "work", "mountPath": WORK_DIR}],
+        "volumeMounts": [{"name": "work", "mountPath": WORK_DIR},
+                         {"name": "script", "mountPath": SCRIPT_DIR, "readOnly": True}],
     }
     pod = {}
     for key, target in (("dnsConfig", "dnsConfig"), ("priorityClassName", "priorityClassName"),
@@ -165,16 +170,20 @@ def render(cluster) -> list:
     pod["containers"] = [container]
     pod["restartPolicy"] = "OnFailure"
     # key material never touches a disk
-    pod["volumes"] = [{"name": "work", "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}}]
+    pod["volumes"] = [{"name": "work", "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}},
+                      {"name": "script", "configMap": {"name": name}}]
     job_spec = {"backoffLimit": 6,
                 "template": {"metadata": {"labels": dict(labels)}, "spec": pod}}
-    digest = hashlib.sha256(json.dumps(job_spec, sort_keys=True, separators=(",", ":"))
-                            .encode("utf-8")).hexdigest()[:8]
+    # a new Job (Jobs are immutable) whenever its spec or the script changes
+    digest = hashlib.sha256(json.dumps([job_spec, SCRIPT], sort_keys=True,
+                                       separators=(",", ":")).encode("utf-8")).hexdigest()[:8]
     subject = {"kind": "ServiceAccount", "name": name}
     if cluster.namespace:
         subject["namespace"] = cluster.namespace
     meta = cluster.metadata
     return [
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta(name, labels, annotations),
+         "data": {SCRIPT_FILE: SCRIPT.lstrip("\n")}},
         {"apiVersion": "v1", "kind": "ServiceAccount",
          "metadata": meta(name, labels, annotations)},
         {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
