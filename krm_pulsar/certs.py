@@ -39,17 +39,18 @@ def _set_groups(cluster, section: str) -> list:
     """``[(secret, set name or None, [dns names])]`` for the rendered sets with TLS on."""
     spec = cluster.spec
     wildcard = section != "proxy"  # brokers advertise per-pod names; proxies do not
-    groups = []
     sets = placement.resource_sets(cluster, section)
+    # the umbrella Service reaches the pods of every set, so every set's certificate
+    # must be valid for its names too
+    umbrella = []
+    if placement.umbrella_needed(cluster, section, sets):
+        umbrella = _names(cluster, cluster.resource_name(section), wildcard)
+    groups = []
     for rset in sets:
         if rset.spec["replicas"] <= 0 or not security.tls_on(spec, section, rset.name):
             continue
         groups.append((security.secret_name(spec, section, rset.name), rset.name,
-                       _names(cluster, rset.resource_name, wildcard)))
-    if groups and placement.umbrella_needed(cluster, section, sets):
-        umbrella = cluster.resource_name(section)
-        groups.append((security.secret_name(spec, section), None,
-                       _names(cluster, umbrella, wildcard)))
+                       _names(cluster, rset.resource_name, wildcard) + umbrella))
     return groups
 
 

@@ -171,6 +171,20 @@ def keystore_step(spec: dict) -> str:
     return " && ".join(steps) + " && "
 
 
+def bookkeeper_client_tls_config(spec: dict) -> dict:
+    """A BookKeeper client's TLS keys (brokers, functions worker; KAAP §4.3)."""
+    return {
+        "bookkeeperTLSClientAuthentication": "true",
+        "bookkeeperTLSKeyFileType": "PEM",
+        "bookkeeperTLSKeyFilePath": PK8_KEY_FILE,
+        "bookkeeperTLSCertificateFilePath": CERT_FILE,
+        "bookkeeperTLSTrustCertsFilePath": ca_path(spec),
+        "bookkeeperTLSTrustCertTypes": "PEM",
+        # BookKeeper's v2 wire protocol has no TLS client authentication (apache/bookkeeper#2300)
+        "bookkeeperUseV2WireProtocol": "false",
+    }
+
+
 # --- token authentication -----------------------------------------------------------------------
 
 
@@ -242,13 +256,25 @@ def check(spec: dict) -> list:
                 "proxies would dial the brokers' TLS port, but the brokers have no TLS "
                 "(spec.global.tls.broker.enabled is false); turn broker TLS on or drop "
                 "enabledWithBroker"))
-    for name, entry in (tls_conf["brokerResourceSets"] or {}).items():
-        if bool(entry.get("enabled")) != broker_tls:
-            findings.append(warning(
-                f"spec.global.tls.brokerResourceSets.{name}.enabled",
-                f"broker set {name} has TLS {'on' if entry.get('enabled') else 'off'} but "
-                f"tls.broker is {'on' if broker_tls else 'off'}; in-cluster clients dial the "
-                f"umbrella broker Service by tls.broker, which also reaches this set's pods"))
+    for section in ("broker", "proxy"):
+        top = bool(tls_conf[section]["enabled"])
+        for name, entry in (tls_conf[f"{section}ResourceSets"] or {}).items():
+            if bool(entry.get("enabled")) != top:
+                findings.append(warning(
+                    f"spec.global.tls.{section}ResourceSets.{name}.enabled",
+                    f"{section} set {name} has TLS {'on' if entry.get('enabled') else 'off'} "
+                    f"but tls.{section} is {'on' if top else 'off'}; the umbrella {section} "
+                    f"Service follows tls.{section} and also reaches this set's pods, so some "
+                    f"connections through it fail; clients of this set should use its own "
+                    f"Service"))
+    if (tls_conf["zookeeper"]["enabled"] and not self_signed(spec)
+            and not tls_conf["caPath"].startswith(CERTS_DIR + "/")):
+        findings.append(warning(
+            "spec.global.tls.caPath",
+            f"ZooKeeper TLS clients trust a JKS trust store made with keytool from "
+            f"{tls_conf['caPath']}, and keytool imports only the first certificate of a "
+            f"bundle; put the CA into the TLS Secrets as ca.crt and set caPath: "
+            f"{CERTS_DIR}/ca.crt"))
     if not auth_on(spec):
         return findings
     conf = token(spec)

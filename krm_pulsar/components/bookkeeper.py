@@ -41,6 +41,8 @@ def tls_config(spec: dict) -> dict:
         "tlsKeyStoreType": "PEM",
         "tlsKeyStore": security.PK8_KEY_FILE,
         "tlsTrustStoreType": "PEM",
+        # ours: the CA for verifying clients' certificates (KAAP leaves it out)
+        "tlsTrustStore": security.ca_path(spec),
         "tlsHostnameVerificationEnabled": "true",
         "bookkeeperTLSClientAuthentication": "true",
         "bookkeeperTLSTrustCertsFilePath": security.ca_path(spec),

@@ -40,19 +40,6 @@ def tls_config(cluster) -> dict:
     }
 
 
-def bookkeeper_client_tls_config(cluster) -> dict:
-    return {
-        "bookkeeperTLSClientAuthentication": "true",
-        "bookkeeperTLSKeyFileType": "PEM",
-        "bookkeeperTLSKeyFilePath": security.PK8_KEY_FILE,
-        "bookkeeperTLSCertificateFilePath": security.CERT_FILE,
-        "bookkeeperTLSTrustCertsFilePath": security.ca_path(cluster.spec),
-        "bookkeeperTLSTrustCertTypes": "PEM",
-        # BookKeeper's v2 wire protocol has no TLS client authentication (apache/bookkeeper#2300)
-        "bookkeeperUseV2WireProtocol": "false",
-    }
-
-
 def config_defaults(cluster, spec: dict, set_name: str | None = None) -> dict:
     defaults = {
         **cluster.metadata_store_config("broker"),
@@ -87,7 +74,7 @@ def config_defaults(cluster, spec: dict, set_name: str | None = None) -> dict:
     if tls:
         defaults.update(tls_config(cluster))
     if security.tls_on(cluster.spec, "bookkeeper"):
-        defaults.update(bookkeeper_client_tls_config(cluster))
+        defaults.update(security.bookkeeper_client_tls_config(cluster.spec))
     if spec["kafka"]["enabled"]:
         # Kafka-on-Pulsar protocol handler keys, as KAAP writes them (plaintext listener)
         defaults.update({

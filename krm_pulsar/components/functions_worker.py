@@ -140,7 +140,8 @@ def security_config(cluster) -> dict:
     spec = cluster.spec
     data = {}
     if security.tls_on(spec, "bookkeeper"):
-        data["bookkeeperTLSClientAuthentication"] = "true"
+        # KAAP sets only the first key, which leaves the worker without a client certificate
+        data.update(security.bookkeeper_client_tls_config(spec))
     if security.auth_on(spec):
         conf = security.token(spec)
         data.update({
@@ -230,8 +231,9 @@ def render(cluster) -> list:
     mounts.append(logs_mount)
     tls = security.tls_on(cluster.spec, COMPONENT)
     zk_tls = security.tls_on(cluster.spec, "zookeeper")
+    bk_tls = security.tls_on(cluster.spec, "bookkeeper")
     to_broker = to_broker_tls(cluster)
-    if tls or to_broker or zk_tls:
+    if tls or to_broker or zk_tls or bk_tls:
         certs_mount, certs_volume = security.certs_volume(
             security.secret_name(cluster.spec, COMPONENT))
         mounts.append(certs_mount)
@@ -242,9 +244,10 @@ def render(cluster) -> list:
         mounts += token_mounts
         volumes += token_volumes
     steps = security.STRIP_TOKEN_STEP if auth else ""
-    if tls:
+    if tls or bk_tls:
         steps += security.PK8_STEP
-    if zk_tls or to_broker:
+    if zk_tls:
+        # JKS stores for the ZooKeeper client; the worker trusts the brokers from PEM files
         steps += security.keystore_step(cluster.spec)
     # the worker's identity comes from the pod name; the user's env goes first (KAAP)
     env = list(spec["env"] or []) + [
