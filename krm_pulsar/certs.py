@@ -61,8 +61,12 @@ def server_groups(cluster) -> list:
     if security.tls_on(spec, "zookeeper") and not cluster.oxia \
             and spec["zookeeper"]["replicas"] > 0:
         name = cluster.resource_name("zookeeper")
+        # ours: the bare pod names too, which the generated zoo.cfg lists for the quorum
+        # (ZOOKEEPER_SERVERS) and quorum TLS verifies
+        pods = [f"{name}-{i}" for i in range(spec["zookeeper"]["replicas"])]
         groups.append(("zookeeper", security.secret_name(spec, "zookeeper"),
-                       _names(cluster, name, True) + _names(cluster, f"{name}-ca", False)))
+                       _names(cluster, name, True) + _names(cluster, f"{name}-ca", False)
+                       + pods))
     if security.tls_on(spec, "bookkeeper"):
         for rset in placement.resource_sets(cluster, "bookkeeper"):
             if rset.spec["replicas"] > 0:
