@@ -12,8 +12,8 @@ Git), so krm-pulsar renders a Job that does it in the cluster, once:
   between the two is repaired), a public key without its private key is an error;
 * keys come from the Pulsar image's ``bin/pulsar tokens create-key-pair`` and tokens from
   ``bin/pulsar tokens create``; the Kubernetes API is called by a Python script (a ConfigMap,
-  readable in Git) run by the Pulsar image's python3 with the pod's ServiceAccount token (the Pulsar image has no kubectl, and a second image would
-  be one more thing to pin and pull);
+  readable in Git) run by the Pulsar image's python3 with the pod's ServiceAccount token (the
+  Pulsar image has no kubectl, and a second image would be one more thing to pin and pull);
 * key material only lives in an in-memory emptyDir of the Job's pod and in the Secrets;
 * RBAC is one Role: ``get`` on exactly the Secrets it manages (``resourceNames``) and
   ``create`` on Secrets (Kubernetes cannot restrict ``create`` by name: the name is not known
