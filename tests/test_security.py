@@ -428,3 +428,17 @@ def test_kaap_input_with_tls_and_auth_renders():
     assert not [f for f in findings if f.severity == "error"], findings
     assert_valid([o for o in objects if o["apiVersion"] != "cert-manager.io/v1"])
     cert_manager.assert_valid([o for o in objects if o["apiVersion"] == "cert-manager.io/v1"])
+
+
+def test_zookeeper_tls_alone_still_gives_every_zookeeper_client_its_stores():
+    objects, _ = render_spec({"global": {"tls": {"zookeeper": {"enabled": True},
+                                                 "caPath": "/pulsar/certs/ca.crt"}},
+                              "functionsWorker": {"replicas": 1},
+                              "broker": {"transactions": {"enabled": True}}})
+    for kind, name in (("StatefulSet", "pulsar-bookkeeper"), ("StatefulSet", "pulsar-broker"),
+                       ("Deployment", "pulsar-proxy"), ("Deployment", "pulsar-autorecovery"),
+                       ("StatefulSet", "pulsar-function"), ("Job", "pulsar-zookeeper-metadata"),
+                       ("Job", "pulsar-broker")):
+        obj = by_name(objects, kind, name)
+        assert "certs" in secret_volumes(obj), name
+        assert "zookeeper.client.secure=true" in container(obj)["args"][0], name

@@ -177,8 +177,10 @@ def render_set(cluster, rset) -> list:
     probes = spec["probes"]
     tls = security.tls_on(cluster.spec, COMPONENT, rset.name)
     auth = security.auth_on(cluster.spec)
-    # KAAP mounts the certificates when the proxy or the brokers have TLS
-    certs = tls or cluster.broker_tls
+    # KAAP mounts the certificates when the proxy or the brokers have TLS; ours also with
+    # ZooKeeper TLS, because the proxies read the configuration store on ZooKeeper's TLS port
+    zk_tls = security.tls_on(cluster.spec, "zookeeper") and not cluster.oxia
+    certs = tls or cluster.broker_tls or zk_tls
     mounts, volumes = [], []
     if certs:
         mount, volume = security.certs_volume(
