@@ -267,6 +267,11 @@ def check(spec: dict) -> list:
                     f"Service follows tls.{section} and also reaches this set's pods, so some "
                     f"connections through it fail; clients of this set should use its own "
                     f"Service"))
+    if tls_conf["enabled"] and not any_tls(spec):
+        findings.append(warning(
+            "spec.global.tls.enabled",
+            "global.tls.enabled turns no component's TLS on by itself (as in KAAP, where it is "
+            "deprecated); set tls.<component>.enabled, e.g. tls.broker.enabled: true"))
     if (tls_conf["zookeeper"]["enabled"] and not self_signed(spec)
             and not tls_conf["caPath"].startswith(CERTS_DIR + "/")):
         findings.append(warning(

@@ -442,3 +442,9 @@ def test_zookeeper_tls_alone_still_gives_every_zookeeper_client_its_stores():
         obj = by_name(objects, kind, name)
         assert "certs" in secret_volumes(obj), name
         assert "zookeeper.client.secure=true" in container(obj)["args"][0], name
+
+
+def test_the_deprecated_global_switch_alone_turns_nothing_on_and_says_so():
+    objects, findings = render_spec({"global": {"tls": {"enabled": True}}})
+    assert "/pulsar/certs" not in repr(objects)
+    assert [(f.path, f.severity) for f in findings] == [("spec.global.tls.enabled", "warning")]
