@@ -19,6 +19,7 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 
 setup: $(VENV)/.installed
 	@scripts/ensure-kustomize.sh >/dev/null
+	@scripts/ensure-cert-manager-crds.sh >/dev/null
 
 ## Render the bundled example cluster through real standalone kustomize and the exec function.
 demo: setup
@@ -26,7 +27,9 @@ demo: setup
 
 ## Run every test (unit, golden, end-to-end with real kustomize and kpt).
 test: setup
-	KUSTOMIZE="$$(scripts/ensure-kustomize.sh)" $(BIN)/python -m pytest $(PYTEST_ARGS)
+	KUSTOMIZE="$$(scripts/ensure-kustomize.sh)" \
+	CERT_MANAGER_CRDS="$$(scripts/ensure-cert-manager-crds.sh)" \
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## Time the whole krm-pulsar process (median wall time, peak memory).
 bench: setup

@@ -10,6 +10,7 @@ from . import model
 
 # Ports that other components dial (KAAP §4).
 ZOOKEEPER_CLIENT_PORT = 2181
+ZOOKEEPER_CLIENT_TLS_PORT = 2281
 BROKER_PULSAR_PORT = 6650
 BROKER_HTTP_PORT = 8080
 BROKER_PULSAR_TLS_PORT = 6651
@@ -18,6 +19,7 @@ BOOKIE_PORT = 3181
 PROXY_PULSAR_PORT = 6650
 PROXY_HTTP_PORT = 8080
 FUNCTIONS_WORKER_HTTP_PORT = 6750
+FUNCTIONS_WORKER_HTTPS_PORT = 6751
 OXIA_PUBLIC_PORT = 6648
 OXIA_INTERNAL_PORT = 6649
 
@@ -79,8 +81,10 @@ class Cluster:
 
     @property
     def zookeeper_connect(self) -> str:
-        # KAAP targets the non-headless `-ca` Service (§3.7)
-        return f"{self.host(self.resource_name('zookeeper') + '-ca')}:{ZOOKEEPER_CLIENT_PORT}"
+        # KAAP targets the non-headless `-ca` Service (§3.7), on the TLS port with ZooKeeper TLS
+        tls = (self.glob["tls"]["zookeeper"] or {}).get("enabled")
+        port = ZOOKEEPER_CLIENT_TLS_PORT if tls else ZOOKEEPER_CLIENT_PORT
+        return f"{self.host(self.resource_name('zookeeper') + '-ca')}:{port}"
 
     @property
     def oxia_service(self) -> str:
@@ -142,8 +146,11 @@ class Cluster:
 
     @property
     def functions_worker_url(self) -> str:
-        """The functions worker's ClusterIP ``-ca`` Service, as KAAP gives it to proxies."""
+        """The functions worker's ClusterIP ``-ca`` Service, as KAAP gives it to proxies
+        (https on 6751 when the worker has TLS)."""
         service = self.resource_name("functionsWorker") + "-ca"
+        if (self.glob["tls"]["functionsWorker"] or {}).get("enabled"):
+            return f"https://{self.host(service)}:{FUNCTIONS_WORKER_HTTPS_PORT}"
         return f"http://{self.host(service)}:{FUNCTIONS_WORKER_HTTP_PORT}"
 
     @property
@@ -154,6 +161,32 @@ class Cluster:
     @property
     def broker_web_service_url(self) -> str:
         return f"http://{self.host(self.resource_name('broker'))}:{BROKER_HTTP_PORT}/"
+
+    @property
+    def broker_tls(self) -> bool:
+        """TLS on the umbrella broker Service, which KAAP decides by ``tls.broker`` alone."""
+        return bool((self.glob["tls"]["broker"] or {}).get("enabled"))
+
+    @property
+    def broker_client_service_url(self) -> str:
+        """What in-cluster clients dial: the TLS URL when the brokers have TLS (KAAP)."""
+        return self.broker_service_url_tls if self.broker_tls else self.broker_service_url
+
+    @property
+    def broker_client_web_service_url(self) -> str:
+        return self.broker_web_service_url_tls if self.broker_tls else self.broker_web_service_url
+
+    @property
+    def proxy_tls(self) -> bool:
+        return bool((self.glob["tls"]["proxy"] or {}).get("enabled"))
+
+    @property
+    def proxy_service_url_tls(self) -> str:
+        return f"pulsar+ssl://{self.host(self.resource_name('proxy'))}:{BROKER_PULSAR_TLS_PORT}/"
+
+    @property
+    def proxy_web_service_url_tls(self) -> str:
+        return f"https://{self.host(self.resource_name('proxy'))}:{BROKER_HTTPS_PORT}/"
 
     # KAAP writes the TLS URLs into proxy configs even with TLS off; unused until TLS is on.
     @property

@@ -360,8 +360,15 @@ FUNCTIONS_WORKER = Obj(_component(
 
 TLS_COMPONENT = Obj({"enabled": Bool(False), "secretName": Str()})
 TLS_PROXY = Obj({"enabled": Bool(False), "enabledWithBroker": Bool(False), "secretName": Str()})
-CERT_KEY = Obj({"rotationPolicy": Str(), "encoding": Str(), "algorithm": Str(), "size": Int()})
-CERT_COMPONENT = Obj({"generate": Bool(), "privateKey": CERT_KEY, "dnsNames": List(Str()),
+# A resource set's entry: unset fields come from the component's entry (tls_defaults).
+TLS_SET = Obj({"enabled": Bool(), "secretName": Str()})
+TLS_PROXY_SET = Obj({"enabled": Bool(), "enabledWithBroker": Bool(), "secretName": Str()})
+CERT_KEY = Obj({"rotationPolicy": Str(enum=("Never", "Always")),
+                "encoding": Str(enum=("PKCS1", "PKCS8")),
+                "algorithm": Str(enum=("RSA", "ECDSA", "Ed25519")), "size": Int(min=1)},
+               default=None)
+# ours: `generate` defaults to true (KAAP generates nothing for a component without it)
+CERT_COMPONENT = Obj({"generate": Bool(True), "privateKey": CERT_KEY, "dnsNames": List(Str()),
                       "secretName": Str()})
 
 TLS = Obj({
@@ -375,8 +382,8 @@ TLS = Obj({
     "proxy": TLS_PROXY,
     "functionsWorker": Obj({"enabled": Bool(), "enabledWithBroker": Bool(), "secretName": Str()}),
     "ssCa": TLS_COMPONENT,
-    "brokerResourceSets": Map(TLS_COMPONENT),
-    "proxyResourceSets": Map(TLS_PROXY),
+    "brokerResourceSets": Map(TLS_SET),
+    "proxyResourceSets": Map(TLS_PROXY_SET),
     "certProvisioner": Obj({
         "selfSigned": Obj({
             "enabled": Bool(False),
@@ -551,7 +558,45 @@ def with_defaults(spec: dict | None, metadata: dict, api_version: str) -> dict:
         oxia["imagePullPolicy"] = glob["imagePullPolicy"]
     volume_defaults(oxia["server"]["storage"], glob)
     package_storage_defaults(resolved["broker"], glob)
+    tls_defaults(glob)
     return resolved
+
+
+TLS_SECTIONS = ("zookeeper", "bookkeeper", "autorecovery", "broker", "proxy", "functionsWorker")
+
+
+def tls_defaults(glob: dict) -> None:
+    """TLS values derived from other fields (KAAP ``getTlsSecretNameFor*``, §6.6).
+
+    * every component's ``secretName`` falls back to ``defaultSecretName``;
+    * a broker/proxy resource set's entry takes each unset field from the component's entry
+      (KAAP replaces the whole entry; ours merges, so ``{enabled: true}`` keeps the component's
+      secret);
+    * the self-signed CA's Secret is ``ssCa.secretName``, else ``selfSigned.caSecretName``,
+      else ``<global.name>-ss-ca`` (KAAP);
+    * the functions worker talks TLS to the brokers when they have TLS, unless
+      ``functionsWorker.enabledWithBroker`` says otherwise (ours; KAAP's default is off).
+    """
+    tls = glob["tls"]
+    for section in TLS_SECTIONS:
+        entry = tls[section]
+        if not entry.get("secretName"):
+            entry["secretName"] = tls["defaultSecretName"]
+    for sets_key, section in (("brokerResourceSets", "broker"), ("proxyResourceSets", "proxy")):
+        tls[sets_key] = {
+            name: {key: ((entry or {}).get(key) if (entry or {}).get(key) is not None
+                         else tls[section].get(key))
+                   for key in tls[section]}
+            for name, entry in (tls[sets_key] or {}).items()}
+    self_signed = tls["certProvisioner"]["selfSigned"]
+    if not tls["ssCa"].get("secretName"):
+        tls["ssCa"]["secretName"] = (self_signed.get("caSecretName")
+                                     or f"{glob['name']}-ss-ca")
+    worker = tls["functionsWorker"]
+    if worker.get("enabled") is None:
+        worker["enabled"] = False
+    if worker.get("enabledWithBroker") is None:
+        worker["enabledWithBroker"] = bool(tls["broker"]["enabled"])
 
 
 def component_defaults(component: dict, glob: dict) -> None:

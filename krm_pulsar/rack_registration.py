@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from . import placement
+from . import placement, security
 
 # KAAP's group name in /bookies, kept so a cluster moved from KAAP keeps its entries.
 GROUP = "defaultgroup"
@@ -61,7 +61,15 @@ def script(cluster) -> str:
     run time, so the Job follows a later kustomize ``namespace:``.
     """
     region_aware = placement.region_aware(cluster.spec)
-    admin = f"{cluster.broker_web_service_url}admin/v2/bookies/racks-info"
+    # https and the cluster's CA when the brokers have TLS; the superuser token with auth
+    admin = f"{cluster.broker_client_web_service_url}admin/v2/bookies/racks-info"
+    curl_opts = []
+    if cluster.broker_tls:
+        curl_opts.append(f"--cacert {security.ca_path(cluster.spec)}")
+    if security.auth_on(cluster.spec):
+        curl_opts.append('-H "Authorization: Bearer $(tr -d \'\\r\\n\' < '
+                         '/pulsar/token-superuser/superuser.jwt)"')
+    curl = " ".join(["curl", *curl_opts])
     lines = [
         "set -u",
         f"admin={admin}",
@@ -69,14 +77,14 @@ def script(cluster) -> str:
         '  id="$1.${POD_NAMESPACE}.svc.' + cluster.domain + f':{BOOKIE_PORT}"',
         '  rack="$2"',
         "  while true; do",
-        '    current="$(curl -s --max-time 10 "${admin}/${id}" || true)"',
+        f'    current="$({curl} -s --max-time 10 "${{admin}}/${{id}}" || true)"',
         # already in this rack (with any node, e.g. one KAAP wrote): leave it as it is
         '    if printf "%s" "${current}" | grep -Eq "\\"rack\\":\\"/?${rack}(/|\\")"; then',
         '      echo "${id} is already in rack ${rack}"; return 0',
         "    fi",
         '    body="{\\"rack\\":\\"${rack}' + (f"/{UNKNOWN_NODE}" if region_aware else "")
         + '\\",\\"hostname\\":\\"${id}\\"}"',
-        '    if curl -sf --max-time 10 -X POST -H "Content-Type: application/json" '
+        f'    if {curl} -sf --max-time 10 -X POST -H "Content-Type: application/json" '
         f'-d "${{body}}" "${{admin}}/${{id}}?group={GROUP}"; then',
         '      echo "registered ${id} in rack ${rack}"; return 0',
         "    fi",
@@ -104,6 +112,17 @@ def render(cluster) -> list:
         "env": [{"name": "POD_NAMESPACE",
                  "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}}],
     }
+    mounts, volumes = [], []
+    if cluster.broker_tls:
+        mount, volume = security.certs_volume(security.secret_name(cluster.spec, "broker"))
+        mounts.append(mount)
+        volumes.append(volume)
+    if security.auth_on(cluster.spec):
+        token_mounts, token_volumes = security.token_volumes(("superuser",))
+        mounts += token_mounts
+        volumes += token_volumes
+    if mounts:
+        container["volumeMounts"] = mounts
     pod = {}
     if spec.get("dnsConfig"):
         pod["dnsConfig"] = spec["dnsConfig"]
@@ -119,6 +138,8 @@ def render(cluster) -> list:
     pod["automountServiceAccountToken"] = False
     pod["containers"] = [container]
     pod["restartPolicy"] = "OnFailure"
+    if volumes:
+        pod["volumes"] = volumes
     # Pod labels deliberately differ from the bookies' selector labels (component), so no
     # bookie Service, StatefulSet or PDB selects the Job's pod.
     labels = {"app": "pulsar", "component": COMPONENT_LABEL, "cluster": cluster.name}

@@ -71,6 +71,9 @@ def check(spec: dict, raw: dict) -> list[SpecError]:
     findings.extend(storage.check(spec))
     findings.extend(_forbidden_env(spec))
     findings.extend(_pod_label_conflicts(spec))
+    from .security import check as security_check
+
+    findings.extend(security_check(spec))
     if spec["oxia"]["enabled"]:
         findings.extend(_oxia_conflicts(spec, raw))
     for component in ("bookkeeper", "broker"):
@@ -183,15 +186,17 @@ def _unsupported(spec: dict) -> list[SpecError]:
     """Features whose rendering is not implemented yet: refuse them visibly rather than render
     a cluster that silently lacks them."""
     findings = []
-    glob = spec["global"]
-    tls = glob["tls"]
-    if tls["enabled"] or any((tls.get(c) or {}).get("enabled") for c in (
-            "zookeeper", "bookkeeper", "autorecovery", "broker", "proxy", "functionsWorker")):
-        findings.append(SpecError("spec.global.tls", "TLS is not supported by this version of "
-                                  "krm-pulsar yet; turn it off or render TLS another way"))
-    if glob["auth"]["enabled"]:
-        findings.append(SpecError("spec.global.auth.enabled", "authentication is not supported "
-                                  "by this version of krm-pulsar yet"))
+    self_signed = spec["global"]["tls"]["certProvisioner"]["selfSigned"]
+    if self_signed.get("external"):
+        findings.append(SpecError(
+            "spec.global.tls.certProvisioner.selfSigned.external",
+            "certificates for external services are not rendered by this version of "
+            "krm-pulsar; remove the entries and create those certificates yourself"))
+    if spec["global"]["tls"]["certProvisioner"].get("acme"):
+        findings.append(SpecError(
+            "spec.global.tls.certProvisioner.acme",
+            "the ACME certificate provisioner is not supported by this version of krm-pulsar; "
+            "use selfSigned or provide the TLS Secrets yourself"))
     return findings
 
 
@@ -210,6 +215,10 @@ def render_objects(cluster) -> list[dict]:
     from . import rack_registration
 
     objects.extend(rack_registration.render(cluster))
+    from . import certs, token_init
+
+    objects.extend(certs.render(cluster))
+    objects.extend(token_init.render(cluster))
     # Argo CD sync waves from the component/resource-set labels (setsUpdateStrategy)
     placement.annotate_sync_waves(cluster, objects)
     return objects
@@ -226,6 +235,10 @@ def render(config: dict):
     from .components import functions_worker
 
     findings.extend(functions_worker.validate(cluster))
+    if spec["global"]["tls"]["certProvisioner"]["selfSigned"]["enabled"]:
+        from . import certs
+
+        findings.extend(certs.check(cluster))
     findings.extend(storage.check_cluster(cluster))
     if any(f.severity == "error" for f in findings):
         return [], findings

@@ -302,7 +302,7 @@ def deployment(cluster, name: str, labels: dict, annotations, *, replicas: int, 
 
 def job(cluster, name: str, labels: dict, annotations, spec: dict, container: dict, *,
         pod_labels: dict | None = None, pod_annotations: dict | None = None,
-        service_account: bool = False) -> dict:
+        service_account: bool = False, volumes: list | None = None) -> dict:
     """A one-shot Job with the component's scheduling fields (KAAP §4.1, §4.3).
 
     KAAP runs its Jobs once the StatefulSet they need is ready; statically they start at once,
@@ -324,6 +324,8 @@ def job(cluster, name: str, labels: dict, annotations, spec: dict, container: di
         pod["serviceAccountName"] = spec["serviceAccountName"]
     pod["containers"] = [container]
     pod["restartPolicy"] = "OnFailure"
+    if volumes:
+        pod["volumes"] = list(volumes)
     template_metadata = {"labels": dict(pod_labels if pod_labels is not None else labels)}
     if pod_annotations:
         template_metadata["annotations"] = dict(pod_annotations)
@@ -336,15 +338,22 @@ def job(cluster, name: str, labels: dict, annotations, spec: dict, container: di
 
 
 def cluster_metadata_job(cluster, name: str, labels: dict, annotations, spec: dict,
-                         job_spec: dict, service_account: bool = False) -> dict:
+                         job_spec: dict, service_account: bool = False, *,
+                         pre_steps: str = "", mounts=None, volumes=None) -> dict:
     """``initialize-cluster-metadata`` with the umbrella broker URLs, against ZooKeeper or
-    Oxia (the store flags come from the cluster, the one place that knows the store)."""
+    Oxia (the store flags come from the cluster, the one place that knows the store).
+
+    With broker TLS the TLS URLs are registered too (KAAP), so clients looking the cluster up
+    get ``pulsar+ssl://`` and ``https://`` addresses. `pre_steps` prepare the store's TLS."""
     args = (
-        f"bin/pulsar initialize-cluster-metadata --cluster {cluster.cluster_name} "
+        f"{pre_steps}bin/pulsar initialize-cluster-metadata --cluster {cluster.cluster_name} "
         f"{cluster.metadata_store_flags()} "
         f"--web-service-url {cluster.broker_web_service_url} "
         f"--broker-service-url {cluster.broker_service_url}"
     )
+    if cluster.broker_tls:
+        args += (f" --web-service-url-tls {cluster.broker_web_service_url_tls} "
+                 f"--broker-service-url-tls {cluster.broker_service_url_tls}")
     container = {
         "name": name,
         "image": spec["image"],
@@ -352,7 +361,9 @@ def cluster_metadata_job(cluster, name: str, labels: dict, annotations, spec: di
         "command": ["timeout", str(job_spec["timeout"]), "sh", "-c"],
         "args": [args],
     }
+    if mounts:
+        container["volumeMounts"] = list(mounts)
     if job_spec.get("resources"):
         container["resources"] = job_spec["resources"]
     return job(cluster, name, labels, annotations, spec, container,
-               service_account=service_account)
+               service_account=service_account, volumes=volumes)

@@ -134,6 +134,14 @@ FAKE_CURL = textwrap.dedent('''\
         sys.exit(7)  # connection refused
     args = sys.argv[1:]
     url = args[-1]
+    # with TLS and auth on: https, the cluster CA and the superuser token on every call
+    required = os.environ.get("FAKE_REQUIRE")
+    if required:
+        token, ca = required.split("|")
+        if not (url.startswith("https://") and "--cacert" in args
+                and args[args.index("--cacert") + 1] == ca
+                and "Authorization: Bearer " + token in args):
+            state["violations"].append(args)
     fail = any(a.startswith("-") and not a.startswith("--") and "f" in a for a in args)
     bookie, _, query = url.rsplit("/", 1)[1].partition("?")
     if "-X" in args:
@@ -166,15 +174,18 @@ def fake_broker(tmp_path):
     sleep.chmod(0o755)
     state = tmp_path / "state.json"
 
-    def run(script, racks=None, down=0):
+    def run(script, racks=None, down=0, require=None):
         if racks is not None or not state.exists():
-            state.write_text(json.dumps({"down": down, "racks": racks or {}, "posts": []}))
+            state.write_text(json.dumps({"down": down, "racks": racks or {}, "posts": [],
+                                         "violations": []}))
         else:
             data = json.loads(state.read_text())
             data.update(down=down, posts=[])
             state.write_text(json.dumps(data))
         env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
                    FAKE_STATE=str(state), POD_NAMESPACE="prod")
+        if require:
+            env["FAKE_REQUIRE"] = require
         out = subprocess.run(["sh", "-c", script], capture_output=True, text=True, env=env,
                              timeout=60)
         assert out.returncode == 0, out.stderr
@@ -235,3 +246,26 @@ def test_unnamespaced_cluster_takes_the_namespace_at_run_time(fake_broker):
     assert "http://pulsar-broker:8080/admin/v2/bookies/racks-info" in script_of(job)
     state, _ = fake_broker(script_of(job), racks={})
     assert BOOKIE_A0 in state["racks"]["defaultgroup"]
+
+
+def test_with_broker_tls_and_auth_the_script_uses_https_the_ca_and_the_token(fake_broker,
+                                                                            tmp_path):
+    spec = copy.deepcopy(SPEC)
+    spec["global"]["tls"] = {"broker": {"enabled": True}}
+    spec["global"]["auth"] = {"enabled": True}
+    job = the_job(spec)
+    pod = job["spec"]["template"]["spec"]
+    assert {v["name"]: v["secret"]["secretName"] for v in pod["volumes"]} == {
+        "certs": "pulsar-tls", "token-superuser": "token-superuser"}
+    assert pod["automountServiceAccountToken"] is False
+    token_file = tmp_path / "superuser.jwt"
+    token_file.write_text("the-token\n")
+    script = script_of(job).replace("/pulsar/token-superuser/superuser.jwt", str(token_file))
+    assert "admin=https://pulsar-broker.prod.svc.cluster.local:8443/" in script
+    state, _ = fake_broker(script, racks={}, require="the-token|/etc/ssl/certs/ca-certificates.crt")
+    assert len(state["posts"]) == 3
+    assert state["violations"] == []
+    # the fake does check: without TLS and auth the same requirement is violated
+    plain, _ = fake_broker(script_of(the_job()), racks={},
+                           require="the-token|/etc/ssl/certs/ca-certificates.crt")
+    assert plain["violations"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import placement, workload
+from .. import placement, security, workload
 
 COMPONENT = "autorecovery"
 PROMETHEUS_PORT = 8000  # KAAP uses the bookie HTTP port
@@ -30,16 +30,39 @@ def render(cluster) -> list:
     match = cluster.selector_labels(COMPONENT, spec["matchLabels"])
     pod_labels = cluster.pod_labels(COMPONENT, spec)
     annotations = spec["annotations"]
+    bk_tls = security.tls_on(cluster.spec, "bookkeeper")
+    zk_tls = security.tls_on(cluster.spec, "zookeeper") and not cluster.oxia
+    defaults = config_defaults(cluster)
+    if bk_tls:
+        # a bookie client with its own certificate (KAAP §4.5)
+        defaults.update({
+            "tlsHostnameVerificationEnabled": "true",
+            "tlsProvider": "OpenSSL",
+            "tlsProviderFactoryClass": "org.apache.bookkeeper.tls.TLSContextFactory",
+            "tlsCertificatePath": security.CERT_FILE,
+            "tlsKeyStoreType": "PEM",
+            "tlsKeyStore": security.PK8_KEY_FILE,
+            "tlsTrustStoreType": "PEM",
+            "tlsClientAuthentication": "true",
+            "tlsTrustStore": security.ca_path(cluster.spec),
+        })
     cm = workload.config_map(cluster, name, labels, annotations,
-                             workload.config_data(config_defaults(cluster), spec["config"]))
+                             workload.config_data(defaults, spec["config"]))
+    mounts, volumes = [], []
+    if bk_tls or zk_tls:
+        mount, volume = security.certs_volume(security.secret_name(cluster.spec, COMPONENT))
+        mounts, volumes = [mount], [volume]
     main = workload.container(
         name, spec,
         "bin/apply-config-from-env.py conf/bookkeeper.conf && "
-        f"{workload.LOG4J_OPTS} exec bin/bookkeeper autorecovery",
+        + (security.PK8_STEP if bk_tls else "")
+        + (security.keystore_step(cluster.spec) if zk_tls else "")
+        + f"{workload.LOG4J_OPTS} exec bin/bookkeeper autorecovery",
         ports=[{"name": "http", "containerPort": 8000}],
         env_from=[name],
+        mounts=mounts,
     )
-    pod = workload.pod_spec(cluster, spec, [main], match_labels=match)
+    pod = workload.pod_spec(cluster, spec, [main], match_labels=match, volumes=volumes)
     template = workload.pod_template(
         pod_labels,
         workload.pod_annotations(spec, PROMETHEUS_PORT,

@@ -5,7 +5,7 @@ It targets the proxy when there is one, else the brokers (``targetProxy``, KAAP 
 
 from __future__ import annotations
 
-from .. import workload
+from .. import security, workload
 
 COMPONENT = "bastion"
 
@@ -17,14 +17,29 @@ CONFIG_DEFAULTS = {
 }
 
 
+def target_tls(cluster, spec: dict) -> bool:
+    return cluster.proxy_tls if spec["targetProxy"] else cluster.broker_tls
+
+
 def config_defaults(cluster, spec: dict) -> dict:
+    """client.conf of the CLI tools: the TLS URLs of the target when it has TLS (KAAP)."""
+    tls = target_tls(cluster, spec)
     if spec["targetProxy"]:
-        urls = {"brokerServiceUrl": cluster.proxy_service_url,
-                "webServiceUrl": cluster.proxy_web_service_url}
+        urls = {"brokerServiceUrl": cluster.proxy_service_url_tls if tls
+                else cluster.proxy_service_url,
+                "webServiceUrl": cluster.proxy_web_service_url_tls if tls
+                else cluster.proxy_web_service_url}
     else:
-        urls = {"brokerServiceUrl": cluster.broker_service_url,
-                "webServiceUrl": cluster.broker_web_service_url}
-    return {**urls, **CONFIG_DEFAULTS}
+        urls = {"brokerServiceUrl": cluster.broker_client_service_url,
+                "webServiceUrl": cluster.broker_client_web_service_url}
+    defaults = {**urls, **CONFIG_DEFAULTS}
+    if security.auth_on(cluster.spec):
+        defaults["authPlugin"] = security.TOKEN_CLIENT_PLUGIN
+        defaults["authParams"] = f"file://{security.STRIPPED_SUPERUSER_TOKEN}"
+    if tls:
+        defaults["tlsEnableHostnameVerification"] = "true"
+        defaults["tlsTrustCertsFilePath"] = security.ca_path(cluster.spec)
+    return defaults
 
 
 def render(cluster) -> list:
@@ -38,13 +53,30 @@ def render(cluster) -> list:
     annotations = spec["annotations"]
     cm = workload.config_map(cluster, name, labels, annotations,
                              workload.config_data(config_defaults(cluster, spec), spec["config"]))
+    mounts, volumes = [], []
+    if target_tls(cluster, spec):
+        # the target's Secret: its ca.crt is the CA to trust (KAAP mounts tls.ssCa's Secret)
+        section = "proxy" if spec["targetProxy"] else "broker"
+        mount, volume = security.certs_volume(security.secret_name(cluster.spec, section))
+        mounts, volumes = [mount], [volume]
+    auth = security.auth_on(cluster.spec)
+    if auth:
+        # the admin and superuser tokens, not the private key (KAAP mounts it; see docs/auth.md)
+        roles = ["public-key", "superuser"]
+        if "admin" in security.token_roles(cluster.spec):
+            roles.insert(1, "admin")
+        token_mounts, token_volumes = security.token_volumes(roles)
+        mounts += token_mounts
+        volumes += token_volumes
     main = workload.container(
         name, spec,
-        "bin/apply-config-from-env.py conf/client.conf && "
+        (security.STRIP_TOKEN_STEP if auth else "")
+        + "bin/apply-config-from-env.py conf/client.conf && "
         'exec /bin/bash -c "trap : TERM INT; sleep infinity & wait"',
         env_from=[name],
+        mounts=mounts,
     )
-    pod = workload.pod_spec(cluster, spec, [main], match_labels=match)
+    pod = workload.pod_spec(cluster, spec, [main], match_labels=match, volumes=volumes)
     template = workload.pod_template(
         pod_labels,
         # no prometheus annotations: the bastion serves nothing (KAAP)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .. import placement, storage, workload
+from .. import placement, security, storage, workload
 
 COMPONENT = "bookkeeper"
 PROMETHEUS_PORT = 8000
@@ -32,6 +32,23 @@ def config_defaults(cluster) -> dict:
     }
 
 
+def tls_config(spec: dict) -> dict:
+    """Bookie TLS keys (KAAP §4.2): OpenSSL provider, PEM key/cert, client authentication."""
+    return {
+        "tlsProvider": "OpenSSL",
+        "tlsProviderFactoryClass": "org.apache.bookkeeper.tls.TLSContextFactory",
+        "tlsCertificatePath": security.CERT_FILE,
+        "tlsKeyStoreType": "PEM",
+        "tlsKeyStore": security.PK8_KEY_FILE,
+        "tlsTrustStoreType": "PEM",
+        # ours: the CA for verifying clients' certificates (KAAP leaves it out)
+        "tlsTrustStore": security.ca_path(spec),
+        "tlsHostnameVerificationEnabled": "true",
+        "bookkeeperTLSClientAuthentication": "true",
+        "bookkeeperTLSTrustCertsFilePath": security.ca_path(spec),
+    }
+
+
 def rocksdb_step(image: str) -> str:
     """RocksDB config step by the image's major version (KAAP §4.2); 2 when it cannot be told."""
     match = _IMAGE_VERSION.search(image or "")
@@ -55,10 +72,22 @@ def render_set(cluster, rset) -> list:
     labels = rset.labels(cluster)
     match = rset.match_labels(cluster)
     annotations = spec["annotations"]
+    bk_tls = security.tls_on(cluster.spec, COMPONENT)
+    zk_tls = security.tls_on(cluster.spec, "zookeeper") and not cluster.oxia
+    defaults = config_defaults(cluster)
+    if bk_tls:
+        defaults.update(tls_config(cluster.spec))
     cm = workload.config_map(cluster, name, labels, annotations,
-                             workload.config_data(config_defaults(cluster), spec["config"]))
+                             workload.config_data(defaults, spec["config"]))
 
     mounts, volumes, claims, classes = [], [], [], []
+    certs_mount = None
+    if bk_tls or zk_tls:
+        certs_mount, certs_volume = security.certs_volume(
+            security.secret_name(cluster.spec, COMPONENT))
+        mounts.append(certs_mount)
+        volumes.append(certs_volume)
+    zk_step = security.keystore_step(cluster.spec) if zk_tls else ""
     for key, mount_path in (("journal", JOURNAL_MOUNT), ("ledgers", LEDGERS_MOUNT)):
         mount, volume, claim, created = storage.data_volume(
             cluster, spec["volumes"][key], name, mount_path, labels, annotations,
@@ -78,15 +107,19 @@ def render_set(cluster, rset) -> list:
         "image": spec["image"],
         "imagePullPolicy": spec["imagePullPolicy"],
         "command": ["sh", "-c"],
-        "args": ["bin/apply-config-from-env.py conf/bookkeeper.conf && "
+        "args": [zk_step + "bin/apply-config-from-env.py conf/bookkeeper.conf && "
                  "bin/bookkeeper shell metaformat --nonInteractive || true;"],
         "envFrom": [{"configMapRef": {"name": name}}],
     }
+    if zk_tls:
+        init["volumeMounts"] = [certs_mount]
     probes = spec["probes"]
     main = workload.container(
         base, spec,
         "bin/apply-config-from-env.py conf/bookkeeper.conf && "
         + rocksdb_step(spec["image"])
+        + (security.PK8_STEP if bk_tls else "")
+        + zk_step
         + f"{workload.LOG4J_OPTS} exec bin/pulsar bookie",
         ports=[{"name": "client", "containerPort": 3181},
                {"name": "http", "containerPort": 8000}],

@@ -8,7 +8,7 @@ variables ``bin/pulsar`` reads. The proxy points at the worker's ``-ca`` Service
 
 from __future__ import annotations
 
-from .. import storage, workload
+from .. import security, storage, workload
 from ..schema import SpecError, warning
 
 COMPONENT = "functionsWorker"
@@ -75,8 +75,8 @@ def worker_config(cluster, spec: dict, name: str) -> dict:
         "workerId": name,
         "workerHostname": name,
         "workerPort": str(HTTP_PORT),
-        "pulsarServiceUrl": cluster.broker_service_url,
-        "pulsarWebServiceUrl": cluster.broker_web_service_url,
+        "pulsarServiceUrl": broker_service_url(cluster),
+        "pulsarWebServiceUrl": broker_web_service_url(cluster),
         "downloadDirectory": "/tmp/pulsar_functions",
         "pulsarFunctionsNamespace": "public/functions",
         "functionMetadataTopicName": "metadata",
@@ -100,7 +100,7 @@ def worker_config(cluster, spec: dict, name: str) -> dict:
             "pulsarDockerImageName": spec["image"],
             "pulsarRootDir": "/pulsar",
             "submittingInsidePod": True,
-            "pulsarServiceUrl": cluster.broker_service_url,
+            "pulsarServiceUrl": broker_service_url(cluster),
             # KAAP's value, https on the plain port included
             "pulsarAdminUrl": f"https://{cluster.host(name)}:{HTTP_PORT}/",
             "percentMemoryPadding": 10,
@@ -109,12 +109,72 @@ def worker_config(cluster, spec: dict, name: str) -> dict:
         data["functionRuntimeFactoryConfigs"] = {}
     # with package management on the brokers, the worker stores packages through them
     data.update(storage.functions_worker_package_config(cluster.spec))
+    data.update(security_config(cluster))
     for key, value in (spec["config"] or {}).items():
         # PULSAR_MEM and family belong to the -extra ConfigMap; PULSAR_PREFIX_ keys stay here
         if key.startswith("PULSAR_PREFIX_") or not key.startswith("PULSAR_"):
             data[key] = _plain(value)
     data.setdefault("numFunctionPackageReplicas", "2")
     return dict(sorted(data.items()))
+
+
+def to_broker_tls(cluster) -> bool:
+    """The worker dials the brokers over TLS when they have it, unless
+    ``tls.functionsWorker.enabledWithBroker: false`` (model.tls_defaults)."""
+    return cluster.broker_tls and bool(
+        cluster.spec["global"]["tls"]["functionsWorker"]["enabledWithBroker"])
+
+
+def broker_service_url(cluster) -> str:
+    return cluster.broker_service_url_tls if to_broker_tls(cluster) \
+        else cluster.broker_service_url
+
+
+def broker_web_service_url(cluster) -> str:
+    return cluster.broker_web_service_url_tls if to_broker_tls(cluster) \
+        else cluster.broker_web_service_url
+
+
+def security_config(cluster) -> dict:
+    """TLS and token keys of functions_worker.yml (KAAP §4.7), typed as YAML."""
+    spec = cluster.spec
+    data = {}
+    if security.tls_on(spec, "bookkeeper"):
+        # KAAP sets only the first key, which leaves the worker without a client certificate
+        data.update(security.bookkeeper_client_tls_config(spec))
+    if security.auth_on(spec):
+        conf = security.token(spec)
+        data.update({
+            "authenticationEnabled": "true",
+            "authorizationEnabled": "true",
+            "authorizationProvider":
+                "org.apache.pulsar.broker.authorization.PulsarAuthorizationProvider",
+            "authenticationProviders": [security.TOKEN_PROVIDER, security.TLS_PROVIDER],
+            "clientAuthenticationPlugin": security.TOKEN_CLIENT_PLUGIN,
+            "clientAuthenticationParameters": "file:///pulsar/token-superuser/superuser.jwt",
+            "proxyRoles": list(conf["proxyRoles"]),
+            "superUserRoles": sorted(set(conf["superUserRoles"])),
+            "properties": {"tokenPublicKey": security.public_key_url(spec)},
+        })
+    if security.tls_on(spec, COMPONENT):
+        ca = security.ca_path(spec)
+        data.update({
+            "tlsEnabled": "true",
+            "workerPortTls": str(HTTPS_PORT),
+            "tlsCertificateFilePath": security.CERT_FILE,
+            "tlsKeyFilePath": security.PK8_KEY_FILE,
+            "tlsTrustCertsFilePath": ca,
+            "brokerClientTrustCertsFilePath": ca,
+        })
+    if to_broker_tls(cluster):
+        ca = security.ca_path(spec)
+        data.update({
+            "useTls": "true",
+            "tlsEnableHostnameVerification": "true",
+            "tlsTrustCertsFilePath": ca,
+            "brokerClientTrustCertsFilePath": ca,
+        })
+    return data
 
 
 def _plain(value):
@@ -126,8 +186,12 @@ def _plain(value):
     return value
 
 
-def extra_config(spec: dict) -> dict:
+def extra_config(cluster, spec: dict) -> dict:
     data = dict(EXTRA_DEFAULTS)
+    if security.auth_on(cluster.spec):
+        # for bin/pulsar's broker.conf, which the worker also loads (KAAP)
+        data.update(security.server_auth_config(cluster.spec, "superuser"))
+        data["authenticationProviders"] = f"{security.TOKEN_PROVIDER},{security.TLS_PROVIDER}"
     for key, value in (spec["config"] or {}).items():
         if key.startswith("PULSAR_") and isinstance(value, str):
             data[key] = value
@@ -151,7 +215,7 @@ def render(cluster) -> list:
                              {"functions_worker.yml": yamlio.dump(worker_config(cluster, spec,
                                                                                 name))})
     extra = workload.config_map(cluster, f"{name}-extra", labels, annotations,
-                                extra_config(spec))
+                                extra_config(cluster, spec))
 
     logs_mount, logs_volume, logs_claim, logs_class = storage.functions_worker_logs_volume(
         cluster, spec, name, labels, annotations)
@@ -165,6 +229,26 @@ def render(cluster) -> list:
     mounts.append({"name": "config-volume", "mountPath": CONFIG_MOUNT,
                    "subPath": "functions_worker.yml"})
     mounts.append(logs_mount)
+    tls = security.tls_on(cluster.spec, COMPONENT)
+    zk_tls = security.tls_on(cluster.spec, "zookeeper")
+    bk_tls = security.tls_on(cluster.spec, "bookkeeper")
+    to_broker = to_broker_tls(cluster)
+    if tls or to_broker or zk_tls or bk_tls:
+        certs_mount, certs_volume = security.certs_volume(
+            security.secret_name(cluster.spec, COMPONENT))
+        mounts.append(certs_mount)
+        volumes.append(certs_volume)
+    auth = security.auth_on(cluster.spec)
+    if auth:
+        token_mounts, token_volumes = security.token_volumes(("superuser", "public-key"))
+        mounts += token_mounts
+        volumes += token_volumes
+    steps = security.STRIP_TOKEN_STEP if auth else ""
+    if tls or bk_tls:
+        steps += security.PK8_STEP
+    if zk_tls:
+        # JKS stores for the ZooKeeper client; the worker trusts the brokers from PEM files
+        steps += security.keystore_step(cluster.spec)
     # the worker's identity comes from the pod name; the user's env goes first (KAAP)
     env = list(spec["env"] or []) + [
         {"name": "workerHostname", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
@@ -175,7 +259,8 @@ def render(cluster) -> list:
     timeout = probes["liveness"]["timeoutSeconds"]
     main = workload.container(
         name, container_spec,
-        "bin/apply-config-from-env.py conf/broker.conf && "
+        steps
+        + "bin/apply-config-from-env.py conf/broker.conf && "
         "cp -f funcconf/functions_worker.yml conf/functions_worker.yml && "
         f'export PF_workerHostname="${{workerHostname}}.{name}" && '
         "bin/gen-yml-from-env.py conf/functions_worker.yml && "
@@ -184,9 +269,10 @@ def render(cluster) -> list:
                {"name": "https", "containerPort": HTTPS_PORT}],
         env_from=[f"{name}-extra"],
         probes=(
-            # two spaces after --fail: KAAP leaves room for an auth header there
+            # the auth header after --fail (or nothing, leaving KAAP's two spaces)
             workload.exec_probe(probes["liveness"], [
-                "sh", "-c", f"curl -s --max-time {timeout} --fail  "
+                "sh", "-c", f"curl -s --max-time {timeout} --fail "
+                            f"{security.curl_auth_header(cluster.spec)} "
                             f"http://localhost:{HTTP_PORT}/metrics/ > /dev/null"]),
             workload.tcp_probe(probes["readiness"], HTTP_PORT)),
         mounts=mounts,

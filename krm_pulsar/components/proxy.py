@@ -2,15 +2,41 @@
 
 from __future__ import annotations
 
-from .. import placement, workload
+from .. import placement, security, workload
 
 COMPONENT = "proxy"
 PROMETHEUS_PORT = 8080
 KAFKA_PORT = 9092
+KAFKA_SSL_PORT = 9093
 KAFKA_SCHEMA_REGISTRY_PORT = 8081
 
 
-def config_defaults(cluster, spec: dict, name: str) -> dict:
+def tls_config(cluster, set_name: str | None) -> dict:
+    """The proxy's own TLS listener and, with ``enabledWithBroker``, TLS to the brokers
+    (KAAP §4.4). The proxy reads PEM files; the JKS stores serve the Kafka extension."""
+    ca = security.ca_path(cluster.spec)
+    config = {
+        "tlsKeyStore": security.KEYSTORE,
+        "tlsTrustStore": security.TRUSTSTORE,
+        "brokerClientTlsTrustStore": security.TRUSTSTORE,
+        "tlsEnabledInProxy": "true",
+        "tlsCertificateFilePath": security.CERT_FILE,
+        "tlsKeyFilePath": security.KEY_FILE,
+        "tlsTrustCertsFilePath": ca,
+        "brokerClientTrustCertsFilePath": ca,
+        "brokerServicePortTls": str(security.BROKER_PULSAR_TLS_PORT),
+        "webServicePortTls": str(security.BROKER_HTTPS_PORT),
+        "servicePortTls": str(security.BROKER_PULSAR_TLS_PORT),
+    }
+    if security.tls_entry(cluster.spec, COMPONENT, set_name).get("enabledWithBroker"):
+        config["tlsEnabledWithBroker"] = "true"
+        config["tlsHostnameVerificationEnabled"] = "true"
+    if security.tls_on(cluster.spec, "functionsWorker"):
+        config["functionWorkerWebServiceURLTLS"] = cluster.functions_worker_url
+    return config
+
+
+def config_defaults(cluster, spec: dict, name: str, set_name: str | None = None) -> dict:
     defaults = {
         "brokerServiceURL": cluster.broker_service_url,
         "brokerServiceURLTLS": cluster.broker_service_url_tls,
@@ -27,6 +53,11 @@ def config_defaults(cluster, spec: dict, name: str) -> dict:
     }
     if spec["standaloneFunctionsWorker"]:
         defaults["functionWorkerWebServiceURL"] = cluster.functions_worker_url
+    if security.auth_on(cluster.spec):
+        defaults.update(security.server_auth_config(cluster.spec, "proxy"))
+    tls = security.tls_on(cluster.spec, COMPONENT, set_name)
+    if tls:
+        defaults.update(tls_config(cluster, set_name))
     if spec["kafka"]["enabled"]:
         # Kafka-on-Pulsar proxy extension keys, as KAAP writes them (plaintext listener)
         defaults.update({
@@ -39,11 +70,20 @@ def config_defaults(cluster, spec: dict, name: str) -> dict:
             "kafkaListeners": f"PLAINTEXT://0.0.0.0:{KAFKA_PORT}",
             "kafkaAdvertisedListeners": f"PLAINTEXT://{name}:{KAFKA_PORT}",
         })
+        if tls:
+            defaults.update({
+                "kopSchemaRegistryProxyEnableTls": "true",
+                "kafkaListeners": f"SASL_SSL://0.0.0.0:{KAFKA_SSL_PORT}",
+                "kafkaAdvertisedListeners": f"SASL_SSL://{name}:{KAFKA_SSL_PORT}",
+                "kopSslTruststoreLocation": security.TRUSTSTORE,
+            })
+            if security.tls_entry(cluster.spec, COMPONENT, set_name).get("enabledWithBroker"):
+                defaults["kopTlsEnabledWithBroker"] = "true"
     return defaults
 
 
-def websocket_config_defaults(cluster, spec: dict) -> dict:
-    return {
+def websocket_config_defaults(cluster, spec: dict, set_name: str | None = None) -> dict:
+    defaults = {
         "brokerServiceUrl": cluster.broker_service_url,
         "brokerServiceUrlTls": cluster.broker_service_url_tls,
         "serviceUrl": cluster.broker_web_service_url,
@@ -58,18 +98,45 @@ def websocket_config_defaults(cluster, spec: dict) -> dict:
         "PULSAR_LOG_ROOT_LEVEL": "info",
         "PULSAR_EXTRA_OPTS": "-Dpulsar.log.root.level=info",
     }
+    if security.auth_on(cluster.spec):
+        defaults.update(security.server_auth_config(cluster.spec, "websocket"))
+        # KAAP lets websocket clients authenticate with TLS certificates too
+        defaults["authenticationProviders"] = (f"{security.TOKEN_PROVIDER},"
+                                               f"{security.TLS_PROVIDER}")
+    if security.tls_on(cluster.spec, COMPONENT, set_name):
+        defaults.update({
+            "webServicePortTls": str(security.PROXY_WSS_PORT),
+            "tlsEnabled": "true",
+            "tlsCertificateFilePath": security.CERT_FILE,
+            "tlsKeyFilePath": security.KEY_FILE,
+            "tlsKeyStore": security.KEYSTORE,
+            "tlsTrustStore": security.TRUSTSTORE,
+        })
+        if security.tls_entry(cluster.spec, COMPONENT, set_name).get("enabledWithBroker"):
+            ca = security.ca_path(cluster.spec)
+            defaults.update({"brokerClientTlsEnabled": "true", "tlsTrustCertsFilePath": ca,
+                             "brokerClientTrustCertsFilePath": ca})
+    return defaults
 
 
 def render(cluster) -> list:
     return placement.render_sets(cluster, COMPONENT, render_set, umbrella_service)
 
 
-def service_ports(spec: dict) -> list:
-    # the ws port is there even when the websocket proxy is off (KAAP)
-    entries = [("http", 8080), ("pulsar", 6650), ("ws", 8000)]
+def service_ports(spec: dict, tls: bool = False) -> list:
+    """TLS ports when TLS is on; the plaintext ones when it is off or with
+    ``service.enablePlainTextWithTLS``. The ws port is there even when the websocket proxy is
+    off (KAAP)."""
+    entries = []
+    if tls:
+        entries += [("https", security.BROKER_HTTPS_PORT),
+                    ("pulsarssl", security.BROKER_PULSAR_TLS_PORT),
+                    ("wss", security.PROXY_WSS_PORT)]
+    if not tls or spec["service"]["enablePlainTextWithTLS"]:
+        entries += [("http", 8080), ("pulsar", 6650), ("ws", 8000)]
     kafka = spec["kafka"]
     if kafka["enabled"] and kafka["exposePorts"]:
-        entries += [("kafkaplaintext", KAFKA_PORT),
+        entries += [("kafkassl", KAFKA_SSL_PORT) if tls else ("kafkaplaintext", KAFKA_PORT),
                     ("kafkaschemaregistry", KAFKA_SCHEMA_REGISTRY_PORT)]
     return workload.ports(*entries)
 
@@ -83,9 +150,9 @@ def _service_extra(service_spec: dict) -> dict:
     return extra
 
 
-def proxy_service(cluster, name, labels, match, spec) -> dict:
-    svc = workload.service(cluster, name, labels, match, service_ports(spec), spec["service"],
-                           type_=spec["service"]["type"] or "LoadBalancer")
+def proxy_service(cluster, name, labels, match, spec, tls: bool = False) -> dict:
+    svc = workload.service(cluster, name, labels, match, service_ports(spec, tls),
+                           spec["service"], type_=spec["service"]["type"] or "LoadBalancer")
     svc["spec"].update(_service_extra(spec["service"]))
     return svc
 
@@ -98,44 +165,78 @@ def render_set(cluster, rset) -> list:
     annotations = spec["annotations"]
     cm = workload.config_map(
         cluster, name, labels, annotations,
-        workload.config_data(config_defaults(cluster, spec, name), spec["config"]))
+        workload.config_data(config_defaults(cluster, spec, name, rset.name), spec["config"]))
     config_maps = [cm]
     probes = spec["probes"]
-    # two spaces after --fail, as KAAP writes it (see broker.health_probe)
-    probe_cmd = ["sh", "-c", "curl -s --max-time {t} --fail  http://localhost:8080/metrics/ "
-                 "> /dev/null"]
+    tls = security.tls_on(cluster.spec, COMPONENT, rset.name)
+    auth = security.auth_on(cluster.spec)
+    # KAAP mounts the certificates when the proxy or the brokers have TLS; ours also with
+    # ZooKeeper TLS, because the proxies read the configuration store on ZooKeeper's TLS port
+    zk_tls = security.tls_on(cluster.spec, "zookeeper") and not cluster.oxia
+    certs = tls or cluster.broker_tls or zk_tls
+    mounts, volumes = [], []
+    if certs:
+        mount, volume = security.certs_volume(
+            security.secret_name(cluster.spec, COMPONENT, rset.name))
+        mounts.append(mount)
+        volumes.append(volume)
+    if auth:
+        # not the private key (KAAP mounts it): a proxy never signs tokens
+        roles = ("public-key", "proxy", "websocket", "superuser") \
+            if spec["webSocket"]["enabled"] else ("public-key", "proxy", "superuser")
+        token_mounts, token_volumes = security.token_volumes(roles)
+        mounts += token_mounts
+        volumes += token_volumes
+    tls_steps = (security.PK8_STEP + security.keystore_step(cluster.spec)) if certs else ""
+    # the auth header (or nothing, leaving KAAP's two spaces) after --fail
+    header = security.curl_auth_header(cluster.spec).replace("{", "{{").replace("}", "}}")
+    probe_cmd = ["sh", "-c", f"curl -s --max-time {{t}} --fail {header} "
+                 "http://localhost:8080/metrics/ > /dev/null"]
+    ports = ([{"name": "https", "containerPort": security.BROKER_HTTPS_PORT},
+              {"name": "pulsarssl", "containerPort": security.BROKER_PULSAR_TLS_PORT}] if tls
+             else [{"name": "http", "containerPort": 8080},
+                   {"name": "pulsar", "containerPort": 6650}])
     containers = [workload.container(
         name, spec,
-        "bin/apply-config-from-env.py conf/proxy.conf && "
+        (security.STRIP_TOKEN_STEP if auth else "") + tls_steps
+        + "bin/apply-config-from-env.py conf/proxy.conf && "
         f"{workload.LOG4J_OPTS} exec bin/pulsar proxy",
-        ports=[{"name": "http", "containerPort": 8080},
-               {"name": "pulsar", "containerPort": 6650}],
+        ports=ports,
         env_from=[name],
         probes=(_curl_probe(probes["liveness"], probe_cmd),
                 _curl_probe(probes["readiness"], probe_cmd)),
+        mounts=mounts,
     )]
     websocket = spec["webSocket"]
     if websocket["enabled"]:
         ws_name = f"{name}-ws"
         ws_cm = workload.config_map(
             cluster, ws_name, labels, annotations,
-            workload.config_data(websocket_config_defaults(cluster, spec), websocket["config"]))
+            workload.config_data(websocket_config_defaults(cluster, spec, rset.name),
+                                 websocket["config"]))
         config_maps.append(ws_cm)
         ws_probes = websocket["probes"]
         ws_probe_cmd = ["sh", "-c", "curl -s --max-time {t} --fail "
                         "http://localhost:8000/metrics/ > /dev/null"]
+        ws_port = ({"name": "wss", "containerPort": security.PROXY_WSS_PORT} if tls
+                   else {"name": "ws", "containerPort": 8000})
         containers.append(workload.container(
             # KAAP gives the websocket container the volume mounts but not the user's env
             ws_name, dict(spec, env=None),
-            "bin/apply-config-from-env.py conf/websocket.conf && "
+            # KAAP adds the tokenPublicKey line that websocket.conf lacks
+            ('echo "tokenPublicKey=" >> /pulsar/conf/websocket.conf && ' if auth else "")
+            + tls_steps
+            + "bin/apply-config-from-env.py conf/websocket.conf && "
             f"{workload.LOG4J_OPTS} exec bin/pulsar websocket",
-            ports=[{"name": "ws", "containerPort": 8000}],
+            ports=[ws_port],
             env_from=[ws_name],
             resources=websocket["resources"],
             probes=(_curl_probe(ws_probes["liveness"], ws_probe_cmd),
                     _curl_probe(ws_probes["readiness"], ws_probe_cmd)),
+            mounts=mounts,
         ))
-    pod = workload.pod_spec(cluster, spec, containers, match_labels=match, rack=rset.rack)
+    pod = workload.pod_spec(cluster, spec, containers, match_labels=match, rack=rset.rack,
+                            volumes=volumes)
     template = workload.pod_template(
         rset.pod_labels(cluster),
         workload.pod_annotations(spec, PROMETHEUS_PORT,
@@ -143,7 +244,7 @@ def render_set(cluster, rset) -> list:
         pod)
     objects = [
         *config_maps,
-        proxy_service(cluster, name, labels, match, spec),
+        proxy_service(cluster, name, labels, match, spec, tls),
         workload.deployment(cluster, name, labels, annotations, replicas=spec["replicas"],
                             selector=match, template=template, strategy=spec["updateStrategy"]),
         workload.pod_disruption_budget(cluster, name, labels, annotations, match, spec["pdb"]),
@@ -164,4 +265,4 @@ def umbrella_service(cluster) -> dict:
     spec = cluster.spec[COMPONENT]
     name = cluster.resource_name(COMPONENT)
     labels, match = placement.umbrella_labels(cluster, COMPONENT)
-    return proxy_service(cluster, name, labels, match, spec)
+    return proxy_service(cluster, name, labels, match, spec, cluster.proxy_tls)

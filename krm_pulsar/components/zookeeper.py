@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import storage, workload
+from .. import security, storage, workload
 
 COMPONENT = "zookeeper"
 PROMETHEUS_PORT = 8000
@@ -15,6 +15,15 @@ CONFIG_DEFAULTS = {
     "PULSAR_LOG_ROOT_LEVEL": "info",
     "PULSAR_EXTRA_OPTS": "-Dzookeeper.tcpKeepAlive=true -Dzookeeper.clientTcpKeepAlive=true "
                          "-Dpulsar.log.root.level=info",
+}
+
+# ZooKeeper TLS keys (KAAP §4.1); TLSv1.2 keeps ZooKeeper < 3.9.2 peers compatible
+TLS_CONFIG = {
+    "serverCnxnFactory": "org.apache.zookeeper.server.NettyServerCnxnFactory",
+    "secureClientPort": str(security.ZOOKEEPER_TLS_PORT),
+    "sslQuorum": "true",
+    "ssl.protocol": "TLSv1.2",
+    "ssl.quorum.protocol": "TLSv1.2",
 }
 
 FORBIDDEN_ENV = ("ZOOKEEPER_SERVERS",)
@@ -30,18 +39,29 @@ def render(cluster) -> list:
     pod_labels = cluster.pod_labels(COMPONENT, spec)
     annotations = spec["annotations"]
 
+    tls = security.tls_on(cluster.spec, COMPONENT)
+    defaults = {**CONFIG_DEFAULTS, **(TLS_CONFIG if tls else {})}
     cm = workload.config_map(cluster, name, labels, annotations,
-                             workload.config_data(CONFIG_DEFAULTS, spec["config"]))
+                             workload.config_data(defaults, spec["config"]))
 
     mount, volume, claim, created_class = storage.data_volume(
         cluster, spec["dataVolume"], name, DATA_MOUNT, labels, annotations)
+    mounts, volumes = [mount], [volume] if volume else []
+    tls_step = ""
+    if tls:
+        certs_mount, certs_volume = security.certs_volume(
+            security.secret_name(cluster.spec, COMPONENT))
+        mounts.append(certs_mount)
+        volumes.append(certs_volume)
+        tls_step = security.keystore_step(cluster.spec)
     servers = ",".join(f"{name}-{i}" for i in range(spec["replicas"]))
     probe_cmd = ["timeout", str(spec["probes"]["liveness"]["timeoutSeconds"]),
                  "bin/pulsar-zookeeper-ruok.sh"]
     main = workload.container(
         name, spec,
         "bin/apply-config-from-env.py conf/zookeeper.conf && "
-        "bin/generate-zookeeper-config.sh conf/zookeeper.conf && "
+        + tls_step
+        + "bin/generate-zookeeper-config.sh conf/zookeeper.conf && "
         f"{workload.LOG4J_OPTS} exec bin/pulsar zookeeper",
         ports=[{"name": "client", "containerPort": 2181},
                {"name": "server", "containerPort": 2888},
@@ -52,16 +72,16 @@ def render(cluster) -> list:
                 workload.exec_probe(spec["probes"]["readiness"],
                                     ["timeout", str(spec["probes"]["readiness"]["timeoutSeconds"]),
                                      "bin/pulsar-zookeeper-ruok.sh"])),
-        mounts=[mount],
+        mounts=mounts,
     )
-    pod = workload.pod_spec(cluster, spec, [main], match_labels=match,
-                            volumes=[volume] if volume else None)
+    pod = workload.pod_spec(cluster, spec, [main], match_labels=match, volumes=volumes)
     template = workload.pod_template(
         pod_labels,
         workload.pod_annotations(spec, PROMETHEUS_PORT,
                                  workload.checksum_annotations(cluster, [cm])),
         pod)
-    service_ports = workload.ports(*PORTS)
+    service_ports = workload.ports(*PORTS, *((("client-tls", security.ZOOKEEPER_TLS_PORT),)
+                                             if tls else ()))
     objects = [
         cm,
         workload.service(cluster, name, labels, match, service_ports, spec["service"],
@@ -86,6 +106,12 @@ def render(cluster) -> list:
 def metadata_job(cluster, spec: dict, labels: dict) -> dict:
     """``<name>-zookeeper-metadata``: cluster metadata initialization against ZooKeeper."""
     name = f"{cluster.resource_name(COMPONENT)}-metadata"
+    tls = {}
+    if security.tls_on(cluster.spec, COMPONENT):
+        # the job is a ZooKeeper client: the same stores and client options as the servers
+        mount, volume = security.certs_volume(security.secret_name(cluster.spec, COMPONENT))
+        tls = {"pre_steps": security.keystore_step(cluster.spec), "mounts": [mount],
+               "volumes": [volume]}
     return workload.cluster_metadata_job(cluster, name, labels, spec["annotations"], spec,
                                          spec["metadataInitializationJob"],
-                                         service_account=True)
+                                         service_account=True, **tls)

@@ -1,0 +1,192 @@
+"""cert-manager objects for ``global.tls.certProvisioner.selfSigned`` (KAAP's
+CertManagerCertificatesProvisioner, rendered statically).
+
+A self-signed Issuer signs a CA Certificate; a CA Issuer built on it signs one Certificate per
+TLS Secret the pods mount, so a user with cert-manager installed gets working TLS with no
+manual step: cert-manager writes ``tls.crt``, ``tls.key`` and ``ca.crt`` into exactly the
+Secrets the components mount, and the components trust ``/pulsar/certs/ca.crt``.
+
+Differences from KAAP (docs/tls.md): one Certificate per distinct Secret, named like the
+Secret (KAAP: one shared ``<name>-server-tls`` or ``<name>-<component>-tls`` per component,
+which with per-component certificates but shared Secrets made two Certificates fight over one
+Secret); per-set Secrets of broker/proxy resource sets get their own Certificate; DNS names are
+relative when the PulsarCluster has no namespace.
+"""
+
+from __future__ import annotations
+
+from . import placement, security
+from .schema import SpecError, warning
+
+API_VERSION = "cert-manager.io/v1"
+# Before the metadata store (wave 0): the Secrets must exist before pods can mount them.
+SYNC_WAVE = "-1"
+COMPONENT_LABEL = "tls"
+
+
+def _names(cluster, service: str, wildcard: bool) -> list:
+    """The names a client may dial for a Service (and its pods with ``wildcard``)."""
+    hosts = [service]
+    if cluster.namespace:
+        hosts = [f"{service}.{cluster.namespace}.svc.{cluster.domain}",
+                 f"{service}.{cluster.namespace}", service]
+    if wildcard:
+        return [f"*.{h}" for h in hosts] + hosts
+    return hosts
+
+
+def _set_groups(cluster, section: str) -> list:
+    """``[(secret, set name or None, [dns names])]`` for the rendered sets with TLS on."""
+    spec = cluster.spec
+    wildcard = section != "proxy"  # brokers advertise per-pod names; proxies do not
+    sets = placement.resource_sets(cluster, section)
+    # the umbrella Service reaches the pods of every set, so every set's certificate
+    # must be valid for its names too
+    umbrella = []
+    if placement.umbrella_needed(cluster, section, sets):
+        umbrella = _names(cluster, cluster.resource_name(section), wildcard)
+    groups = []
+    for rset in sets:
+        if rset.spec["replicas"] <= 0 or not security.tls_on(spec, section, rset.name):
+            continue
+        groups.append((security.secret_name(spec, section, rset.name), rset.name,
+                       _names(cluster, rset.resource_name, wildcard) + umbrella))
+    return groups
+
+
+def server_groups(cluster) -> list:
+    """``[(section, secret, [dns names])]`` for every component with TLS on, in rollout order."""
+    spec = cluster.spec
+    groups = []
+    if security.tls_on(spec, "zookeeper") and not cluster.oxia \
+            and spec["zookeeper"]["replicas"] > 0:
+        name = cluster.resource_name("zookeeper")
+        # ours: the bare pod names too, which the generated zoo.cfg lists for the quorum
+        # (ZOOKEEPER_SERVERS) and quorum TLS verifies
+        pods = [f"{name}-{i}" for i in range(spec["zookeeper"]["replicas"])]
+        groups.append(("zookeeper", security.secret_name(spec, "zookeeper"),
+                       _names(cluster, name, True) + _names(cluster, f"{name}-ca", False)
+                       + pods))
+    if security.tls_on(spec, "bookkeeper"):
+        for rset in placement.resource_sets(cluster, "bookkeeper"):
+            if rset.spec["replicas"] > 0:
+                groups.append(("bookkeeper", security.secret_name(spec, "bookkeeper"),
+                               _names(cluster, rset.resource_name, True)))
+    for section in ("broker", "proxy"):
+        for secret, _set, names in _set_groups(cluster, section):
+            groups.append((section, secret, names))
+    if security.tls_on(spec, "autorecovery") and spec["autorecovery"]["replicas"] > 0:
+        # a client certificate only: autorecovery serves nothing
+        groups.append(("autorecovery", security.secret_name(spec, "autorecovery"), []))
+    if security.tls_on(spec, "functionsWorker") and spec["functionsWorker"]["replicas"] > 0:
+        name = cluster.resource_name("functionsWorker")
+        groups.append(("functionsWorker", security.secret_name(spec, "functionsWorker"),
+                       _names(cluster, name, True) + _names(cluster, f"{name}-ca", False)))
+    return groups
+
+
+def check(cluster) -> list:
+    """Findings about the self-signed provisioner (needs the cluster for names)."""
+    spec = cluster.spec
+    tls = spec["global"]["tls"]
+    self_signed = tls["certProvisioner"]["selfSigned"]
+    findings = []
+    if self_signed["enabled"] and not tls["enabled"]:
+        findings.append(warning(
+            "spec.global.tls.enabled",
+            "certProvisioner.selfSigned.enabled has no effect while global.tls.enabled is "
+            "false (as in KAAP); no cert-manager objects are rendered. Set "
+            "global.tls.enabled: true"))
+    if not security.self_signed(spec):
+        return findings
+    if not cluster.namespace:
+        findings.append(warning(
+            "metadata.namespace",
+            "the self-signed certificates only cover relative names (<service>, "
+            "*.<service>) because the PulsarCluster has no namespace; brokers advertise "
+            "fully qualified pod names, which clients verifying host names will reject. Set "
+            "metadata.namespace (or render --namespace)"))
+    ca_secret = tls["ssCa"]["secretName"]
+    for section, secret, _names_ in server_groups(cluster):
+        if secret == ca_secret:
+            findings.append(SpecError(
+                f"spec.global.tls.{section}.secretName",
+                f"{secret!r} is also the CA's Secret (tls.ssCa.secretName); give the component "
+                f"or the CA another Secret name"))
+    if self_signed.get("perComponent"):
+        users = {}
+        for section, secret, _names_ in server_groups(cluster):
+            users.setdefault(secret, set()).add(section)
+        for secret, sections in sorted(users.items()):
+            if len(sections) > 1:
+                findings.append(warning(
+                    "spec.global.tls.certProvisioner.selfSigned.perComponent",
+                    f"{', '.join(sorted(sections))} all mount the Secret {secret!r}, so they "
+                    f"share one certificate; give each tls.<component>.secretName its own "
+                    f"name for separate certificates"))
+    return findings
+
+
+def render(cluster) -> list:
+    spec = cluster.spec
+    if not security.self_signed(spec) or not security.any_tls(spec):
+        return []
+    tls = spec["global"]["tls"]
+    self_signed = tls["certProvisioner"]["selfSigned"]
+    name = cluster.name
+    issuer = f"{name}-self-signed-issuer"
+    ca_issuer = f"{name}-ca-issuer"
+    ca_secret = tls["ssCa"]["secretName"]
+    labels = {"app": "pulsar", "component": COMPONENT_LABEL, "cluster": name}
+
+    def obj(kind, object_name, body):
+        metadata = cluster.metadata(object_name, labels,
+                                    {placement.SYNC_WAVE: SYNC_WAVE})
+        return {"apiVersion": API_VERSION, "kind": kind, "metadata": metadata, "spec": body}
+
+    ca_spec = {"isCA": True, "commonName": f"{name}-ca", "secretName": ca_secret,
+               "usages": ["server auth", "client auth"],
+               "issuerRef": {"name": issuer, "kind": "Issuer", "group": "cert-manager.io"}}
+    if self_signed.get("privateKey"):
+        ca_spec["privateKey"] = _private_key(self_signed["privateKey"])
+    objects = [
+        obj("Issuer", issuer, {"selfSigned": {}}),
+        obj("Certificate", f"{name}-ca-certificate", ca_spec),
+        obj("Issuer", ca_issuer, {"ca": {"secretName": ca_secret}}),
+    ]
+    # one Certificate per Secret, with every name of every component that mounts it
+    by_secret: dict = {}
+    for section, secret, names in server_groups(cluster):
+        component_config = self_signed.get(section) or {}
+        if component_config.get("generate") is False:
+            continue  # the user provides this component's Secret
+        entry = by_secret.setdefault(secret, {"sections": [], "names": [], "key": None})
+        entry["sections"].append(section)
+        entry["names"].extend(names)
+        entry["names"].extend(component_config.get("dnsNames") or [])
+        if entry["key"] is None and component_config.get("privateKey"):
+            entry["key"] = component_config["privateKey"]
+    extra = [] if not (self_signed.get("includeDns") and spec["global"]["dnsName"]) \
+        else [spec["global"]["dnsName"]]
+    for secret, entry in by_secret.items():
+        names = list(entry["names"])
+        if "proxy" in entry["sections"] or not self_signed.get("perComponent"):
+            names += extra  # the public name belongs to the cluster's front door
+        names = list(dict.fromkeys(names))  # de-duplicated, first occurrence kept
+        body = {"secretName": secret}
+        if names:
+            body["dnsNames"] = names
+            body["usages"] = ["server auth", "client auth"]
+        else:
+            body["commonName"] = cluster.base_name(entry["sections"][0])
+            body["usages"] = ["client auth"]
+        key = entry["key"] or self_signed.get("privateKey")
+        if key:
+            body["privateKey"] = _private_key(key)
+        body["issuerRef"] = {"name": ca_issuer, "kind": "Issuer", "group": "cert-manager.io"}
+        objects.append(obj("Certificate", secret, body))
+    return objects
+
+
+def _private_key(key: dict) -> dict:
+    return {k: v for k, v in key.items() if v is not None}

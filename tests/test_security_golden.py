@@ -1,0 +1,69 @@
+"""Golden files of TLS and token authentication (issue 8): the exact output for each fixture,
+validated against the Kubernetes schemas and, for cert-manager objects, cert-manager's CRDs.
+
+Run with UPDATE_GOLDEN=1 to rewrite the golden files, then read every line of the diff
+(`git diff tests/golden/`) before committing.
+"""
+
+import os
+
+import pytest
+
+import cert_manager
+from conftest import FIXTURES, ROOT
+from k8s import assert_valid
+from krm_pulsar import render, yamlio
+
+GOLDEN = ROOT / "tests" / "golden"
+CASES = ["tls-existing-secrets", "tls-cert-manager", "auth-token", "tls-auth-resource-sets"]
+
+
+def rendered(case: str):
+    config = yamlio.load_all((FIXTURES / f"{case}.yaml").read_text())[0]
+    objects, findings = render.render(config)
+    assert not [f for f in findings if f.severity == "error"], findings
+    return objects, findings
+
+
+def golden_text(objects, findings) -> str:
+    header = "".join(f"# {f.severity}: {f.path}: {f.message}\n" for f in findings)
+    return header + yamlio.dump_all(objects)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_golden(case):
+    objects, findings = rendered(case)
+    text = golden_text(objects, findings)
+    path = GOLDEN / f"{case}.yaml"
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        path.write_text(text)
+    assert path.exists(), f"{path} is missing; run with UPDATE_GOLDEN=1 and review it"
+    assert text == path.read_text(), (
+        f"{case} output differs from {path}; if the change is intended, run with "
+        f"UPDATE_GOLDEN=1 and review `git diff {path.relative_to(ROOT)}`")
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_golden_output_validates(case):
+    objects, _ = rendered(case)
+    cert_manager_objects = [o for o in objects if o["apiVersion"].startswith("cert-manager.io/")]
+    assert_valid([o for o in objects if o not in cert_manager_objects])
+    cert_manager.assert_valid(cert_manager_objects)
+
+
+def test_cert_manager_validation_rejects_bad_objects():
+    """The CRD validation can fail: unknown fields, wrong types and enum values are caught."""
+    objects, _ = rendered("tls-cert-manager")
+    certificate = next(o for o in objects if o["kind"] == "Certificate"
+                       and not o["spec"].get("isCA"))
+    bad = [
+        {**certificate, "spec": {**certificate["spec"], "dnsName": ["typo"]}},
+        {**certificate, "spec": {**certificate["spec"], "dnsNames": "not-a-list"}},
+        {**certificate, "spec": {**certificate["spec"],
+                                 "privateKey": {"algorithm": "DSA"}}},
+        {**certificate, "spec": {k: v for k, v in certificate["spec"].items()
+                                 if k != "secretName"}},
+    ]
+    for obj in bad:
+        assert cert_manager.schema_errors(obj), obj["spec"]
+    assert cert_manager.schema_errors(certificate) == []
