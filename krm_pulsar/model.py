@@ -13,6 +13,7 @@ from .schema import (
     Any,
     Bool,
     Int,
+    Labels,
     List,
     Map,
     Name,
@@ -20,6 +21,7 @@ from .schema import (
     Obj,
     Quantity,
     Raw,
+    Resources,
     Str,
 )
 
@@ -138,7 +140,7 @@ def _component(
         "image": Str(),
         "imagePullPolicy": Str(enum=("Always", "IfNotPresent", "Never")),
         "replicas": Int(replicas, min=0, max=MAX_REPLICAS),
-        "resources": Raw(resources),
+        "resources": Resources(resources),
         "probes": probes,
         "gracePeriod": Int(grace_period, min=0),
         "pdb": PDB,
@@ -155,9 +157,9 @@ def _component(
         "antiAffinity": ANTI_AFFINITY,
         "annotations": Map(Str()),
         "podAnnotations": Map(Str()),
-        "labels": Map(Str()),
-        "podLabels": Map(Str()),
-        "matchLabels": Map(Str()),
+        "labels": Labels(),
+        "podLabels": Labels(),
+        "matchLabels": Labels(),
         "config": Map(),
         # ours: KAAP only has these globally; a component value overrides the global one
         "dnsConfig": Raw(),
@@ -206,7 +208,7 @@ ZOOKEEPER = Obj({
     "updateStrategy": Raw({"type": "RollingUpdate"}),
     "dataVolume": _volume("data", "5Gi"),
     "service": _service(),
-    "metadataInitializationJob": Obj({"timeout": Int(60, min=1), "resources": Raw()}),
+    "metadataInitializationJob": Obj({"timeout": Int(60, min=1), "resources": Resources()}),
 })
 
 BOOKKEEPER_SET = Obj(_component(
@@ -248,7 +250,7 @@ BROKER_SET = Obj(_component(
     transactions=Obj({
         "enabled": Bool(False),
         "partitions": Int(16, min=1),
-        "initJob": Obj({"timeout": Int(60, min=1), "resources": Raw()}),
+        "initJob": Obj({"timeout": Int(60, min=1), "resources": Resources()}),
     }),
     kafka=KAFKA,
     autoscaler=AUTOSCALER_BROKER,
@@ -270,7 +272,7 @@ PROXY_SET = Obj(_component(
     service=_service("LoadBalancer", load_balancer=True),
     webSocket=Obj({
         "enabled": Bool(True),
-        "resources": Raw(_requests("1Gi", "1")),
+        "resources": Resources(_requests("1Gi", "1")),
         "probes": _probes(10, 30, 5),
         "config": Map(),
     }),
@@ -428,11 +430,11 @@ OXIA = Obj({
     "initialShardCount": Int(3, min=1),
     "replicationFactor": Int(3, min=1),
     "coordinator": Obj({
-        "resources": Raw({"limits": {"cpu": "100m", "memory": "128Mi"}}),
+        "resources": Resources({"limits": {"cpu": "100m", "memory": "128Mi"}}),
     }),
     "server": Obj({
         "replicas": Int(3, min=1, max=MAX_REPLICAS),
-        "resources": Raw({"limits": {"cpu": "1", "memory": "1Gi"}}),
+        "resources": Resources({"limits": {"cpu": "1", "memory": "1Gi"}}),
         "dbCacheSizeMb": Int(512, min=1),
         "storage": _volume("data", "8Gi"),
     }),

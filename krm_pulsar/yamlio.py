@@ -130,8 +130,13 @@ def _where(mark) -> str:
 def _load_yaml_documents(text: str) -> list:
     import yaml  # deferred: only the YAML path pays for it (JSON input does not)
 
-    # libyaml's parser when PyYAML was built with it; the pure-Python one gives the same events
-    parser = yaml.CParser(text) if hasattr(yaml, "CParser") else _PyParser(text)
+    # libyaml's parser when PyYAML was built with it (about 30x faster); the pure-Python one
+    # gives the same events. CParser is not re-exported by `yaml`, only by `yaml._yaml`.
+    try:
+        from yaml._yaml import CParser
+    except ImportError:  # pragma: no cover - PyYAML without libyaml
+        CParser = _PyParser
+    parser = CParser(text)
     events = yaml.events
     ScalarEvent, MappingStartEvent, SequenceStartEvent = (
         events.ScalarEvent,
@@ -161,7 +166,8 @@ def _load_yaml_documents(text: str) -> list:
             if cls is ScalarEvent:
                 tag = event.tag
                 if tag is None or tag == "!":
-                    if event.implicit[0] and event.style is None:
+                    # a plain scalar: style is None from the Python parser, '' from libyaml
+                    if event.implicit[0] and not event.style:
                         value = event.value
                         # only a plain `<<` is a merge key; a quoted one is just a string
                         value = MERGE_KEY if value == "<<" else resolve_plain(value)
@@ -245,7 +251,7 @@ def _load_yaml_documents(text: str) -> list:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
-        raise YAMLInputError(f"not valid YAML: {problem} {_where(mark)}".rstrip()) from None
+        raise YAMLInputError(f"{problem} {_where(mark)}".rstrip()) from None
     return documents
 
 
