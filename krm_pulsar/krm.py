@@ -48,8 +48,10 @@ class Outcome:
 
 def stderr_line(result: dict) -> str:
     ref = result.get("resourceRef")
-    where = f"{ref['kind']}/{ref['name']}" if ref else ""
-    field = (result.get("field") or {}).get("path")
+    where = ""
+    if ref:
+        where = f"{ref['kind']}/{ref['name']}" if ref.get("name") else str(ref["kind"])
+    field = (result.get("field") or {}).get("path") or (result.get("tags") or {}).get("field")
     if field:
         where = f"{where} {field}" if where else field
     text = " ".join(result["message"].split())  # one line, whatever the message holds

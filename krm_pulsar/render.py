@@ -8,7 +8,7 @@ an input is reported in one run.
 from __future__ import annotations
 
 from . import model, placement
-from .schema import SpecError, warning
+from .schema import SpecError, type_name, warning
 
 # Marker annotation on every generated object: which PulsarCluster (namespace/name) it came
 # from. A re-run replaces exactly these objects, so removed parts disappear.
@@ -45,7 +45,7 @@ def load(config: dict):
     if spec is None:
         spec = {}
     if not isinstance(spec, dict):
-        findings.append(SpecError("spec", "expected a mapping"))
+        findings.append(SpecError("spec", f"expected a mapping, got {type_name(spec)}"))
         return None, findings
     model.SPEC.validate(spec, "spec", findings)
     if findings:

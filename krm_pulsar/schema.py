@@ -441,5 +441,5 @@ def unknown_field_message(key: str, fields: dict) -> str:
         lowered = {name.lower(): name for name in fields}
         if key.lower() in lowered:
             close = [lowered[key.lower()]]
-    hint = f"; did you mean {close[0]!r}?" if close else ""
+    hint = f"; did you mean {close[0]!r}?" if close else "; remove it or check its section"
     return f"unknown field {key!r}{hint}"
