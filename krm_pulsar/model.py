@@ -491,6 +491,8 @@ def with_defaults(spec: dict | None, metadata: dict, api_version: str) -> dict:
         glob["topologyKeys"]["zone"] = (
             KAAP_ZONE_TOPOLOGY_KEY if api_version == KAAP_API_VERSION else ZONE_TOPOLOGY_KEY
         )
+    # a free map does not default its entries; a rack written as `r1: {}` gets every default
+    glob["racks"] = {name: RACK.with_defaults(rack) for name, rack in (glob["racks"] or {}).items()}
     storage = glob["storage"]
     if not storage["existingStorageClassName"] and not storage["storageClass"]:
         storage["existingStorageClassName"] = "default"

@@ -127,16 +127,20 @@ def _where(mark) -> str:
 # --- reading ------------------------------------------------------------------------------------
 
 
-def _load_yaml_documents(text: str) -> list:
-    import yaml  # deferred: only the YAML path pays for it (JSON input does not)
-
-    # libyaml's parser when PyYAML was built with it (about 30x faster); the pure-Python one
-    # gives the same events. CParser is not re-exported by `yaml`, only by `yaml._yaml`.
+def _parser_class():
+    """libyaml's parser when PyYAML was built with it (8x faster here); the pure-Python one
+    gives the same events. CParser is not re-exported by `yaml`, only by `yaml._yaml`."""
     try:
         from yaml._yaml import CParser
     except ImportError:  # pragma: no cover - PyYAML without libyaml
-        CParser = _PyParser
-    parser = CParser(text)
+        return _PyParser
+    return CParser
+
+
+def _load_yaml_documents(text: str, parser_class=None) -> list:
+    import yaml  # deferred: only the YAML path pays for it (JSON input does not)
+
+    parser = (parser_class or _parser_class())(text)
     events = yaml.events
     ScalarEvent, MappingStartEvent, SequenceStartEvent = (
         events.ScalarEvent,
@@ -274,7 +278,7 @@ def _merge_key(mapping: dict, value, merged: set, mark) -> None:
                 merged.add(key)
 
 
-class _PyParser:  # pragma: no cover - only without libyaml
+class _PyParser:
     def __init__(self, text):
         import yaml
 
