@@ -26,7 +26,8 @@ demo: setup
 
 ## Run every test (unit, golden, end-to-end with real kustomize and kpt).
 test: setup
-	KUSTOMIZE="$$(scripts/ensure-kustomize.sh)" $(BIN)/python -m pytest $(PYTEST_ARGS)
+	KUSTOMIZE="$$(scripts/ensure-kustomize.sh)" KUBE_SCORE="$$(scripts/ensure-kube-score.sh)" \
+		$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## Time the whole krm-pulsar process (median wall time, peak memory).
 bench: setup

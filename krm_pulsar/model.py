@@ -45,6 +45,30 @@ MAX_REPLICAS = 1000
 
 SET_UPDATE_STRATEGIES = ("RollingUpdate", "Parallel")
 
+# Pod security (docs/security.md). "restricted": pods meet the Kubernetes "restricted" Pod
+# Security Standard. "kaap": pod templates exactly as KAAP writes them, so a cluster migrating
+# from the operator does not restart; the default for kaap.oss.datastax.com input.
+POD_SECURITY_MODES = ("restricted", "kaap")
+# The Pulsar image runs as uid 10000 with gid 0, and its files are group-0 owned and
+# group-writable: group 0 is what lets the process write /pulsar/conf and /pulsar/logs.
+PULSAR_UID = 10000
+PULSAR_GID = 0
+RESTRICTED_POD_SECURITY_CONTEXT = {
+    "runAsNonRoot": True,
+    "runAsUser": PULSAR_UID,
+    "runAsGroup": PULSAR_GID,
+    "fsGroup": PULSAR_GID,
+    # only walk volume files when the root's group is wrong, so large ledgers mount fast
+    "fsGroupChangePolicy": "OnRootMismatch",
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+RESTRICTED_CONTAINER_SECURITY_CONTEXT = {
+    "allowPrivilegeEscalation": False,
+    "capabilities": {"drop": ["ALL"]},
+    "runAsNonRoot": True,
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+
 
 def _requests(memory: str, cpu: str) -> dict:
     return {"requests": {"memory": memory, "cpu": cpu}}
@@ -421,6 +445,11 @@ GLOBAL = Obj({
     "zookeeperPlainSslStorePassword": Bool(False),
     # ours: topology keys used by anti-affinity and racks (KAAP hard-codes them)
     "topologyKeys": Obj({"host": Str(HOST_TOPOLOGY_KEY), "zone": Str()}),
+    # ours: "restricted" for krm-pulsar.io input, "kaap" for KAAP input (see with_defaults)
+    "podSecurity": Str(enum=POD_SECURITY_MODES),
+    # ours: NetworkPolicies (docs/security.md); metricsFrom: NetworkPolicyPeers (for example
+    # the monitoring namespace) allowed to reach the metrics ports
+    "networkPolicies": Obj({"enabled": Bool(False), "metricsFrom": Raw(shape="list")}),
 })
 
 OXIA = Obj({
@@ -487,6 +516,8 @@ def with_defaults(spec: dict | None, metadata: dict, api_version: str) -> dict:
         glob["name"] = metadata.get("name")
     if not glob["clusterName"]:
         glob["clusterName"] = glob["name"]
+    if not glob["podSecurity"]:
+        glob["podSecurity"] = "kaap" if api_version == KAAP_API_VERSION else "restricted"
     if not glob["topologyKeys"]["zone"]:
         glob["topologyKeys"]["zone"] = (
             KAAP_ZONE_TOPOLOGY_KEY if api_version == KAAP_API_VERSION else ZONE_TOPOLOGY_KEY

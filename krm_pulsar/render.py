@@ -79,12 +79,44 @@ def check(spec: dict, raw: dict) -> list[SpecError]:
                 f"spec.{component}.autoscaler.enabled",
                 "the autoscaler is a KAAP operator feature that needs a controller at run time; "
                 "krm-pulsar renders the static replicas"))
+    findings.extend(secret_material(raw, "spec"))
     broker_type = spec["broker"]["service"]["type"]
     if broker_type not in (None, "ClusterIP"):
         findings.append(SpecError(
             "spec.broker.service.type",
             f"broker Services are headless (clusterIP: None), which Kubernetes only allows with "
             f"type ClusterIP; got {broker_type}. Expose the cluster through the proxy instead"))
+    return findings
+
+
+# Secret material has no place in a PulsarCluster: config values land in ConfigMaps and env
+# values in pod specs, both readable by anyone who can read the namespace or the Git repository.
+_SECRET_PATTERNS = (
+    ("a private key", r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY"),
+    ("a JSON Web Token", r"eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"),
+)
+
+
+def secret_material(value, path: str) -> list[SpecError]:
+    """Errors for every string under `value` that holds a private key or a token."""
+    findings = []
+    if isinstance(value, dict):
+        from .schema import child_path
+
+        for key, item in value.items():
+            findings.extend(secret_material(item, child_path(path, str(key))))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            findings.extend(secret_material(item, f"{path}[{index}]"))
+    elif isinstance(value, str) and ("-----BEGIN" in value or "eyJ" in value):
+        import re
+
+        for what, pattern in _SECRET_PATTERNS:
+            if re.search(pattern, value):
+                findings.append(SpecError(path, (
+                    f"holds {what}; it would be written in clear text into a ConfigMap or pod "
+                    f"spec. Put it in a Secret and reference it (env valueFrom.secretKeyRef, or "
+                    f"a Secret volume in additionalVolumes)")))
     return findings
 
 
@@ -126,6 +158,10 @@ def render_objects(cluster) -> list[dict]:
     objects = []
     for component in (zookeeper, bookkeeper, broker, proxy):
         objects.extend(component.render(cluster))
+    if cluster.glob["networkPolicies"]["enabled"]:
+        from . import network_policy
+
+        objects.extend(network_policy.render(cluster))
     return objects
 
 

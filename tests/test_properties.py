@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from conftest import KRM_PULSAR, tool_env
 from k8s import VERSIONS, assert_valid
+from pss import restricted_violations
 from krm_pulsar import krm, render, yamlio
 
 SETTINGS = settings(max_examples=25, deadline=None,
@@ -115,6 +116,7 @@ def specs(draw):
                                                             "zone": anti_rule}),
         "nodeSelectors": st.dictionaries(label_key, label_value.filter(bool), max_size=2),
         "priorityClassName": dns_label,
+        "networkPolicies": st.fixed_dictionaries({"enabled": st.booleans()}),
         "image": st.sampled_from(["apachepulsar/pulsar:3.0.7", "apachepulsar/pulsar:4.0.12",
                                   "registry.example.com/pulsar:2.10.5"]),
     }))
@@ -166,6 +168,8 @@ def test_any_valid_spec_renders_schema_valid_objects(config):
     assert not errors, errors
     assert objects, "a valid cluster renders at least its ZooKeeper or another component"
     assert_valid(objects, VERSIONS)
+    if config["apiVersion"] == "krm-pulsar.io/v1alpha1":  # restricted pod security by default
+        assert restricted_violations(objects) == []
 
 
 @settings(SETTINGS, max_examples=6)

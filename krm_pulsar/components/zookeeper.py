@@ -119,7 +119,10 @@ def metadata_job(cluster, spec: dict, labels: dict) -> dict:
         pod["tolerations"] = spec["tolerations"]
     if spec.get("imagePullSecrets"):
         pod["imagePullSecrets"] = spec["imagePullSecrets"]
-    pod["containers"] = [container]
+    security = workload.pod_security_context(cluster, {})
+    if security:
+        pod["securityContext"] = security
+    pod["containers"] = [workload.secure_container(cluster, container)]
     pod["restartPolicy"] = "OnFailure"
     return {
         "apiVersion": "batch/v1",
