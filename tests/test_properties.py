@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from conftest import KRM_PULSAR, tool_env
 from k8s import VERSIONS, assert_valid
 from pss import restricted_violations
+from test_security import REFUSED_PATTERNS, secret_findings
 from krm_pulsar import krm, render, yamlio
 
 SETTINGS = settings(max_examples=25, deadline=None,
@@ -166,10 +167,13 @@ def test_any_valid_spec_renders_schema_valid_objects(config):
     objects, findings = render.render(config)
     errors = [f for f in findings if f.severity == "error"]
     assert not errors, errors
-    assert objects, "a valid cluster renders at least its ZooKeeper or another component"
+    if config["spec"]["zookeeper"].get("replicas", 3) > 0:  # not vacuous: ZooKeeper is there
+        assert any(o["kind"] == "StatefulSet" and o["metadata"]["labels"]["component"]
+                   == "zookeeper" for o in objects)
     assert_valid(objects, VERSIONS)
     if config["apiVersion"] == "krm-pulsar.io/v1alpha1":  # restricted pod security by default
         assert restricted_violations(objects) == []
+    assert secret_findings(yamlio.dump_all(objects), REFUSED_PATTERNS) == []
 
 
 @settings(SETTINGS, max_examples=6)
