@@ -522,7 +522,7 @@ def with_defaults(spec: dict | None, metadata: dict, api_version: str) -> dict:
         glob["topologyKeys"]["zone"] = (
             KAAP_ZONE_TOPOLOGY_KEY if api_version == KAAP_API_VERSION else ZONE_TOPOLOGY_KEY
         )
-    # a free map does not default its entries; a rack written as `r1: {}` gets every default
+    # KAAP §7.4: each rack is merged with the rack defaults field by field
     glob["racks"] = {name: RACK.with_defaults(rack) for name, rack in (glob["racks"] or {}).items()}
     storage = glob["storage"]
     if not storage["existingStorageClassName"] and not storage["storageClass"]:

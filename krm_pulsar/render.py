@@ -8,7 +8,7 @@ an input is reported in one run.
 from __future__ import annotations
 
 from . import model, placement
-from .schema import SpecError, type_name, warning
+from .schema import SpecError, warning
 
 # Marker annotation on every generated object: which PulsarCluster (namespace/name) it came
 # from. A re-run replaces exactly these objects, so removed parts disappear.
@@ -45,6 +45,8 @@ def load(config: dict):
     if spec is None:
         spec = {}
     if not isinstance(spec, dict):
+        from .schema import type_name
+
         findings.append(SpecError("spec", f"expected a mapping, got {type_name(spec)}"))
         return None, findings
     model.SPEC.validate(spec, "spec", findings)
@@ -79,6 +81,8 @@ def check(spec: dict, raw: dict) -> list[SpecError]:
                 f"spec.{component}.autoscaler.enabled",
                 "the autoscaler is a KAAP operator feature that needs a controller at run time; "
                 "krm-pulsar renders the static replicas"))
+    from .secret_scan import secret_material
+
     findings.extend(secret_material(raw, "spec"))
     broker_type = spec["broker"]["service"]["type"]
     if broker_type not in (None, "ClusterIP"):
@@ -86,37 +90,6 @@ def check(spec: dict, raw: dict) -> list[SpecError]:
             "spec.broker.service.type",
             f"broker Services are headless (clusterIP: None), which Kubernetes only allows with "
             f"type ClusterIP; got {broker_type}. Expose the cluster through the proxy instead"))
-    return findings
-
-
-# Secret material has no place in a PulsarCluster: config values land in ConfigMaps and env
-# values in pod specs, both readable by anyone who can read the namespace or the Git repository.
-_SECRET_PATTERNS = (
-    ("a private key", r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY"),
-    ("a JSON Web Token", r"eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"),
-)
-
-
-def secret_material(value, path: str) -> list[SpecError]:
-    """Errors for every string under `value` that holds a private key or a token."""
-    findings = []
-    if isinstance(value, dict):
-        from .schema import child_path
-
-        for key, item in value.items():
-            findings.extend(secret_material(item, child_path(path, str(key))))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            findings.extend(secret_material(item, f"{path}[{index}]"))
-    elif isinstance(value, str) and ("-----BEGIN" in value or "eyJ" in value):
-        import re
-
-        for what, pattern in _SECRET_PATTERNS:
-            if re.search(pattern, value):
-                findings.append(SpecError(path, (
-                    f"holds {what}; it would be written in clear text into a ConfigMap or pod "
-                    f"spec. Put it in a Secret and reference it (env valueFrom.secretKeyRef, or "
-                    f"a Secret volume in additionalVolumes)")))
     return findings
 
 
