@@ -46,23 +46,15 @@ def render(cluster) -> list:
     return policies
 
 
-def _runs(cluster, component: str) -> bool:
-    """Whether any pod of a set component is rendered (a set or the component has replicas)."""
-    spec = cluster.spec[component]
-    sets = spec.get("sets") or {}
-    if not sets:
-        return spec["replicas"] > 0
-    return any(((s or {}).get("replicas") if (s or {}).get("replicas") is not None
-                else spec["replicas"]) > 0 for s in sets.values())
-
-
 def _client_rule(cluster, own: dict) -> dict | None:
-    if _runs(cluster, "proxy"):
+    """The proxy's ports, or the brokers' when no proxy pod runs; None when neither runs."""
+    proxies = _running_sets(cluster, "proxy")
+    if proxies:
         ports = list(PROXY_CLIENT_PORTS)
-        if _websocket(cluster):
+        if any(rset.spec["webSocket"]["enabled"] for rset in proxies):
             ports.append(PROXY_WEBSOCKET_PORT)
         component = "proxy"
-    elif _runs(cluster, "broker"):
+    elif _running_sets(cluster, "broker"):
         ports = list(BROKER_CLIENT_PORTS)
         component = "broker"
     else:
@@ -72,13 +64,12 @@ def _client_rule(cluster, own: dict) -> dict | None:
     return _policy(cluster, f"{cluster.name}-clients", selector, [{"ports": _ports(ports)}])
 
 
-def _websocket(cluster) -> bool:
-    spec = cluster.spec["proxy"]
-    sets = spec.get("sets") or {}
-    enabled = spec["webSocket"]["enabled"]
-    if not sets:
-        return bool(enabled)
-    return any((((s or {}).get("webSocket") or {}).get("enabled", enabled)) for s in sets.values())
+def _running_sets(cluster, component: str) -> list:
+    """The component's resource sets (merged as the renderers see them) that have pods."""
+    from . import placement
+
+    return [rset for rset in placement.resource_sets(cluster, component)
+            if rset.spec["replicas"] > 0]
 
 
 def _ports(numbers) -> list:

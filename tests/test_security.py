@@ -269,3 +269,15 @@ def test_kube_score_sees_what_kaap_mode_lacks(kube_score):
     failed = failed_checks(kube_score, rendered(copy.deepcopy(config)))
     assert "container-security-context-privileged" in failed or \
         "container-seccomp-profile" in failed
+
+
+def test_websocket_port_is_opened_only_with_the_websocket_proxy():
+    config = load("minimal.yaml")
+    config["spec"]["global"]["networkPolicies"] = {"enabled": True}
+    config["spec"]["proxy"] = {"webSocket": {"enabled": False}}
+    policies = [o for o in rendered(config) if o["kind"] == "NetworkPolicy"]
+    proxy = {"app": "pulsar", "cluster": "pulsar", "component": "proxy"}
+    assert open_ports(policies, proxy)["anyone"] == [6650, 8080]
+    config["spec"]["proxy"] = {}
+    policies = [o for o in rendered(config) if o["kind"] == "NetworkPolicy"]
+    assert open_ports(policies, proxy)["anyone"] == [6650, 8000, 8080]
