@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from conftest import ROOT, run_cli
-from krm_pulsar import yamlio
+from krm_pulsar import krm, yamlio
 
 DOC = ROOT / "docs" / "bad-input.md"
 HEADER = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\n"
@@ -106,7 +106,7 @@ def test_every_case_has_a_row_and_every_row_a_case():
 
 def input_items(data: bytes) -> list:
     """The items as the input holds them, or [] when the input cannot be read at all."""
-    if len(data) > 16 * 1024 * 1024:
+    if len(data) > krm.DEFAULT_MAX_INPUT_MB * 1024 * 1024:  # refused unread
         return []
     try:
         docs = yamlio.load_all(data.decode("utf-8"))
