@@ -68,9 +68,13 @@ def main(argv: list[str] | None = None) -> int:
 def function_mode() -> int:
     from . import krm
 
-    data = sys.stdin.buffer.read()
+    limit = krm.max_input_bytes(os.environ)
+    data, size = _read_bounded(sys.stdin.buffer, limit)
     try:
-        stdout, stderr_lines, code = krm.run(data)
+        if size > limit:
+            stdout, stderr_lines, code = krm.too_large(size, limit)
+        else:
+            stdout, stderr_lines, code = krm.run(data)
     except Exception as exc:  # never a traceback, never an empty stdout
         stdout, stderr_lines, code = _internal_error(krm, data, exc)
     for line in stderr_lines:
@@ -78,6 +82,22 @@ def function_mode() -> int:
     sys.stdout.write(stdout)
     sys.stdout.flush()
     return code
+
+
+def _read_bounded(stream, limit: int) -> tuple[bytes, int]:
+    """``(data, total size)``: at most `limit` + 1 bytes are kept; the rest is read and counted
+    but dropped, so the writer (kustomize, kpt) never sees a broken pipe and memory stays
+    bounded."""
+    data = stream.read(limit + 1)
+    size = len(data)
+    if size > limit:
+        data = b""
+        while True:
+            chunk = stream.read(1 << 20)
+            if not chunk:
+                break
+            size += len(chunk)
+    return data, size
 
 
 def _internal_error(krm, data: bytes, exc: Exception):
@@ -193,7 +213,7 @@ def _render(args: list[str]) -> int:
             try:
                 documents = yamlio.load_all(text)
             except yamlio.YAMLInputError as exc:
-                _error(f"{label}: {exc}")
+                _error(f"{label}: not valid YAML: {exc}")
                 return 1
             items.extend(documents)
     bad = [index for index, doc in enumerate(items) if not isinstance(doc, dict)]
@@ -212,7 +232,7 @@ def _render(args: list[str]) -> int:
         objects, findings = render.render(config)
         results.extend(krm.findings_to_results(findings, config))
         generated.extend(objects)
-    results.extend(krm.collisions(generated))
+    results.extend(krm.collisions(generated, clusters))
     for entry in results:
         if entry["severity"] in ("error", "warning"):
             _error_line(krm.stderr_line(entry))

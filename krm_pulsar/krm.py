@@ -9,10 +9,15 @@ on stderr, and exit code 1.
 from __future__ import annotations
 
 from . import render, yamlio
-from .schema import SpecError
+from .schema import SpecError, type_name
 
 RESOURCE_LIST_VERSIONS = ("config.kubernetes.io/v1", "config.kubernetes.io/v1beta1")
 OUTPUT_VERSION = "config.kubernetes.io/v1"
+
+# Inputs above this size are refused before parsing (docs/bad-input.md): parsed YAML takes about
+# 12 times its size in memory, so a 50 MB package would need over 600 MB and 8 s. Real inputs
+# (a generator's config, a kpt package) are far below it. KRM_PULSAR_MAX_INPUT_MB raises it.
+DEFAULT_MAX_INPUT_MB = 16
 
 
 class Outcome:
@@ -43,8 +48,10 @@ class Outcome:
 
 def stderr_line(result: dict) -> str:
     ref = result.get("resourceRef")
-    where = f"{ref['kind']}/{ref['name']}" if ref else ""
-    field = (result.get("field") or {}).get("path")
+    where = ""
+    if ref:
+        where = f"{ref['kind']}/{ref['name']}" if ref.get("name") else str(ref["kind"])
+    field = (result.get("field") or {}).get("path") or (result.get("tags") or {}).get("field")
     if field:
         where = f"{where} {field}" if where else field
     text = " ".join(result["message"].split())  # one line, whatever the message holds
@@ -80,6 +87,22 @@ def result(message: str, severity: str = "error", obj: dict | None = None,
     elif path:
         entry["tags"] = {"field": path}
     return entry
+
+
+def max_input_bytes(environ) -> int:
+    """The input size limit in bytes (``KRM_PULSAR_MAX_INPUT_MB`` overrides the default)."""
+    text = environ.get("KRM_PULSAR_MAX_INPUT_MB", "")
+    megabytes = int(text) if text.isdigit() and int(text) > 0 else DEFAULT_MAX_INPUT_MB
+    return megabytes * 1024 * 1024
+
+
+def too_large(size: int, limit: int) -> tuple[str, list[str], int]:
+    """Function-mode output for an input refused by size: nothing was parsed, so there are no
+    items to return (kustomize and kpt discard the output of a failed function anyway)."""
+    outcome = Outcome([], [result(
+        f"input is {size:,} bytes, over the {limit // (1024 * 1024)} MiB limit; split the "
+        f"package or raise the limit with KRM_PULSAR_MAX_INPUT_MB")])
+    return yamlio.dump(outcome.resource_list()), outcome.stderr_lines(), 1
 
 
 def findings_to_results(findings: list[SpecError], obj: dict) -> list[dict]:
@@ -122,7 +145,7 @@ def read_input(data: bytes):
                 "even an empty one)", path="items")]
         if not isinstance(items, list):
             return [], function_config, [result(
-                f"ResourceList items must be a list, got {type(items).__name__}", path="items")]
+                f"ResourceList items must be a list, got {type_name(items)}", path="items")]
         for index, item in enumerate(items):
             if not isinstance(item, dict):
                 results.append(result(f"item {index} is not a mapping (a Kubernetes object)",
@@ -188,25 +211,33 @@ def process(items: list, function_config, input_results: list) -> Outcome:
         if objects:
             generated.extend(objects)
             replaced.add(render.cluster_id(config))
-    results.extend(collisions(generated))
+    results.extend(collisions(generated, clusters))
     if any(r["severity"] == "error" for r in results):
         return Outcome(items, results)
     kept = [item for item in items if generated_from(item) not in replaced]
     return Outcome(kept + generated, results)
 
 
-def collisions(objects: list) -> list[dict]:
-    """Two PulsarClusters whose outputs would overwrite each other."""
+def collisions(objects: list, configs: list) -> list[dict]:
+    """Two PulsarClusters whose outputs would overwrite each other: one result per pair of
+    clusters (not per object), on the later cluster's spec.global.name."""
+    by_id = {render.cluster_id(config): config for config in configs}
     owners = {}
-    results = []
+    clashes: dict = {}  # (first owner, second owner) -> keys, in order
     for obj in objects:
         key = render.object_key(obj)
         source = generated_from(obj)
         if key in owners and owners[key] != source:
-            results.append(result(
-                f"PulsarClusters {owners[key]} and {source} both generate {key[1]} {key[3]!r}; "
-                f"give them different spec.global.name values or namespaces"))
+            clashes.setdefault((owners[key], source), []).append(key)
         owners.setdefault(key, source)
+    results = []
+    for (first, second), keys in clashes.items():
+        kind, name = keys[0][1], keys[0][3]
+        more = f" and {len(keys) - 1} other objects" if len(keys) > 1 else ""
+        results.append(result(
+            f"PulsarClusters {first} and {second} both generate {kind} {name!r}{more}; give "
+            f"them different spec.global.name values or namespaces",
+            obj=by_id.get(second), path="spec.global.name"))
     return results
 
 

@@ -15,6 +15,7 @@ from .schema import (
     Any,
     Bool,
     Int,
+    Labels,
     List,
     Map,
     Name,
@@ -22,6 +23,7 @@ from .schema import (
     Obj,
     Quantity,
     Raw,
+    Resources,
     Str,
     deep_merge,
 )
@@ -45,6 +47,30 @@ KAAP_ZONE_TOPOLOGY_KEY = "failure-domain.beta.kubernetes.io/zone"
 MAX_REPLICAS = 1000
 
 SET_UPDATE_STRATEGIES = ("RollingUpdate", "Parallel")
+
+# Pod security (docs/security.md). "restricted": pods meet the Kubernetes "restricted" Pod
+# Security Standard. "kaap": pod templates exactly as KAAP writes them, so a cluster migrating
+# from the operator does not restart; the default for kaap.oss.datastax.com input.
+POD_SECURITY_MODES = ("restricted", "kaap")
+# The Pulsar image runs as uid 10000 with gid 0, and its files are group-0 owned and
+# group-writable: group 0 is what lets the process write /pulsar/conf and /pulsar/logs.
+PULSAR_UID = 10000
+PULSAR_GID = 0
+RESTRICTED_POD_SECURITY_CONTEXT = {
+    "runAsNonRoot": True,
+    "runAsUser": PULSAR_UID,
+    "runAsGroup": PULSAR_GID,
+    "fsGroup": PULSAR_GID,
+    # only walk volume files when the root's group is wrong, so large ledgers mount fast
+    "fsGroupChangePolicy": "OnRootMismatch",
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+RESTRICTED_CONTAINER_SECURITY_CONTEXT = {
+    "allowPrivilegeEscalation": False,
+    "capabilities": {"drop": ["ALL"]},
+    "runAsNonRoot": True,
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
 
 
 def _requests(memory: str, cpu: str) -> dict:
@@ -143,7 +169,7 @@ def _component(
         "image": Str(),
         "imagePullPolicy": Str(enum=("Always", "IfNotPresent", "Never")),
         "replicas": Int(replicas, min=0, max=MAX_REPLICAS),
-        "resources": Raw(resources),
+        "resources": Resources(resources),
         "probes": probes,
         "gracePeriod": Int(grace_period, min=0),
         "pdb": PDB,
@@ -160,9 +186,9 @@ def _component(
         "antiAffinity": ANTI_AFFINITY,
         "annotations": Map(Str()),
         "podAnnotations": Map(Str()),
-        "labels": Map(Str()),
-        "podLabels": Map(Str()),
-        "matchLabels": Map(Str()),
+        "labels": Labels(),
+        "podLabels": Labels(),
+        "matchLabels": Labels(),
         "config": Map(),
         # ours: KAAP only has these globally; a component value overrides the global one
         "dnsConfig": Raw(),
@@ -211,7 +237,7 @@ ZOOKEEPER = Obj({
     "updateStrategy": Raw({"type": "RollingUpdate"}),
     "dataVolume": _volume("data", "5Gi"),
     "service": _service(),
-    "metadataInitializationJob": Obj({"timeout": Int(60, min=1), "resources": Raw()}),
+    "metadataInitializationJob": Obj({"timeout": Int(60, min=1), "resources": Resources()}),
 })
 
 BOOKKEEPER_SET = Obj(_component(
@@ -253,7 +279,7 @@ BROKER_SET = Obj(_component(
     transactions=Obj({
         "enabled": Bool(False),
         "partitions": Int(16, min=1),
-        "initJob": Obj({"timeout": Int(60, min=1), "resources": Raw()}),
+        "initJob": Obj({"timeout": Int(60, min=1), "resources": Resources()}),
     }),
     kafka=KAFKA,
     autoscaler=AUTOSCALER_BROKER,
@@ -302,7 +328,7 @@ PROXY_SET = Obj(_component(
     service=_service("LoadBalancer", load_balancer=True),
     webSocket=Obj({
         "enabled": Bool(True),
-        "resources": Raw(_requests("1Gi", "1")),
+        "resources": Resources(_requests("1Gi", "1")),
         "probes": _probes(10, 30, 5),
         "config": Map(),
     }),
@@ -458,6 +484,11 @@ GLOBAL = Obj({
     "zookeeperPlainSslStorePassword": Bool(False),
     # ours: topology keys used by anti-affinity and racks (KAAP hard-codes them)
     "topologyKeys": Obj({"host": Str(HOST_TOPOLOGY_KEY), "zone": Str()}),
+    # ours: "restricted" for krm-pulsar.io input, "kaap" for KAAP input (see with_defaults)
+    "podSecurity": Str(enum=POD_SECURITY_MODES),
+    # ours: NetworkPolicies (docs/security.md); metricsFrom: NetworkPolicyPeers (for example
+    # the monitoring namespace) allowed to reach the metrics ports
+    "networkPolicies": Obj({"enabled": Bool(False), "metricsFrom": Raw(shape="list")}),
 })
 
 OXIA = Obj({
@@ -467,11 +498,11 @@ OXIA = Obj({
     "initialShardCount": Int(3, min=1),
     "replicationFactor": Int(3, min=1),
     "coordinator": Obj({
-        "resources": Raw({"limits": {"cpu": "100m", "memory": "128Mi"}}),
+        "resources": Resources({"limits": {"cpu": "100m", "memory": "128Mi"}}),
     }),
     "server": Obj({
         "replicas": Int(3, min=1, max=MAX_REPLICAS),
-        "resources": Raw({"limits": {"cpu": "1", "memory": "1Gi"}}),
+        "resources": Resources({"limits": {"cpu": "1", "memory": "1Gi"}}),
         "dbCacheSizeMb": Int(512, min=1),
         "storage": _volume("data", "8Gi"),
     }),
@@ -526,6 +557,8 @@ def with_defaults(spec: dict | None, metadata: dict, api_version: str) -> dict:
         glob["name"] = metadata.get("name")
     if not glob["clusterName"]:
         glob["clusterName"] = glob["name"]
+    if not glob["podSecurity"]:
+        glob["podSecurity"] = "kaap" if api_version == KAAP_API_VERSION else "restricted"
     if not glob["topologyKeys"]["zone"]:
         glob["topologyKeys"]["zone"] = (
             KAAP_ZONE_TOPOLOGY_KEY if api_version == KAAP_API_VERSION else ZONE_TOPOLOGY_KEY

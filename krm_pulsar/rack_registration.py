@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from . import placement, security
+from . import placement, security, workload
 
 # KAAP's group name in /bookies, kept so a cluster moved from KAAP keeps its entries.
 GROUP = "defaultgroup"
@@ -136,7 +136,10 @@ def render(cluster) -> list:
         pod["imagePullSecrets"] = spec["imagePullSecrets"]
     # least privilege: the Job talks to the brokers only, never to the Kubernetes API
     pod["automountServiceAccountToken"] = False
-    pod["containers"] = [container]
+    pod_security = workload.pod_security_context(cluster, {})
+    if pod_security:
+        pod["securityContext"] = pod_security
+    pod["containers"] = [workload.secure_container(cluster, container)]
     pod["restartPolicy"] = "OnFailure"
     if volumes:
         pod["volumes"] = volumes

@@ -45,7 +45,9 @@ def load(config: dict):
     if spec is None:
         spec = {}
     if not isinstance(spec, dict):
-        findings.append(SpecError("spec", "expected a mapping"))
+        from .schema import type_name
+
+        findings.append(SpecError("spec", f"expected a mapping, got {type_name(spec)}"))
         return None, findings
     model.SPEC.validate(spec, "spec", findings)
     if findings:
@@ -82,6 +84,9 @@ def check(spec: dict, raw: dict) -> list[SpecError]:
                 f"spec.{component}.autoscaler.enabled",
                 "the autoscaler is a KAAP operator feature that needs a controller at run time; "
                 "krm-pulsar renders the static replicas"))
+    from .secret_scan import secret_material
+
+    findings.extend(secret_material(raw, "spec"))
     broker_type = spec["broker"]["service"]["type"]
     if broker_type not in (None, "ClusterIP"):
         findings.append(SpecError(
@@ -219,6 +224,10 @@ def render_objects(cluster) -> list[dict]:
 
     objects.extend(certs.render(cluster))
     objects.extend(token_init.render(cluster))
+    if cluster.glob["networkPolicies"]["enabled"]:
+        from . import network_policy
+
+        objects.extend(network_policy.render(cluster))
     # Argo CD sync waves from the component/resource-set labels (setsUpdateStrategy)
     placement.annotate_sync_waves(cluster, objects)
     return objects

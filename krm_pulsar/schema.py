@@ -198,6 +198,67 @@ class Quantity(Field):
             errors.append(SpecError(path, f"{value!r} is not {self.expected}"))
 
 
+class Resources(Field):
+    """A container's ``resources`` (requests, limits, claims). The quantities are checked here:
+    a typo such as ``2Gix`` would otherwise render a manifest the API server rejects at apply
+    time, far from the line that caused it."""
+
+    expected = "a mapping with requests and/or limits"
+    KEYS = ("requests", "limits", "claims")
+
+    def validate(self, value, path, errors):
+        if value is None:
+            return
+        if not isinstance(value, dict):
+            errors.append(SpecError(path, f"expected {self.expected}, got {type_name(value)}"))
+            return
+        for key, item in value.items():
+            key_path = child_path(path, str(key))
+            if key not in self.KEYS:
+                errors.append(SpecError(key_path, unknown_field_message(
+                    str(key), dict.fromkeys(self.KEYS))))
+            elif key == "claims":
+                if not isinstance(item, list):
+                    errors.append(SpecError(key_path, f"expected a list, got {type_name(item)}"))
+            elif item is not None and not isinstance(item, dict):
+                errors.append(SpecError(key_path, f"expected a mapping, got {type_name(item)}"))
+            elif item:
+                for resource, quantity in item.items():
+                    if not is_quantity(quantity):
+                        errors.append(SpecError(
+                            child_path(key_path, str(resource)),
+                            f"{quantity!r} is not {Quantity.expected}"))
+
+    def merge(self, base, over):
+        # a set's resources merge over the component's, key by key (KAAP merges typed objects)
+        if isinstance(base, dict) and isinstance(over, dict):
+            return deep_merge(base, over)
+        return base if over is None else over
+
+
+# Kubernetes label syntax: an optional DNS-subdomain prefix, then a name of at most 63
+# characters; values are at most 63 characters of the same alphabet, or empty.
+_LABEL_NAME = re.compile(r"([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?\Z")
+_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
+
+
+def label_key_problem(key: str) -> str | None:
+    prefix, _, name = key.rpartition("/")
+    if prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix)):
+        return f"label key {key!r} has an invalid prefix (a lower-case DNS subdomain)"
+    if not name or len(name) > 63 or not _LABEL_NAME.match(name):
+        return (f"label key {key!r} is not valid (at most 63 letters, digits, '-', '_' or '.', "
+                f"starting and ending with a letter or digit)")
+    return None
+
+
+def label_value_problem(value: str) -> str | None:
+    if len(value) > 63 or not _LABEL_NAME.match(value):
+        return (f"label value {value!r} is not valid (at most 63 letters, digits, '-', '_' or "
+                f"'.', starting and ending with a letter or digit)")
+    return None
+
+
 class Any(Field):
     """Free-form value (for example a configuration value of any type)."""
 
@@ -284,6 +345,25 @@ class Map(Field):
         return {**base, **over}
 
 
+class Labels(Map):
+    """Kubernetes labels; checked here because the API server would reject them at apply."""
+
+    def __init__(self, default=None, doc=""):
+        super().__init__(Str(), default, doc)
+
+    def validate(self, value, path, errors):
+        before = len(errors)
+        super().validate(value, path, errors)
+        if len(errors) != before or not value:
+            return
+        for key, item in value.items():
+            problem = label_key_problem(key)
+            if problem is None and isinstance(item, str):
+                problem = label_value_problem(item)
+            if problem:
+                errors.append(SpecError(child_path(path, key), problem))
+
+
 class List(Field):
     expected = "a list"
 
@@ -361,5 +441,5 @@ def unknown_field_message(key: str, fields: dict) -> str:
         lowered = {name.lower(): name for name in fields}
         if key.lower() in lowered:
             close = [lowered[key.lower()]]
-    hint = f"; did you mean {close[0]!r}?" if close else ""
+    hint = f"; did you mean {close[0]!r}?" if close else "; remove it or check its section"
     return f"unknown field {key!r}{hint}"

@@ -27,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from . import placement, security
+from . import placement, security, workload
 
 SYNC_WAVE = "-1"
 COMPONENT_LABEL = "token-init"
@@ -167,7 +167,10 @@ def render(cluster) -> list:
     if broker.get("nodeSelectors"):
         pod["nodeSelector"] = dict(sorted(broker["nodeSelectors"].items()))
     pod["serviceAccountName"] = name
-    pod["containers"] = [container]
+    pod_security = workload.pod_security_context(cluster, {})
+    if pod_security:
+        pod["securityContext"] = pod_security
+    pod["containers"] = [workload.secure_container(cluster, container)]
     pod["restartPolicy"] = "OnFailure"
     # key material never touches a disk
     pod["volumes"] = [{"name": "work", "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}},

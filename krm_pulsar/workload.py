@@ -3,7 +3,7 @@ Services and PodDisruptionBudgets, following KAAP's conventions (§3)."""
 
 from __future__ import annotations
 
-from . import placement
+from . import model, placement
 
 LOG4J_OPTS = 'OPTS="${OPTS} -Dlog4j2.formatMsgNoLookups=true"'
 
@@ -192,16 +192,19 @@ def pod_spec(cluster, spec: dict, main_containers: list, *, match_labels: dict,
         pod["serviceAccountName"] = spec["serviceAccountName"]
     if spec.get("gracePeriod") is not None:
         pod["terminationGracePeriodSeconds"] = spec["gracePeriod"]
-    if spec.get("securityContext"):
-        pod["securityContext"] = spec["securityContext"]
+    security = pod_security_context(cluster, spec)
+    if security:
+        pod["securityContext"] = security
     if with_affinity:
         affinity = placement.affinity(cluster, spec, match_labels, rack)
         if affinity:
             pod["affinity"] = affinity
-    inits = list(spec.get("initContainers") or []) + list(init_containers or [])
+    ours = [secure_container(cluster, c) for c in (init_containers or [])]
+    inits = list(spec.get("initContainers") or []) + ours
     if inits:
         pod["initContainers"] = inits
-    pod["containers"] = list(spec.get("sidecars") or []) + list(main_containers)
+    pod["containers"] = list(spec.get("sidecars") or []) + [
+        secure_container(cluster, c) for c in main_containers]
     if restart_policy:
         pod["restartPolicy"] = restart_policy
     all_volumes = list((spec.get("additionalVolumes") or {}).get("volumes") or []) + list(
@@ -209,6 +212,32 @@ def pod_spec(cluster, spec: dict, main_containers: list, *, match_labels: dict,
     if all_volumes:
         pod["volumes"] = all_volumes
     return pod
+
+
+def restricted(cluster) -> bool:
+    return cluster.glob["podSecurity"] == "restricted"
+
+
+def pod_security_context(cluster, spec: dict) -> dict | None:
+    """The pod ``securityContext``: the component's own (KAAP's field) over the restricted
+    defaults, or the component's own alone in ``kaap`` mode (KAAP's templates)."""
+    own = spec.get("securityContext") or {}
+    if not restricted(cluster):
+        return dict(own) or None
+    import copy
+
+    return {**copy.deepcopy(model.RESTRICTED_POD_SECURITY_CONTEXT), **own}
+
+
+def secure_container(cluster, container: dict) -> dict:
+    """One of our containers with the restricted container ``securityContext`` (restricted mode
+    only). User sidecars and init containers are left exactly as written."""
+    if not restricted(cluster) or "securityContext" in container:
+        return container
+    import copy
+
+    return {**container,
+            "securityContext": copy.deepcopy(model.RESTRICTED_CONTAINER_SECURITY_CONTEXT)}
 
 
 def pod_template(labels: dict, annotations: dict, pod: dict) -> dict:
@@ -322,7 +351,10 @@ def job(cluster, name: str, labels: dict, annotations, spec: dict, container: di
         pod["imagePullSecrets"] = spec["imagePullSecrets"]
     if service_account and spec.get("serviceAccountName"):
         pod["serviceAccountName"] = spec["serviceAccountName"]
-    pod["containers"] = [container]
+    security = pod_security_context(cluster, {})
+    if security:
+        pod["securityContext"] = security
+    pod["containers"] = [secure_container(cluster, container)]
     pod["restartPolicy"] = "OnFailure"
     if volumes:
         pod["volumes"] = list(volumes)

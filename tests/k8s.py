@@ -3,7 +3,15 @@ fields fail), for the Kubernetes minors we support."""
 
 from __future__ import annotations
 
+import functools
+
 import kubernetes_validate
+import kubernetes_validate.utils
+
+# kubernetes_validate re-reads and re-parses the multi-megabyte definitions file on every call;
+# the files never change, so parse each once (10x faster, which the property tests need).
+kubernetes_validate.utils.schema_contents = functools.lru_cache(maxsize=None)(
+    kubernetes_validate.utils.schema_contents)
 
 # Oldest and newest Kubernetes minors krm-pulsar output is validated for.
 OLDEST_KUBERNETES = "1.30.0"

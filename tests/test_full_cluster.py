@@ -87,7 +87,9 @@ def test_every_knob_reaches_the_pod(knobs, component):
     assert pod["containers"][0]["name"] == user["sidecars"][0]["name"]  # sidecars first
     assert pod["initContainers"][0]["name"] == user["initContainers"][0]["name"]
     assert pod["serviceAccountName"] == user["serviceAccountName"]
-    assert pod["securityContext"] == user["securityContext"]
+    # the user's fields win over the restricted defaults (docs/security.md)
+    assert pod["securityContext"] == {**pod["securityContext"], **user["securityContext"]}
+    assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
     assert pod["terminationGracePeriodSeconds"] == user["gracePeriod"]
     assert pod["dnsConfig"] == user.get("dnsConfig", glob["dnsConfig"])
     assert pod["priorityClassName"] == user.get("priorityClassName", glob["priorityClassName"])

@@ -111,8 +111,14 @@ def test_default_claim_is_named_after_the_cluster_rwo_10gi():
         "claimName": "edge-brk-package-storage"}
 
 
+# The securityContext tests below run in `podSecurity: kaap` mode, which keeps KAAP's pod
+# templates, so they see exactly what package storage adds; restricted mode merges its
+# defaults under it (test_restricted_mode_keeps_the_package_storage_group).
+KAAP_PODS = {"podSecurity": "kaap"}
+
+
 def test_package_management_alone_keeps_bookkeeper_storage_and_kaap_pod_template():
-    objects = ok(small(broker={"replicas": 1, "functionsWorkerEnabled": True,
+    objects = ok(small(global_=KAAP_PODS, broker={"replicas": 1, "functionsWorkerEnabled": True,
                                "packageManagement": {"enabled": True}}))
     data = objects[("ConfigMap", "p-broker")]["data"]
     assert data["PULSAR_PREFIX_enablePackagesManagement"] == "true"
@@ -182,9 +188,17 @@ def test_storage_path_must_be_an_own_absolute_directory(path):
 
 
 def test_file_storage_gives_brokers_group_zero_by_default():
-    objects = ok(small(broker={"replicas": 1, "packageManagement": files_storage()}))
+    objects = ok(small(global_=KAAP_PODS,
+                       broker={"replicas": 1, "packageManagement": files_storage()}))
     assert broker_pod(objects, "p-broker")["securityContext"] == {
         "fsGroup": 0, "fsGroupChangePolicy": "OnRootMismatch"}
+
+
+def test_restricted_mode_keeps_the_package_storage_group():
+    objects = ok(small(broker={"replicas": 1, "packageManagement": files_storage()}))
+    context = broker_pod(objects, "p-broker")["securityContext"]
+    assert context["fsGroup"] == 0 and context["fsGroupChangePolicy"] == "OnRootMismatch"
+    assert context["runAsNonRoot"] is True and context["runAsUser"] == 10000
 
 
 @pytest.mark.parametrize("context,expected", [
@@ -192,7 +206,7 @@ def test_file_storage_gives_brokers_group_zero_by_default():
     ({}, None),  # explicitly none
 ])
 def test_broker_security_context_is_overridable(context, expected):
-    objects = ok(small(broker={"replicas": 1, "securityContext": context,
+    objects = ok(small(global_=KAAP_PODS, broker={"replicas": 1, "securityContext": context,
                                "packageManagement": files_storage()}))
     assert broker_pod(objects, "p-broker").get("securityContext") == expected
 
