@@ -123,26 +123,8 @@ def render(cluster) -> list:
         volumes += token_volumes
     if mounts:
         container["volumeMounts"] = mounts
-    pod = {}
-    if spec.get("dnsConfig"):
-        pod["dnsConfig"] = spec["dnsConfig"]
-    if spec.get("priorityClassName"):
-        pod["priorityClassName"] = spec["priorityClassName"]
-    if spec.get("nodeSelectors"):
-        pod["nodeSelector"] = dict(sorted(spec["nodeSelectors"].items()))
-    if spec.get("tolerations"):
-        pod["tolerations"] = spec["tolerations"]
-    if spec.get("imagePullSecrets"):
-        pod["imagePullSecrets"] = spec["imagePullSecrets"]
     # least privilege: the Job talks to the brokers only, never to the Kubernetes API
-    pod["automountServiceAccountToken"] = False
-    pod_security = workload.pod_security_context(cluster, {})
-    if pod_security:
-        pod["securityContext"] = pod_security
-    pod["containers"] = [workload.secure_container(cluster, container)]
-    pod["restartPolicy"] = "OnFailure"
-    if volumes:
-        pod["volumes"] = volumes
+    pod = workload.job_pod(cluster, spec, container, automount_token=False, volumes=volumes)
     # Pod labels deliberately differ from the bookies' selector labels (component), so no
     # bookie Service, StatefulSet or PDB selects the Job's pod.
     labels = {"app": "pulsar", "component": COMPONENT_LABEL, "cluster": cluster.name}

@@ -159,22 +159,10 @@ def render(cluster) -> list:
         "volumeMounts": [{"name": "work", "mountPath": WORK_DIR},
                          {"name": "script", "mountPath": SCRIPT_DIR, "readOnly": True}],
     }
-    pod = {}
-    for key, target in (("dnsConfig", "dnsConfig"), ("priorityClassName", "priorityClassName"),
-                        ("tolerations", "tolerations"), ("imagePullSecrets", "imagePullSecrets")):
-        if broker.get(key):
-            pod[target] = broker[key]
-    if broker.get("nodeSelectors"):
-        pod["nodeSelector"] = dict(sorted(broker["nodeSelectors"].items()))
-    pod["serviceAccountName"] = name
-    pod_security = workload.pod_security_context(cluster, {})
-    if pod_security:
-        pod["securityContext"] = pod_security
-    pod["containers"] = [workload.secure_container(cluster, container)]
-    pod["restartPolicy"] = "OnFailure"
     # key material never touches a disk
-    pod["volumes"] = [{"name": "work", "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}},
-                      {"name": "script", "configMap": {"name": name}}]
+    pod = workload.job_pod(cluster, broker, container, service_account=name, volumes=[
+        {"name": "work", "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}},
+        {"name": "script", "configMap": {"name": name}}])
     job_spec = {"backoffLimit": 6,
                 "template": {"metadata": {"labels": dict(labels)}, "spec": pod}}
     # a new Job (Jobs are immutable) whenever its spec or the script changes

@@ -172,11 +172,8 @@ def container(name: str, spec: dict, args: str, *, ports=None, env_from=None, en
     return result
 
 
-def pod_spec(cluster, spec: dict, main_containers: list, *, match_labels: dict,
-             rack: str | None = None, init_containers=None, volumes=None,
-             restart_policy: str | None = None, with_affinity: bool = True) -> dict:
-    """A pod spec with KAAP's common fields (§3.5); user sidecars come before our containers,
-    user init containers before ours, user volumes before ours."""
+def scheduling(spec: dict) -> dict:
+    """The scheduling fields every pod of a component takes from its spec (KAAP §3.5)."""
     pod = {}
     if spec.get("dnsConfig"):
         pod["dnsConfig"] = spec["dnsConfig"]
@@ -188,6 +185,34 @@ def pod_spec(cluster, spec: dict, main_containers: list, *, match_labels: dict,
         pod["tolerations"] = spec["tolerations"]
     if spec.get("imagePullSecrets"):
         pod["imagePullSecrets"] = spec["imagePullSecrets"]
+    return pod
+
+
+def job_pod(cluster, spec: dict, container: dict, *, service_account: str | None = None,
+            automount_token: bool | None = None, volumes=None) -> dict:
+    """The pod of a one-shot Job: the component's scheduling fields, our hardened container,
+    ``restartPolicy: OnFailure``. Jobs get no affinity (KAAP §7.6)."""
+    pod = scheduling(spec)
+    if service_account:
+        pod["serviceAccountName"] = service_account
+    if automount_token is not None:
+        pod["automountServiceAccountToken"] = automount_token
+    security = pod_security_context(cluster, {})
+    if security:
+        pod["securityContext"] = security
+    pod["containers"] = [secure_container(cluster, container)]
+    pod["restartPolicy"] = "OnFailure"
+    if volumes:
+        pod["volumes"] = list(volumes)
+    return pod
+
+
+def pod_spec(cluster, spec: dict, main_containers: list, *, match_labels: dict,
+             rack: str | None = None, init_containers=None, volumes=None,
+             restart_policy: str | None = None, with_affinity: bool = True) -> dict:
+    """A pod spec with KAAP's common fields (§3.5); user sidecars come before our containers,
+    user init containers before ours, user volumes before ours."""
+    pod = scheduling(spec)
     if spec.get("serviceAccountName"):
         pod["serviceAccountName"] = spec["serviceAccountName"]
     if spec.get("gracePeriod") is not None:
@@ -338,26 +363,8 @@ def job(cluster, name: str, labels: dict, annotations, spec: dict, container: di
     and ``restartPolicy: OnFailure`` retries until the store answers. The commands we run are
     idempotent, so a re-created Job is harmless. Jobs get no affinity (KAAP §7.6).
     """
-    pod = {}
-    if spec.get("dnsConfig"):
-        pod["dnsConfig"] = spec["dnsConfig"]
-    if spec.get("priorityClassName"):
-        pod["priorityClassName"] = spec["priorityClassName"]
-    if spec.get("nodeSelectors"):
-        pod["nodeSelector"] = dict(sorted(spec["nodeSelectors"].items()))
-    if spec.get("tolerations"):
-        pod["tolerations"] = spec["tolerations"]
-    if spec.get("imagePullSecrets"):
-        pod["imagePullSecrets"] = spec["imagePullSecrets"]
-    if service_account and spec.get("serviceAccountName"):
-        pod["serviceAccountName"] = spec["serviceAccountName"]
-    security = pod_security_context(cluster, {})
-    if security:
-        pod["securityContext"] = security
-    pod["containers"] = [secure_container(cluster, container)]
-    pod["restartPolicy"] = "OnFailure"
-    if volumes:
-        pod["volumes"] = list(volumes)
+    pod = job_pod(cluster, spec, container, volumes=volumes,
+                  service_account=spec.get("serviceAccountName") if service_account else None)
     template_metadata = {"labels": dict(pod_labels if pod_labels is not None else labels)}
     if pod_annotations:
         template_metadata["annotations"] = dict(pod_annotations)
