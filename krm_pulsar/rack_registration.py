@@ -18,8 +18,6 @@ Trade-offs against the alternatives (per-bookie init or sidecar containers, a Cr
 
 from __future__ import annotations
 
-import hashlib
-import json
 
 from . import placement, security, workload
 
@@ -129,9 +127,7 @@ def render(cluster) -> list:
     # bookie Service, StatefulSet or PDB selects the Job's pod.
     labels = {"app": "pulsar", "component": COMPONENT_LABEL, "cluster": cluster.name}
     job_spec = {"template": {"metadata": {"labels": dict(labels)}, "spec": pod}}
-    digest = hashlib.sha256(
-        json.dumps(job_spec, sort_keys=True, separators=(",", ":")).encode("utf-8")).hexdigest()
-    name = f"{cluster.name}-bookie-racks-{digest[:8]}"
+    name = f"{cluster.name}-bookie-racks-{workload.content_hash(job_spec)}"
     waves = placement.sync_waves(cluster)
     # after the brokers: the registration goes through them
     annotations = {placement.SYNC_WAVE: str(waves[("autorecovery", None)])}

@@ -24,7 +24,6 @@ Git), so krm-pulsar renders a Job that does it in the cluster, once:
 
 from __future__ import annotations
 
-import hashlib
 import json
 
 from . import placement, security, workload
@@ -166,8 +165,7 @@ def render(cluster) -> list:
     job_spec = {"backoffLimit": 6,
                 "template": {"metadata": {"labels": dict(labels)}, "spec": pod}}
     # a new Job (Jobs are immutable) whenever its spec or the script changes
-    digest = hashlib.sha256(json.dumps([job_spec, SCRIPT], sort_keys=True,
-                                       separators=(",", ":")).encode("utf-8")).hexdigest()[:8]
+    digest = workload.content_hash([job_spec, SCRIPT])
     subject = {"kind": "ServiceAccount", "name": name}
     if cluster.namespace:
         subject["namespace"] = cluster.namespace

@@ -354,30 +354,50 @@ def deployment(cluster, name: str, labels: dict, annotations, *, replicas: int, 
     }
 
 
+def content_hash(value) -> str:
+    """Eight hex digits of a SHA-256 over canonical JSON: names objects after their content."""
+    import hashlib
+    import json
+
+    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:8]
+
+
 def job(cluster, name: str, labels: dict, annotations, spec: dict, container: dict, *,
-        pod_labels: dict | None = None, pod_annotations: dict | None = None,
+        pod_component: str, pod_labels: dict | None = None, pod_annotations: dict | None = None,
         service_account: bool = False, volumes: list | None = None) -> dict:
     """A one-shot Job with the component's scheduling fields (KAAP §4.1, §4.3).
 
     KAAP runs its Jobs once the StatefulSet they need is ready; statically they start at once,
     and ``restartPolicy: OnFailure`` retries until the store answers. The commands we run are
-    idempotent, so a re-created Job is harmless. Jobs get no affinity (KAAP §7.6).
+    idempotent, so a re-run is harmless. Two departures from KAAP, both for GitOps:
+
+    * the Job is named ``<name>-<content hash>``: a Job's pod template is immutable, so an
+      image upgrade applied to a fixed name fails (``field is immutable``); a new name makes a
+      new Job, and the GitOps tool prunes the old one;
+    * its pods carry ``component: <pod_component>``, not the component's own: with KAAP's
+      labels the ZooKeeper (or broker) Services route to the Job's pod while it runs, and the
+      component's PodDisruptionBudget selects a pod no scalable controller owns, which makes
+      the eviction API refuse every drain of that component.
     """
     pod = job_pod(cluster, spec, container, volumes=volumes,
                   service_account=spec.get("serviceAccountName") if service_account else None)
-    template_metadata = {"labels": dict(pod_labels if pod_labels is not None else labels)}
+    template_labels = dict(pod_labels if pod_labels is not None else labels)
+    template_labels["component"] = pod_component
+    template_metadata = {"labels": template_labels}
     if pod_annotations:
         template_metadata["annotations"] = dict(pod_annotations)
+    job_spec = {"template": {"metadata": template_metadata, "spec": pod}}
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
-        "metadata": cluster.metadata(name, labels, annotations),
-        "spec": {"template": {"metadata": template_metadata, "spec": pod}},
+        "metadata": cluster.metadata(f"{name}-{content_hash(job_spec)}", labels, annotations),
+        "spec": job_spec,
     }
 
 
 def cluster_metadata_job(cluster, name: str, labels: dict, annotations, spec: dict,
-                         job_spec: dict, service_account: bool = False, *,
+                         job_spec: dict, service_account: bool = False, *, pod_component: str,
                          pre_steps: str = "", mounts=None, volumes=None) -> dict:
     """``initialize-cluster-metadata`` with the umbrella broker URLs, against ZooKeeper or
     Oxia (the store flags come from the cluster, the one place that knows the store).
@@ -405,4 +425,4 @@ def cluster_metadata_job(cluster, name: str, labels: dict, annotations, spec: di
     if job_spec.get("resources"):
         container["resources"] = job_spec["resources"]
     return job(cluster, name, labels, annotations, spec, container,
-               service_account=service_account, volumes=volumes)
+               pod_component=pod_component, service_account=service_account, volumes=volumes)

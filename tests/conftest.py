@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -59,3 +60,20 @@ def run_cli(args: list[str], stdin: bytes | str = b"", cwd=None, env=None):
         stdin = stdin.encode("utf-8")
     return subprocess.run([KRM_PULSAR, *args], input=stdin, capture_output=True, cwd=cwd,
                           env=env or tool_env(), timeout=120)
+
+
+_JOB_HASH = re.compile(r"-[0-9a-f]{8}\Z")
+
+
+def object_name(obj: dict) -> str:
+    """An object's name, without the content hash that names Jobs (``<name>-<8 hex>``), so
+    tests can refer to `pulsar-zookeeper-metadata` whatever the Job's spec hashes to."""
+    name = obj["metadata"]["name"]
+    if obj.get("kind") == "Job":
+        assert _JOB_HASH.search(name), f"Job {name} is not named after its content"
+        return _JOB_HASH.sub("", name)
+    return name
+
+
+def object_key(obj: dict) -> tuple:
+    return obj["kind"], object_name(obj)

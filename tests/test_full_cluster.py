@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from conftest import FIXTURES
+from conftest import FIXTURES, object_key
 from k8s import assert_valid
 from krm_pulsar import render, yamlio
 
@@ -18,7 +18,7 @@ def load(fixture: str) -> dict:
 
 def run(config: dict):
     objects, findings = render.render(config)
-    return {(o["kind"], o["metadata"]["name"]): o for o in objects}, findings
+    return {object_key(o): o for o in objects}, findings
 
 
 def ok(config: dict) -> dict:

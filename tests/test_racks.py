@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import FIXTURES
+from conftest import FIXTURES, object_key
 from k8s import assert_valid
 from krm_pulsar import model, placement, render, yamlio
 from krm_pulsar.schema import child_path
@@ -28,7 +28,7 @@ def run(spec, **kwargs):
     objects, findings = render.render(config(spec, **kwargs))
     errors = [f for f in findings if f.severity == "error"]
     assert not errors, errors
-    return {(o["kind"], o["metadata"]["name"]): o for o in objects}, findings
+    return {object_key(o): o for o in objects}, findings
 
 
 def objects_of(spec, **kwargs):
@@ -524,7 +524,7 @@ def test_waves_follow_custom_base_names_and_fall_back_to_object_names():
     placement.annotate_sync_waves(cluster, objects)
     got = [(o["metadata"].get("annotations") or {}).get(placement.SYNC_WAVE) for o in objects]
     assert got == ["4000", "3000", "0", "-1", None]
-    rendered = {(o["kind"], o["metadata"]["name"]): o
+    rendered = {object_key(o): o
                 for o in render.render(config(spec))[0]}
     # a user label that hides the component: the object name still tells
     assert rendered[("StatefulSet", "pulsar-broker")]["metadata"]["annotations"][
@@ -605,7 +605,7 @@ def three_zones():
     source = yamlio.load_all((FIXTURES / "three-zones.yaml").read_text())[0]
     objects, findings = render.render(source)
     assert findings == []
-    return {(o["kind"], o["metadata"]["name"]): o for o in objects}
+    return {object_key(o): o for o in objects}
 
 
 def test_three_zones_output_validates():

@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import FIXTURES
+from conftest import FIXTURES, object_key
 from k8s import assert_valid
 from krm_pulsar import render, yamlio
 
@@ -11,7 +11,7 @@ def rendered(fixture: str):
     config = yamlio.load_all((FIXTURES / fixture).read_text())[0]
     objects, findings = render.render(config)
     assert not [f for f in findings if f.severity == "error"], findings
-    return {(o["kind"], o["metadata"]["name"]): o for o in objects}
+    return {object_key(o): o for o in objects}
 
 
 @pytest.mark.parametrize("fixture", ["minimal.yaml", "namespaced.yaml", "kaap-basic.yaml"])

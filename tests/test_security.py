@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from conftest import FIXTURES, ROOT, _missing_tool
+from conftest import FIXTURES, ROOT, _missing_tool, object_name
 from k8s import assert_valid
 from krm_pulsar import model, render, yamlio
 from pss import pod_specs, restricted_violations
@@ -29,7 +29,7 @@ def rendered(config: dict) -> list:
 
 
 def by_name(objects, kind):
-    return {o["metadata"]["name"]: o for o in objects if o["kind"] == kind}
+    return {object_name(o): o for o in objects if o["kind"] == kind}
 
 
 # --- pod security -------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import pytest
 import cert_manager
 from k8s import assert_valid
 from krm_pulsar import placement, render
+from conftest import object_name
 
 
 def render_spec(spec, namespace="prod", errors_ok=False):
@@ -25,7 +26,7 @@ def render_spec(spec, namespace="prod", errors_ok=False):
 
 
 def by_name(objects, kind, name):
-    matches = [o for o in objects if o["kind"] == kind and o["metadata"]["name"] == name]
+    matches = [o for o in objects if o["kind"] == kind and object_name(o) == name]
     assert matches, f"no {kind} {name}"
     return matches[0]
 

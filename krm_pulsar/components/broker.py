@@ -259,6 +259,7 @@ def transactions_job(cluster, rset) -> dict:
         container["resources"] = transactions["initJob"]["resources"]
     return workload.job(cluster, rset.resource_name, rset.labels(cluster), spec["annotations"],
                         spec, container, pod_labels=rset.pod_labels(cluster),
+                        pod_component=f"{cluster.base_name(COMPONENT)}-transactions",
                         pod_annotations=spec.get("podAnnotations"), service_account=True,
                         volumes=volumes)
 

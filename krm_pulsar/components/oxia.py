@@ -189,4 +189,5 @@ def metadata_job(cluster) -> dict:
     name = f"{cluster.name}-oxia-metadata"
     labels = cluster.labels("oxia-metadata")
     return workload.cluster_metadata_job(cluster, name, labels, None, broker,
-                                         cluster.spec["oxia"]["metadataInitializationJob"])
+                                         cluster.spec["oxia"]["metadataInitializationJob"],
+                                         pod_component="oxia-metadata")

@@ -104,7 +104,7 @@ def render(cluster) -> list:
 
 
 def metadata_job(cluster, spec: dict, labels: dict) -> dict:
-    """``<name>-zookeeper-metadata``: cluster metadata initialization against ZooKeeper."""
+    """``<name>-zookeeper-metadata-<hash>``: cluster metadata initialization against ZooKeeper."""
     name = f"{cluster.resource_name(COMPONENT)}-metadata"
     tls = {}
     if security.tls_on(cluster.spec, COMPONENT):
@@ -114,4 +114,6 @@ def metadata_job(cluster, spec: dict, labels: dict) -> dict:
                "volumes": [volume]}
     return workload.cluster_metadata_job(cluster, name, labels, spec["annotations"], spec,
                                          spec["metadataInitializationJob"],
-                                         service_account=True, **tls)
+                                         service_account=True,
+                                         pod_component=f"{cluster.base_name(COMPONENT)}-metadata",
+                                         **tls)
