@@ -19,61 +19,65 @@ are the user's to know.
 
 from __future__ import annotations
 
-from . import cluster as cluster_module
-
-PROXY_CLIENT_PORTS = (cluster_module.BROKER_PULSAR_PORT, cluster_module.BROKER_HTTP_PORT)
-PROXY_WEBSOCKET_PORT = 8000
-BROKER_CLIENT_PORTS = (cluster_module.BROKER_PULSAR_PORT, cluster_module.BROKER_HTTP_PORT)
-# Prometheus ports of the components (the prometheus.io/port pod annotations).
-METRICS_PORTS = (8000, 8080)
 
 
-def render(cluster) -> list:
+def render(cluster, objects: list) -> list:
+    """The policies for the cluster's rendered `objects`: ports are read from what was
+    rendered (Service ports, ``prometheus.io/port`` pod annotations), so TLS, Kafka, additional
+    ports and the functions worker's metrics port are opened exactly when they exist."""
     settings = cluster.glob["networkPolicies"]
     if not settings["enabled"]:
         return []
     own = {"app": "pulsar", "cluster": cluster.name}
     policies = [_policy(cluster, f"{cluster.name}-internal", own,
                         [{"from": [{"podSelector": {"matchLabels": dict(own)}}]}])]
-    clients = _client_rule(cluster, own)
+    clients = _client_rule(cluster, own, objects)
     if clients:
         policies.append(clients)
     if settings.get("metricsFrom"):
-        policies.append(_policy(cluster, f"{cluster.name}-metrics", own, [{
-            "from": list(settings["metricsFrom"]),
-            "ports": _ports(METRICS_PORTS),
-        }]))
+        metrics_ports = sorted({int(port) for port in (
+            _template_annotation(obj, "prometheus.io/port") for obj in objects) if port})
+        if metrics_ports:
+            policies.append(_policy(cluster, f"{cluster.name}-metrics", own, [{
+                "from": list(settings["metricsFrom"]),
+                "ports": _ports(metrics_ports),
+            }]))
     return policies
 
 
-def _client_rule(cluster, own: dict) -> dict | None:
-    """The proxy's ports, or the brokers' when no proxy pod runs; None when neither runs."""
-    proxies = _running_sets(cluster, "proxy")
-    if proxies:
-        ports = list(PROXY_CLIENT_PORTS)
-        if any(rset.spec["webSocket"]["enabled"] for rset in proxies):
-            ports.append(PROXY_WEBSOCKET_PORT)
-        component = "proxy"
-    elif _running_sets(cluster, "broker"):
-        ports = list(BROKER_CLIENT_PORTS)
-        component = "broker"
-    else:
-        return None
-    selector = dict(own, component=cluster.base_name(component))
-    # an empty `from` is "from anywhere"; only the listed ports are opened
-    return _policy(cluster, f"{cluster.name}-clients", selector, [{"ports": _ports(ports)}])
+def _client_rule(cluster, own: dict, objects: list) -> dict | None:
+    """The proxy's Service ports, or the brokers' when no proxy runs; None when neither runs."""
+    for component in ("proxy", "broker"):
+        base = cluster.base_name(component)
+        if not any(obj["kind"] in ("Deployment", "StatefulSet") and _component(obj) == base
+                   for obj in objects):
+            continue
+        ports = []
+        for obj in objects:
+            if obj["kind"] == "Service" and _component(obj) == base:
+                for port in obj["spec"].get("ports") or []:
+                    ports.append(port.get("targetPort", port["port"]))
+        selector = dict(own, component=base)
+        # an empty `from` is "from anywhere"; only the Services' ports are opened
+        return _policy(cluster, f"{cluster.name}-clients", selector, [{"ports": _ports(ports)}])
+    return None
 
 
-def _running_sets(cluster, component: str) -> list:
-    """The component's resource sets (merged as the renderers see them) that have pods."""
-    from . import placement
-
-    return [rset for rset in placement.resource_sets(cluster, component)
-            if rset.spec["replicas"] > 0]
+def _component(obj: dict):
+    return (obj["metadata"].get("labels") or {}).get("component")
 
 
-def _ports(numbers) -> list:
-    return [{"protocol": "TCP", "port": number} for number in sorted(set(numbers))]
+def _template_annotation(obj: dict, key: str):
+    template = (obj.get("spec") or {}).get("template") if obj["kind"] in (
+        "Deployment", "StatefulSet") else None
+    return ((template or {}).get("metadata", {}).get("annotations") or {}).get(key)
+
+
+def _ports(ports) -> list:
+    """Numbers first, then named ports, each once."""
+    numbers = sorted({p for p in ports if isinstance(p, int)})
+    names = sorted({p for p in ports if isinstance(p, str)})
+    return [{"protocol": "TCP", "port": port} for port in numbers + names]
 
 
 def _policy(cluster, name: str, selector: dict, ingress: list) -> dict:

@@ -227,7 +227,7 @@ def render_objects(cluster) -> list[dict]:
     if cluster.glob["networkPolicies"]["enabled"]:
         from . import network_policy
 
-        objects.extend(network_policy.render(cluster))
+        objects.extend(network_policy.render(cluster, objects))
     # Argo CD sync waves from the component/resource-set labels (setsUpdateStrategy)
     placement.annotate_sync_waves(cluster, objects)
     return objects

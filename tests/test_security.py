@@ -180,6 +180,41 @@ def open_ports(policies: list, labels: dict) -> dict:
     return reach
 
 
+def metrics_ports(objects) -> list:
+    return sorted({int(o["spec"]["template"]["metadata"]["annotations"]["prometheus.io/port"])
+                   for o in objects if o["kind"] in ("StatefulSet", "Deployment")
+                   and "prometheus.io/port" in (o["spec"]["template"]["metadata"].get(
+                       "annotations") or {})})
+
+
+def service_ports(objects, component: str) -> list:
+    return sorted({p["port"] for o in objects if o["kind"] == "Service"
+                   and o["metadata"]["labels"]["component"] == component
+                   for p in o["spec"]["ports"]})
+
+
+def test_client_ports_follow_tls_and_kafka():
+    """The clients policy opens what the proxy Services expose: with proxy TLS (no plaintext
+    ports) and Kafka, fixed plaintext ports would lock every client out."""
+    config = load("minimal.yaml")
+    config["metadata"]["namespace"] = "pulsar"
+    config["spec"]["global"].update({
+        "networkPolicies": {"enabled": True, "metricsFrom": [{"namespaceSelector": {
+            "matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}]},
+        "tls": {"broker": {"enabled": True},
+                "proxy": {"enabled": True, "enabledWithBroker": True}}})
+    config["spec"]["proxy"] = {"kafka": {"enabled": True},
+                               "service": {"additionalPorts": [{"name": "extra", "port": 9999}]}}
+    config["spec"]["broker"] = {"kafka": {"enabled": True}}
+    objects = rendered(config)
+    policies = [o for o in objects if o["kind"] == "NetworkPolicy"]
+    exposed = service_ports(objects, "proxy")
+    assert 6651 in exposed and 8443 in exposed and 9999 in exposed and 6650 not in exposed
+    reach = open_ports(policies, {"app": "pulsar", "cluster": "pulsar", "component": "proxy"})
+    assert reach["anyone"] == exposed
+    assert_valid(objects)
+
+
 def test_network_policies_expose_only_the_proxy():
     objects = rendered(load("production.yaml"))
     assert_valid(objects)
@@ -188,10 +223,13 @@ def test_network_policies_expose_only_the_proxy():
         "pulsar-clients", "pulsar-internal", "pulsar-metrics"]
     labels = pod_labels(objects)
     assert labels, "no pods"
+    metrics = metrics_ports(objects)
+    # the functions worker serves its metrics on 6750, the others on 8000/8080
+    assert metrics == [6750, 8000, 8080]
     for where, pod in labels.items():
         reach = open_ports(policies, pod)
         assert reach["cluster"] == "all", where  # own components reach every pod
-        assert reach["metrics"] == [8000, 8080], where
+        assert reach["metrics"] == metrics, where
         if pod["component"] == "proxy":
             assert reach["anyone"] == [6650, 8000, 8080], where
         else:  # ZooKeeper, bookies, brokers, the Job: cluster components only
@@ -219,7 +257,7 @@ def test_oxia_pods_are_covered_by_their_labels():
     objects = rendered(dict(load("production.yaml")))
     policies = [o for o in objects if o["kind"] == "NetworkPolicy"]
     oxia = {"app": "pulsar", "cluster": "pulsar", "component": "oxia"}
-    assert open_ports(policies, oxia) == {"cluster": "all", "metrics": [8000, 8080]}
+    assert open_ports(policies, oxia) == {"cluster": "all", "metrics": metrics_ports(objects)}
     other_cluster = dict(oxia, cluster="other")
     assert open_ports(policies, other_cluster) == {}
 

@@ -125,15 +125,20 @@ def render(cluster) -> list:
 
 def service_ports(spec: dict, tls: bool = False) -> list:
     """TLS ports when TLS is on; the plaintext ones when it is off or with
-    ``service.enablePlainTextWithTLS``. The ws port is there even when the websocket proxy is
-    off (KAAP)."""
+    ``service.enablePlainTextWithTLS``. KAAP also lists the websocket port when the websocket
+    proxy is off; we leave it out then, since nothing listens on it (a share of the umbrella
+    Service's websocket connections would be refused)."""
+    websocket = spec["webSocket"]["enabled"]
     entries = []
     if tls:
         entries += [("https", security.BROKER_HTTPS_PORT),
-                    ("pulsarssl", security.BROKER_PULSAR_TLS_PORT),
-                    ("wss", security.PROXY_WSS_PORT)]
+                    ("pulsarssl", security.BROKER_PULSAR_TLS_PORT)]
+        if websocket:
+            entries.append(("wss", security.PROXY_WSS_PORT))
     if not tls or spec["service"]["enablePlainTextWithTLS"]:
-        entries += [("http", 8080), ("pulsar", 6650), ("ws", 8000)]
+        entries += [("http", 8080), ("pulsar", 6650)]
+        if websocket:
+            entries.append(("ws", 8000))
     kafka = spec["kafka"]
     if kafka["enabled"] and kafka["exposePorts"]:
         entries += [("kafkassl", KAFKA_SSL_PORT) if tls else ("kafkaplaintext", KAFKA_PORT),
