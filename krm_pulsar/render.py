@@ -260,6 +260,10 @@ def render(config: dict):
         from .workload import refresh_checksums
 
         refresh_checksums(cluster, objects)
+    from .workload import name_jobs
+
+    name_jobs(objects)
+    findings.extend(name_lengths(objects))
     if any(f.severity == "error" for f in findings):
         return [], findings
     annotate(objects, cluster_id(config), cluster.name)
@@ -270,6 +274,24 @@ def object_key(obj: dict) -> tuple:
     metadata = obj.get("metadata") or {}
     group = obj.get("apiVersion", "").rpartition("/")[0]
     return group, obj.get("kind"), metadata.get("namespace") or "", metadata.get("name")
+
+
+# Longest names Kubernetes accepts, by kind: Services and Jobs become DNS labels and label
+# values (63); StatefulSet pods carry `controller-revision-hash: <name>-<10 characters>` (52).
+_NAME_LIMITS = {"Service": 63, "Job": 63, "StatefulSet": placement.MAX_STATEFULSET_NAME}
+
+
+def name_lengths(objects: list) -> list[SpecError]:
+    findings = []
+    for obj in objects:
+        name = obj["metadata"]["name"]
+        limit = _NAME_LIMITS.get(obj["kind"], 253)
+        if len(name) > limit:
+            findings.append(SpecError("spec.global.name", (
+                f"{obj['kind']} {name!r} would have {len(name)} characters and Kubernetes "
+                f"allows at most {limit}: shorten spec.global.name (or the component's base "
+                f"name in spec.global.components) by {len(name) - limit}")))
+    return findings
 
 
 def duplicates(objects: list) -> list[SpecError]:

@@ -162,10 +162,12 @@ def render(cluster) -> list:
     pod = workload.job_pod(cluster, broker, container, service_account=name, volumes=[
         {"name": "work", "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}},
         {"name": "script", "configMap": {"name": name}}])
+    # the script's checksum in the template: a changed script makes a new Job (Jobs are
+    # immutable; render.render names every Job after its spec, workload.name_jobs)
     job_spec = {"backoffLimit": 6,
-                "template": {"metadata": {"labels": dict(labels)}, "spec": pod}}
-    # a new Job (Jobs are immutable) whenever its spec or the script changes
-    digest = workload.content_hash([job_spec, SCRIPT])
+                "template": {"metadata": {"labels": dict(labels), "annotations": {
+                    "krm-pulsar.io/script-checksum": workload.content_hash(SCRIPT)}},
+                             "spec": pod}}
     subject = {"kind": "ServiceAccount", "name": name}
     if cluster.namespace:
         subject["namespace"] = cluster.namespace
@@ -188,6 +190,6 @@ def render(cluster) -> list:
          "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
          "subjects": [subject]},
         {"apiVersion": "batch/v1", "kind": "Job",
-         "metadata": meta(f"{name}-{digest}", labels, annotations),
+         "metadata": meta(name, labels, annotations),
          "spec": job_spec},
     ]

@@ -372,9 +372,10 @@ def job(cluster, name: str, labels: dict, annotations, spec: dict, container: di
     and ``restartPolicy: OnFailure`` retries until the store answers. The commands we run are
     idempotent, so a re-run is harmless. Two departures from KAAP, both for GitOps:
 
-    * the Job is named ``<name>-<content hash>``: a Job's pod template is immutable, so an
-      image upgrade applied to a fixed name fails (``field is immutable``); a new name makes a
-      new Job, and the GitOps tool prunes the old one;
+    * the Job is named ``<name>-<content hash>`` (``name_jobs``, after ``spec.patches``, which
+      target the name without the hash): a Job's pod template is immutable, so an image
+      upgrade applied to a fixed name fails (``field is immutable``); a new name makes a new
+      Job, and the GitOps tool prunes the old one;
     * its pods carry ``component: <pod_component>``, not the component's own: with KAAP's
       labels the ZooKeeper (or broker) Services route to the Job's pod while it runs, and the
       component's PodDisruptionBudget selects a pod no scalable controller owns, which makes
@@ -391,9 +392,17 @@ def job(cluster, name: str, labels: dict, annotations, spec: dict, container: di
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
-        "metadata": cluster.metadata(f"{name}-{content_hash(job_spec)}", labels, annotations),
+        "metadata": cluster.metadata(name, labels, annotations),
         "spec": job_spec,
     }
+
+
+def name_jobs(objects: list) -> None:
+    """Append the content hash of its spec to every Job's name: the last step before the
+    objects are annotated, so a change made by ``spec.patches`` also makes a new Job."""
+    for obj in objects:
+        if obj.get("kind") == "Job":
+            obj["metadata"]["name"] = f"{obj['metadata']['name']}-{content_hash(obj['spec'])}"
 
 
 def cluster_metadata_job(cluster, name: str, labels: dict, annotations, spec: dict,

@@ -152,3 +152,37 @@ def test_invalid_cluster_names(name):
               "metadata": {"name": "p"}, "spec": {"global": {"name": name}}}
     objects, findings = render.render(config)
     assert objects == [] and findings[0].path == "spec.global.name"
+
+
+def test_names_too_long_for_kubernetes_are_refused():
+    # 40 characters pass the name check, but the metadata Job would get 68 (limit 63)
+    name = "abcdefghij" * 4
+    config = {"apiVersion": "krm-pulsar.io/v1alpha1", "kind": "PulsarCluster",
+              "metadata": {"name": "p"}, "spec": {"global": {"name": name}}}
+    objects, findings = render.render(config)
+    assert objects == []
+    errors = [f for f in findings if f.severity == "error"]
+    assert errors and all(f.path == "spec.global.name" for f in errors)
+    assert any(f"Job '{name}-zookeeper-metadata-" in f.message and "at most 63" in f.message
+               for f in errors)
+    # a shorter name renders, and every Job fits
+    config["spec"]["global"]["name"] = name[:35]
+    objects, findings = render.render(config)
+    assert objects and all(len(o["metadata"]["name"]) <= 63 for o in objects)
+
+
+def test_a_patched_job_gets_a_new_name():
+    """Jobs are immutable: a change made by spec.patches must make a new Job too. Patches
+    target the Job by its name without the content hash."""
+    def job_names(value):
+        config = {"apiVersion": "krm-pulsar.io/v1alpha1", "kind": "PulsarCluster",
+                  "metadata": {"name": "p"}, "spec": {"patches": [{
+                      "target": {"kind": "Job", "name": "p-zookeeper-metadata"},
+                      "patch": [{"op": "add", "path": "/spec/template/metadata/annotations",
+                                 "value": {"x": value}}]}]}}
+        objects, findings = render.render(config)
+        assert not [f for f in findings if f.severity == "error"], findings
+        return [o["metadata"]["name"] for o in objects if o["kind"] == "Job"]
+    first, second = job_names("a"), job_names("b")
+    assert len(first) == 1 and first[0].startswith("p-zookeeper-metadata-")
+    assert first != second
