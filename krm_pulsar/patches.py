@@ -78,9 +78,15 @@ def apply_patches(objects: list, patches: list, findings: list) -> list:
                     f"patch {index} does not apply to {obj.get('kind')} "
                     f"{obj['metadata'].get('name')!r}: {exc}"))
                 break
-            if not isinstance(patched, dict) or (patched.get("kind"), (patched.get(
-                    "metadata") or {}).get("name")) != (obj.get("kind"), obj["metadata"].get(
-                    "name")):
+            broken = _broken_shape(patched)
+            if broken:
+                findings.append(SpecError(
+                    f"{path}.patch",
+                    f"patch {index} leaves {obj.get('kind')} {obj['metadata'].get('name')!r} "
+                    f"with {broken}; a Kubernetes object needs it to be a mapping"))
+                break
+            if (patched.get("kind"), patched["metadata"].get("name")) != (
+                    obj.get("kind"), obj["metadata"].get("name")):
                 findings.append(SpecError(
                     f"{path}.patch",
                     f"patch {index} changes the kind or name of {obj.get('kind')} "
@@ -89,6 +95,24 @@ def apply_patches(objects: list, patches: list, findings: list) -> list:
                 break
             result[i] = patched
     return result
+
+
+def _broken_shape(obj) -> str | None:
+    """What a patch broke that later steps (checksums, names, annotations) rely on."""
+    if not isinstance(obj, dict):
+        return "no object at all"
+    metadata = obj.get("metadata")
+    if not isinstance(metadata, dict):
+        return "metadata that is not a mapping"
+    for key in ("labels", "annotations"):
+        if metadata.get(key) is not None and not isinstance(metadata[key], dict):
+            return f"metadata.{key} that is not a mapping"
+    template = (obj.get("spec") or {}).get("template") if isinstance(obj.get("spec"), dict) \
+        else None
+    if template is not None and (not isinstance(template, dict) or not isinstance(
+            template.get("metadata", {}), dict)):
+        return "spec.template or its metadata that is not a mapping"
+    return None
 
 
 def _describe(target: dict) -> str:

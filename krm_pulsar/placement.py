@@ -442,7 +442,7 @@ def _placement_warnings(spec: dict, raw: dict) -> list[SpecError]:
                 f"rack {rack} is the only rack, so the anti-affinity to other racks is left "
                 f"out (KAAP would emit `rack In []`, which Kubernetes rejects); declare the "
                 f"other racks to keep pods of different racks apart"))
-    config = raw.get("bookkeeper", {}).get("autoRackConfig") or {}
+    config = (raw.get("bookkeeper") or {}).get("autoRackConfig") or {}
     for key in ("periodMs", "additionalZookeeperClientConfig"):
         if config.get(key) is not None:
             findings.append(warning(

@@ -57,7 +57,7 @@ def load(config: dict):
     # global.name defaults to metadata.name, so that one must be a valid name too
     model.GLOBAL.fields["name"].validate(
         resolved["global"]["name"],
-        "spec.global.name" if spec.get("global", {}).get("name") else "metadata.name",
+        "spec.global.name" if (spec.get("global") or {}).get("name") else "metadata.name",
         name_errors)
     findings.extend(name_errors)
     findings.extend(check(resolved, spec))

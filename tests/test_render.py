@@ -186,3 +186,28 @@ def test_a_patched_job_gets_a_new_name():
     first, second = job_names("a"), job_names("b")
     assert len(first) == 1 and first[0].startswith("p-zookeeper-metadata-")
     assert first != second
+
+
+@pytest.mark.parametrize("spec", [{"global": None}, {"bookkeeper": None},
+                                  {"global": {"name": "p"}, "broker": None}])
+def test_null_sections_mean_defaults(spec):
+    """`bookkeeper:` with every child commented out is null in YAML: treated as not given."""
+    config = {"apiVersion": "krm-pulsar.io/v1alpha1", "kind": "PulsarCluster",
+              "metadata": {"name": "p"}, "spec": spec}
+    objects, findings = render.render(config)
+    assert objects and not [f for f in findings if f.severity == "error"]
+
+
+@pytest.mark.parametrize("operation, broken", [
+    ({"op": "replace", "path": "/metadata/annotations", "value": 5},
+     "metadata.annotations that is not a mapping"),
+    ({"op": "replace", "path": "/spec/template/metadata", "value": "x"},
+     "spec.template or its metadata that is not a mapping"),
+])
+def test_patches_that_break_an_object_are_errors(operation, broken):
+    config = {"apiVersion": "krm-pulsar.io/v1alpha1", "kind": "PulsarCluster",
+              "metadata": {"name": "p"}, "spec": {"patches": [
+                  {"target": {"kind": "StatefulSet", "name": "p-broker"}, "patch": [operation]}]}}
+    objects, findings = render.render(config)
+    assert objects == []
+    assert [(f.path, broken in f.message) for f in findings] == [("spec.patches[0].patch", True)]
