@@ -119,11 +119,18 @@ def _forbidden_env(spec: dict) -> list[SpecError]:
 
 
 def _pod_label_conflicts(spec: dict) -> list[SpecError]:
-    """A podLabels value that differs from the matchLabels value of the same key would give
-    pods the selector does not match (the API server rejects such a workload)."""
+    """A podLabels value that differs from the selector's value of the same key (the base
+    labels app/component/cluster, or a matchLabels entry), or blanks it, would give pods the
+    selector does not match: the API server rejects the workload, and its Service and PDB
+    select nothing."""
+    from .cluster import _BASE_NAME_KEYS
+
     findings = []
+    glob = spec["global"]
     for component in model.COMPONENTS:
         top = spec[component]
+        base = {"app": "pulsar", "cluster": glob["name"],
+                "component": glob["components"][_BASE_NAME_KEYS[component]]}
         entries = [(f"spec.{component}", top.get("matchLabels"), top.get("podLabels"))]
         # a set's maps are merged over the component's (KAAP §6.2)
         entries += [(f"spec.{component}.sets.{name}",
@@ -131,14 +138,21 @@ def _pod_label_conflicts(spec: dict) -> list[SpecError]:
                      {**(top.get("podLabels") or {}), **((raw or {}).get("podLabels") or {})})
                     for name, raw in (top.get("sets") or {}).items()]
         for path, match, pod in entries:
-            match = match or {}
+            selector = dict(base)
+            for key, value in (match or {}).items():
+                if value in (None, ""):
+                    selector.pop(key, None)  # a blank matchLabels value removes the key
+                else:
+                    selector[key] = value
             for key, value in (pod or {}).items():
-                if match.get(key) and value != match[key]:
+                if key in selector and value != selector[key]:
+                    source = (f"matchLabels.{key}" if key in (match or {})
+                              else f"the {key} label every pod of the component carries")
                     findings.append(SpecError(
                         f"{path}.podLabels.{key}",
-                        f"podLabels.{key} is {value!r} but matchLabels.{key} is "
-                        f"{match[key]!r}; the pods would not match their own selector. Give "
-                        f"both the same value or drop one"))
+                        f"podLabels.{key} is {value!r} but the selector needs "
+                        f"{selector[key]!r} ({source}); the pods would not match their own "
+                        f"selector. Drop the podLabels entry, or change matchLabels.{key} too"))
     return findings
 
 

@@ -211,3 +211,19 @@ def test_patches_that_break_an_object_are_errors(operation, broken):
     objects, findings = render.render(config)
     assert objects == []
     assert [(f.path, broken in f.message) for f in findings] == [("spec.patches[0].patch", True)]
+
+
+@pytest.mark.parametrize("section, pod_labels, field", [
+    ("broker", {"app": ""}, "spec.broker.podLabels.app"),
+    ("bookkeeper", {"component": "other"}, "spec.bookkeeper.podLabels.component"),
+    ("zookeeper", {"cluster": "elsewhere"}, "spec.zookeeper.podLabels.cluster"),
+])
+def test_pod_labels_cannot_leave_the_selector(section, pod_labels, field):
+    config = {"apiVersion": "krm-pulsar.io/v1alpha1", "kind": "PulsarCluster",
+              "metadata": {"name": "p"}, "spec": {section: {"podLabels": pod_labels}}}
+    objects, findings = render.render(config)
+    assert objects == [] and [f.path for f in findings] == [field]
+    # extra pod labels, or the same value as the selector's, are fine
+    config["spec"][section] = {"podLabels": {"team": "a", "app": "pulsar"}}
+    objects, findings = render.render(config)
+    assert objects and not findings
