@@ -61,8 +61,8 @@ def server_groups(cluster) -> list:
     if security.tls_on(spec, "zookeeper") and not cluster.oxia \
             and spec["zookeeper"]["replicas"] > 0:
         name = cluster.resource_name("zookeeper")
-        # ours: the bare pod names too, which the generated zoo.cfg lists for the quorum
-        # (ZOOKEEPER_SERVERS) and quorum TLS verifies
+        # ours: the bare pod names too (ZOOKEEPER_SERVERS); the generated zoo.cfg lists the
+        # fully qualified ones, which only a namespaced render covers (check() refuses the rest)
         pods = [f"{name}-{i}" for i in range(spec["zookeeper"]["replicas"])]
         groups.append(("zookeeper", security.secret_name(spec, "zookeeper"),
                        _names(cluster, name, True) + _names(cluster, f"{name}-ca", False)
@@ -99,7 +99,15 @@ def check(cluster) -> list:
             "global.tls.enabled: true"))
     if not security.self_signed(spec):
         return findings
-    if not cluster.namespace:
+    zookeeper_tls = any(section == "zookeeper" for section, _, _ in server_groups(cluster))
+    if not cluster.namespace and zookeeper_tls:
+        findings.append(SpecError(
+            "metadata.namespace",
+            "ZooKeeper TLS with self-signed certificates needs the namespace: the quorum dials "
+            "its peers by fully qualified name (zoo.cfg from generate-zookeeper-config.sh) and "
+            "verifies their host names, which certificates without the namespace cannot "
+            "cover. Set metadata.namespace (or render --namespace)"))
+    elif not cluster.namespace:
         findings.append(warning(
             "metadata.namespace",
             "the self-signed certificates only cover relative names (<service>, "
@@ -127,7 +135,10 @@ def check(cluster) -> list:
     return findings
 
 
-def render(cluster) -> list:
+def render(cluster, workloads: list = ()) -> list:
+    """The cert-manager objects; `workloads` are the rendered objects, whose mounted TLS
+    Secrets all get a Certificate (a component that is only a TLS client of another, e.g.
+    brokers when only the bookies have TLS, mounts its Secret too)."""
     spec = cluster.spec
     if not security.self_signed(spec) or not security.any_tls(spec):
         return []
@@ -166,6 +177,13 @@ def render(cluster) -> list:
         entry["names"].extend(component_config.get("dnsNames") or [])
         if entry["key"] is None and component_config.get("privateKey"):
             entry["key"] = component_config["privateKey"]
+    provided = {security.secret_name(spec, section) for section in SECTIONS
+                if (self_signed.get(section) or {}).get("generate") is False}
+    for component, secret in _mounted_cert_secrets(workloads):
+        if secret not in by_secret and secret != ca_secret and secret not in provided:
+            # a client certificate only: the pods dial TLS servers with it
+            by_secret[secret] = {"sections": [component], "names": [], "key": None,
+                                 "common_name": component}
     extra = [] if not (self_signed.get("includeDns") and spec["global"]["dnsName"]) \
         else [spec["global"]["dnsName"]]
     for secret, entry in by_secret.items():
@@ -178,7 +196,8 @@ def render(cluster) -> list:
             body["dnsNames"] = names
             body["usages"] = ["server auth", "client auth"]
         else:
-            body["commonName"] = cluster.base_name(entry["sections"][0])
+            body["commonName"] = entry.get("common_name") or cluster.base_name(
+                entry["sections"][0])
             body["usages"] = ["client auth"]
         key = entry["key"] or self_signed.get("privateKey")
         if key:
@@ -186,6 +205,25 @@ def render(cluster) -> list:
         body["issuerRef"] = {"name": ca_issuer, "kind": "Issuer", "group": "cert-manager.io"}
         objects.append(obj("Certificate", secret, body))
     return objects
+
+
+SECTIONS = ("zookeeper", "bookkeeper", "broker", "proxy", "autorecovery", "functionsWorker")
+
+
+def _mounted_cert_secrets(workloads) -> list:
+    """``[(component label, Secret)]`` of every TLS Secret a rendered pod mounts, in order."""
+    found = []
+    for obj in workloads:
+        template = (obj.get("spec") or {}).get("template") if obj.get("kind") in (
+            "StatefulSet", "Deployment", "Job") else None
+        if not template:
+            continue
+        component = (template.get("metadata", {}).get("labels") or {}).get("component")
+        for volume in template["spec"].get("volumes") or []:
+            secret = (volume.get("secret") or {}).get("secretName")
+            if volume.get("name") == "certs" and secret and (component, secret) not in found:
+                found.append((component, secret))
+    return found
 
 
 def _private_key(key: dict) -> dict:

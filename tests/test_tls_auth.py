@@ -449,3 +449,47 @@ def test_the_deprecated_global_switch_alone_turns_nothing_on_and_says_so():
     objects, findings = render_spec({"global": {"tls": {"enabled": True}}})
     assert "/pulsar/certs" not in repr(objects)
     assert [(f.path, f.severity) for f in findings] == [("spec.global.tls.enabled", "warning")]
+
+
+# --- review findings: client-only Secrets, proxy trust of the worker, ZooKeeper without namespace
+
+
+def test_every_mounted_tls_secret_gets_a_certificate():
+    """A component that is only a TLS client (here the proxies, whose brokers have TLS) mounts
+    its own Secret; cert-manager must issue it or the pods never start."""
+    objects, _ = render_spec({"global": {"tls": {
+        "enabled": True, "broker": {"enabled": True},
+        "proxy": {"enabled": False, "secretName": "proxy-tls"},
+        "bookkeeper": {"enabled": True, "secretName": "bk-tls"},
+        "certProvisioner": {"selfSigned": {"enabled": True}}}}})
+    mounted = {v["secret"]["secretName"] for o in objects
+               if o["kind"] in ("StatefulSet", "Deployment", "Job")
+               for v in o["spec"]["template"]["spec"].get("volumes") or []
+               if v.get("name") == "certs"}
+    issued = {o["spec"]["secretName"] for o in objects if o["kind"] == "Certificate"}
+    assert "proxy-tls" in mounted and mounted <= issued
+    proxy_cert = by_name(objects, "Certificate", "proxy-tls")["spec"]
+    assert proxy_cert["usages"] == ["client auth"] and proxy_cert["commonName"] == "proxy"
+    cert_manager.assert_valid([o for o in objects if o["apiVersion"].startswith("cert-manager")])
+
+
+def test_proxies_trust_a_tls_functions_worker():
+    objects, _ = render_spec({"global": {"tls": {
+        "enabled": True, "functionsWorker": {"enabled": True},
+        "certProvisioner": {"selfSigned": {"enabled": True}}}},
+        "functionsWorker": {"replicas": 1}})
+    data = by_name(objects, "ConfigMap", "pulsar-proxy")["data"]
+    assert data["PULSAR_PREFIX_functionWorkerWebServiceURL"].startswith("https://")
+    assert data["PULSAR_PREFIX_brokerClientTrustCertsFilePath"] == "/pulsar/certs/ca.crt"
+    volumes = pod(by_name(objects, "Deployment", "pulsar-proxy"))["volumes"]
+    assert any(v.get("name") == "certs" for v in volumes)
+
+
+def test_zookeeper_tls_with_self_signed_certificates_needs_a_namespace():
+    spec = {"global": {"tls": {"enabled": True, "zookeeper": {"enabled": True},
+                               "certProvisioner": {"selfSigned": {"enabled": True}}}}}
+    objects, findings = render_spec(spec, namespace=None, errors_ok=True)
+    assert objects == []
+    assert [f.path for f in findings if f.severity == "error"] == ["metadata.namespace"]
+    objects, _ = render_spec(spec)  # with a namespace it renders
+    assert objects

@@ -58,6 +58,9 @@ def config_defaults(cluster, spec: dict, name: str, set_name: str | None = None)
     tls = security.tls_on(cluster.spec, COMPONENT, set_name)
     if tls:
         defaults.update(tls_config(cluster, set_name))
+    elif spec["standaloneFunctionsWorker"] and security.tls_on(cluster.spec, "functionsWorker"):
+        # the proxy forwards functions calls to the worker's https URL: it must trust its CA
+        defaults["brokerClientTrustCertsFilePath"] = security.ca_path(cluster.spec)
     if spec["kafka"]["enabled"]:
         # Kafka-on-Pulsar proxy extension keys, as KAAP writes them (plaintext listener)
         defaults.update({
@@ -178,7 +181,10 @@ def render_set(cluster, rset) -> list:
     # KAAP mounts the certificates when the proxy or the brokers have TLS; ours also with
     # ZooKeeper TLS, because the proxies read the configuration store on ZooKeeper's TLS port
     zk_tls = security.tls_on(cluster.spec, "zookeeper") and not cluster.oxia
-    certs = tls or cluster.broker_tls or zk_tls
+    # ... and with functions worker TLS: its https URL is verified against the mounted CA
+    worker_tls = spec["standaloneFunctionsWorker"] and security.tls_on(
+        cluster.spec, "functionsWorker")
+    certs = tls or cluster.broker_tls or zk_tls or worker_tls
     mounts, volumes = [], []
     if certs:
         mount, volume = security.certs_volume(
