@@ -322,3 +322,24 @@ def test_websocket_port_is_opened_only_with_the_websocket_proxy():
     config["spec"]["proxy"] = {}
     policies = [o for o in rendered(config) if o["kind"] == "NetworkPolicy"]
     assert open_ports(policies, proxy)["anyone"] == [6650, 8000, 8080]
+
+
+def test_kubernetes_runtime_function_pods_are_inside_the_policies():
+    config = load("minimal.yaml")
+    config["metadata"]["namespace"] = "pulsar"
+    config["spec"]["global"]["networkPolicies"] = {"enabled": True}
+    config["spec"]["functionsWorker"] = {"replicas": 1, "runtime": "kubernetes"}
+    objects = rendered(config)
+    worker = yamlio.load_all(by_name(objects, "ConfigMap")["pulsar-function"]["data"][
+        "functions_worker.yml"])[0]
+    labels = worker["functionRuntimeFactoryConfigs"]["customLabels"]
+    policies = [o for o in objects if o["kind"] == "NetworkPolicy"]
+    internal = by_name(policies, "NetworkPolicy")["pulsar-internal"]
+    # the instances may reach the cluster, and no Service or workload of ours selects them
+    assert selects({"spec": {"podSelector": internal["spec"]["ingress"][0]["from"][0][
+        "podSelector"]}}, labels)
+    for obj in objects:
+        selector = (obj.get("spec") or {}).get("selector")
+        if isinstance(selector, dict):
+            wanted = selector.get("matchLabels", selector)
+            assert not all(labels.get(k) == v for k, v in wanted.items()), obj["metadata"]

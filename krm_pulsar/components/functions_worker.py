@@ -105,6 +105,13 @@ def worker_config(cluster, spec: dict, name: str) -> dict:
             "pulsarAdminUrl": f"https://{cluster.host(name)}:{HTTP_PORT}/",
             "percentMemoryPadding": 10,
         }
+        if cluster.glob["networkPolicies"]["enabled"]:
+            # function instances run in pods the worker creates; with the cluster's labels the
+            # NetworkPolicies let them reach the brokers (their own component keeps them out of
+            # every selector of ours)
+            data["functionRuntimeFactoryConfigs"]["customLabels"] = {
+                "app": "pulsar", "cluster": cluster.name,
+                "component": f"{cluster.base_name(COMPONENT)}-instance"}
     else:
         data["functionRuntimeFactoryConfigs"] = {}
     # with package management on the brokers, the worker stores packages through them
