@@ -215,7 +215,29 @@ def process(items: list, function_config, input_results: list) -> Outcome:
     if any(r["severity"] == "error" for r in results):
         return Outcome(items, results)
     kept = [item for item in items if generated_from(item) not in replaced]
+    results.extend(orphans(kept, {render.cluster_id(config) for config in clusters}))
     return Outcome(kept + generated, results)
+
+
+def orphans(items: list, present: set) -> list[dict]:
+    """A warning per PulsarCluster whose earlier output is in the input but which is not (it
+    was renamed, moved to another namespace or deleted). Its objects come back unchanged, as
+    every item we do not replace does; the warning says they are stale."""
+    stale: dict = {}
+    for item in items:
+        source = generated_from(item)
+        if source is not None and source not in present:
+            stale.setdefault(source, []).append(item)
+    results = []
+    for source, objects in stale.items():
+        first = objects[0]
+        results.append(result(
+            f"{len(objects)} objects were generated from PulsarCluster {source}, which is no "
+            f"longer in the input (renamed, moved to another namespace or deleted); they are "
+            f"kept unchanged: delete them (for example {first.get('kind')} "
+            f"{(first.get('metadata') or {}).get('name')!r}) if that cluster is gone",
+            severity="warning"))
+    return results
 
 
 def collisions(objects: list, configs: list) -> list[dict]:

@@ -166,3 +166,15 @@ def test_two_clusters_with_colliding_output():
     assert code == 1
     assert out["items"] == [a, b]
     assert "both generate" in out["results"][0]["message"]
+
+
+def test_output_of_a_renamed_cluster_is_kept_with_a_warning():
+    first, _, _ = run(resource_list([cluster("old", **{"global": {"name": "old"}})]))
+    stale = generated(first["items"])
+    renamed = cluster("new", **{"global": {"name": "new"}})
+    out, stderr, code = run(resource_list(stale + [renamed]))
+    assert code == 0
+    assert out["items"][:len(stale)] == stale  # unchanged, as every item we do not own
+    warnings = [r for r in out["results"] if r["severity"] == "warning"]
+    assert len(warnings) == 1 and "generated from PulsarCluster old" in warnings[0]["message"]
+    assert any("no longer in the input" in line for line in stderr)
