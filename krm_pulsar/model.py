@@ -538,7 +538,7 @@ SET_COMPONENTS = {"bookkeeper": BOOKKEEPER_SET, "broker": BROKER_SET, "proxy": P
 COMPONENTS = ("zookeeper", "bookkeeper", "broker", "proxy", "autorecovery", "bastion",
               "functionsWorker")
 
-# Components whose pods get {fsGroup: 0} when the user gives no securityContext (KAAP §2.2).
+# The data volumes of each component (paths inside its spec), for the storage defaults (KAAP §9.2).
 _VOLUMES = {
     "zookeeper": ("dataVolume",),
     "bookkeeper": ("volumes.journal", "volumes.ledgers"),

@@ -268,7 +268,7 @@ def _service_type(spec: dict) -> str:
     # KAAP Q15: KAAP pairs any type with clusterIP: None, which the API server rejects for
     # LoadBalancer/NodePort. The broker Service stays headless ClusterIP; validation rejects
     # other types with a pointer to the proxy.
-    return spec["service"]["type"] or "ClusterIP"
+    return spec["service"]["type"]  # always ClusterIP here: render.check refuses others
 
 
 def umbrella_service(cluster) -> dict:

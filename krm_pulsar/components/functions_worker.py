@@ -301,7 +301,7 @@ def render(cluster) -> list:
         workload.service(cluster, f"{name}-ca", labels, match, service_ports, spec["service"]),
         # KAAP gives the headless Service no annotations
         workload.service(cluster, name, labels, match, service_ports, headless_service,
-                         headless=True, type_=spec["service"]["type"] or "ClusterIP"),
+                         headless=True, type_=spec["service"]["type"]),
         workload.statefulset(
             cluster, name, labels, annotations, replicas=spec["replicas"], selector=match,
             service_name=name, template=template,

@@ -160,7 +160,7 @@ def _service_extra(service_spec: dict) -> dict:
 
 def proxy_service(cluster, name, labels, match, spec, tls: bool = False) -> dict:
     svc = workload.service(cluster, name, labels, match, service_ports(spec, tls),
-                           spec["service"], type_=spec["service"]["type"] or "LoadBalancer")
+                           spec["service"], type_=spec["service"]["type"])
     svc["spec"].update(_service_extra(spec["service"]))
     return svc
 
