@@ -30,6 +30,10 @@ BOOKIE_PORT = 3181
 COMPONENT_LABEL = "rack-registration"
 CONTAINER = "rack-registration"
 RETRY_SECONDS = 10
+# The registration waits for the brokers, which come up in an earlier sync wave; if they still
+# refuse it after this long (a wrong token, missing authorization), the Job fails visibly
+# instead of holding an Argo CD sync forever.
+DEADLINE_SECONDS = 1800
 
 
 def bookies(cluster) -> list:
@@ -86,8 +90,8 @@ def script(cluster) -> str:
         f'-d "${{body}}" "${{admin}}/${{id}}?group={GROUP}"; then',
         '      echo "registered ${id} in rack ${rack}"; return 0',
         "    fi",
-        f'    echo "brokers do not accept the registration of ${{id}} yet; retrying in '
-        f'{RETRY_SECONDS}s"',
+        f'    echo "brokers do not accept the registration of ${{id}} yet (answer: '
+        f'${{current:-none}}); retrying in {RETRY_SECONDS}s"',
         f"    sleep {RETRY_SECONDS}",
         "  done",
         "}",
@@ -126,7 +130,8 @@ def render(cluster) -> list:
     # Pod labels deliberately differ from the bookies' selector labels (component), so no
     # bookie Service, StatefulSet or PDB selects the Job's pod.
     labels = {"app": "pulsar", "component": COMPONENT_LABEL, "cluster": cluster.name}
-    job_spec = {"template": {"metadata": {"labels": dict(labels)}, "spec": pod}}
+    job_spec = {"activeDeadlineSeconds": DEADLINE_SECONDS,
+                "template": {"metadata": {"labels": dict(labels)}, "spec": pod}}
     # render.render appends the content hash of the spec (workload.name_jobs)
     name = f"{cluster.name}-bookie-racks"
     waves = placement.sync_waves(cluster)

@@ -269,3 +269,18 @@ def test_with_broker_tls_and_auth_the_script_uses_https_the_ca_and_the_token(fak
     plain, _ = fake_broker(script_of(the_job()), racks={},
                            require="the-token|/etc/ssl/certs/ca-certificates.crt")
     assert plain["violations"]
+
+
+def test_the_registration_job_has_a_deadline():
+    """If the brokers keep refusing the registration, the Job fails instead of running (and
+    holding an Argo CD sync) forever."""
+    from krm_pulsar import rack_registration
+
+    config = {"apiVersion": "krm-pulsar.io/v1alpha1", "kind": "PulsarCluster",
+              "metadata": {"name": "p"}, "spec": {
+                  "global": {"racks": {"r1": {}, "r2": {}},
+                             "resourceSets": {"a": {"rack": "r1"}, "b": {"rack": "r2"}}},
+                  "bookkeeper": {"sets": {"a": {}, "b": {}}}}}
+    objects, findings = render.render(config)
+    [job] = [o for o in objects if o["kind"] == "Job" and "-bookie-racks-" in o["metadata"]["name"]]
+    assert job["spec"]["activeDeadlineSeconds"] == rack_registration.DEADLINE_SECONDS
