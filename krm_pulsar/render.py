@@ -137,6 +137,17 @@ def _pod_label_conflicts(spec: dict) -> list[SpecError]:
                      {**(top.get("matchLabels") or {}), **((raw or {}).get("matchLabels") or {})},
                      {**(top.get("podLabels") or {}), **((raw or {}).get("podLabels") or {})})
                     for name, raw in (top.get("sets") or {}).items()]
+        # metadata labels: the base keys drive sync waves, kpt file paths and NetworkPolicies
+        for path, labels in [(f"spec.{component}", top.get("labels"))] + [
+                (f"spec.{component}.sets.{name}", (raw or {}).get("labels"))
+                for name, raw in (top.get("sets") or {}).items()]:
+            for key, value in (labels or {}).items():
+                if key in base and value != base[key]:
+                    findings.append(SpecError(
+                        f"{path}.labels.{key}",
+                        f"labels.{key} cannot change the {key} label ({base[key]!r}): it names "
+                        f"the component, its sync wave and its files. Use another label key, "
+                        f"or spec.global.components / spec.global.name to rename"))
         for path, match, pod in entries:
             selector = dict(base)
             for key, value in (match or {}).items():

@@ -227,3 +227,13 @@ def test_pod_labels_cannot_leave_the_selector(section, pod_labels, field):
     config["spec"][section] = {"podLabels": {"team": "a", "app": "pulsar"}}
     objects, findings = render.render(config)
     assert objects and not findings
+
+
+def test_labels_cannot_change_the_base_labels():
+    config = {"apiVersion": "krm-pulsar.io/v1alpha1", "kind": "PulsarCluster",
+              "metadata": {"name": "p"}, "spec": {"broker": {"labels": {"component": "zookeeper"}}}}
+    objects, findings = render.render(config)
+    assert objects == [] and [f.path for f in findings] == ["spec.broker.labels.component"]
+    config["spec"]["broker"]["labels"] = {"team": "a", "component": "broker"}
+    objects, findings = render.render(config)
+    assert objects and not findings
