@@ -525,7 +525,6 @@ def test_waves_follow_custom_base_names_and_fall_back_to_object_names():
     assert got == ["4000", "3000", "0", "-1", None]
 
 
-
 # --- validation ---------------------------------------------------------------------------------
 
 
