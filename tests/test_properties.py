@@ -6,10 +6,12 @@
 * feeding the output back in gives the same output (idempotence);
 * items that are not ours come back unchanged, scalar for scalar (types and written text).
 
-Specs are generated from the fields the renderers read today (replicas, resources, labels,
-annotations, config, volumes, PDBs, anti-affinity, resource sets and racks, persistence,
-restartOnConfigMapChange, namespace, both API versions). Example counts are kept moderate so the
-suite stays fast on a 2-core machine.
+Specs are generated from every feature on main (see docs/properties.md for the list): both
+metadata stores (ZooKeeper, Oxia), functions (standalone worker, embedded with broker package
+storage), transactions, kafka, resource sets with racks, TLS (existing Secrets, cert-manager),
+token auth, network policies, pod security modes, spec.patches, storage classes. Only valid specs
+are generated: combinations refused by design are left out (each says so where it is drawn).
+Example counts are kept moderate so the suite stays fast on a 2-core machine.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import cert_manager
 from conftest import KRM_PULSAR, tool_env
 from k8s import VERSIONS, assert_valid
 from pss import restricted_violations
@@ -89,6 +92,17 @@ def component(max_replicas: int = 4, **extra):
 
 
 volume = st.fixed_dictionaries({}, optional={"size": quantity})
+# A storage choice of a volume or of spec.global.storage: an existing class, or a class we create
+# (which needs a provisioner: storage.check_cluster). Never both (that is only a warning).
+storage_choice = st.one_of(
+    st.just({}),
+    st.fixed_dictionaries({"existingStorageClassName": st.sampled_from(["default", "fast-ssd"])}),
+    st.fixed_dictionaries({"storageClass": st.fixed_dictionaries(
+        {"provisioner": st.sampled_from(["ebs.csi.aws.com", "pd.csi.storage.gke.io"])},
+        optional={"type": st.sampled_from(["gp3", "pd-ssd"]), "fsType": st.just("xfs"),
+                  "reclaimPolicy": st.sampled_from(["Retain", "Delete"])})}),
+)
+volume = st.builds(lambda size, choice: {**size, **choice}, volume, storage_choice)
 SET_NAMES = ["blue", "green", "rack-a", "rack-b", "c1"]
 RACKS = ["r1", "r2", "r3"]
 rack = st.fixed_dictionaries({}, optional={
@@ -97,12 +111,95 @@ rack = st.fixed_dictionaries({}, optional={
                                                 "requireRackAntiAffinity": st.booleans()}),
     "zone": st.fixed_dictionaries({}, optional={"enabled": st.booleans(),
                                                 "requireRackAffinity": st.booleans(),
-                                                "enableHostAntiAffinity": st.booleans()}),
+                                                "requireRackAntiAffinity": st.booleans(),
+                                                "enableHostAntiAffinity": st.booleans(),
+                                                "requireRackHostAntiAffinity": st.booleans()}),
 })
+sets_update_strategy = st.sampled_from(["RollingUpdate", "Parallel"])
+# Features are switched on more often than not: with 25 examples per run, a feature behind two
+# fair coins would be missed by most runs.
+often = st.sampled_from([True, True, True, False])
+TLS_SECRETS = ["pulsar-tls", "pulsar-broker-tls", "pulsar-proxy-tls", "pulsar-zk-tls"]
+tls_entry = st.fixed_dictionaries({"enabled": often},
+                                  optional={"secretName": st.sampled_from(TLS_SECRETS)})
+# the annotation the generated spec.patches entry adds (checked in the output)
+PATCH_ANNOTATION = "example.com/patched"
+
+
+def broker_count(broker: dict) -> int:
+    """Broker pods of all sets together, as storage.broker_count counts them (3 by default)."""
+    top = broker.get("replicas", 3)
+    sets = broker.get("sets")
+    if not sets:
+        return top
+    return sum(s.get("replicas", top) for s in sets.values())
 
 
 @st.composite
-def specs(draw):
+def tls_spec(draw, metadata_store, broker_sets, proxy_sets):
+    """global.tls: per component, per broker/proxy set, existing Secrets or cert-manager.
+    Refused by design and not generated: ZooKeeper TLS on Oxia, proxy enabledWithBroker
+    without broker TLS."""
+    tls = {"enabled": draw(often)}
+    sections = ["bookkeeper", "autorecovery", "broker", "functionsWorker"]
+    if metadata_store == "zookeeper":
+        sections.append("zookeeper")
+    for section in sections:
+        if draw(st.booleans()):
+            tls[section] = draw(tls_entry)
+    broker_tls = (tls.get("broker") or {}).get("enabled", False)
+    with_broker = st.booleans() if broker_tls else st.just(False)
+    if draw(st.booleans()):
+        tls["proxy"] = {**draw(tls_entry), "enabledWithBroker": draw(with_broker)}
+    for key, names, extra in (("brokerResourceSets", broker_sets, {}),
+                              ("proxyResourceSets", proxy_sets,
+                               {"enabledWithBroker": with_broker})):
+        chosen = draw(st.lists(st.sampled_from(names), unique=True, max_size=2)) if names else []
+        if chosen:
+            tls[key] = {name: draw(st.fixed_dictionaries(
+                {}, optional={"enabled": st.booleans(),
+                              "secretName": st.sampled_from(TLS_SECRETS), **extra}))
+                for name in chosen}
+    if draw(often):
+        tls["certProvisioner"] = {"selfSigned": draw(st.fixed_dictionaries(
+            {"enabled": often},
+            optional={"perComponent": st.booleans(), "includeDns": st.booleans()}))}
+    return tls
+
+
+@st.composite
+def package_management(draw, broker: dict, needed: bool):
+    """spec.broker.packageManagement with FileSystem storage that respects storage.check:
+    several brokers need a ReadWriteMany claim, or a pre-created claimName (a warning)."""
+    files = {"enabled": True}
+    if draw(st.booleans()):
+        files["storagePath"] = draw(st.sampled_from(["/pulsar/packages-storage",
+                                                     "/data/packages"]))
+    several = broker_count(broker) > 1
+    forms = ["rwx-claim", "precreated"] + ([] if several else ["default-claim"])
+    form = draw(st.sampled_from(forms))
+    if form == "rwx-claim":
+        claim = {"spec": {"accessModes": ["ReadWriteMany"], "storageClassName": "efs-sc",
+                          "resources": {"requests": {"storage": draw(
+                              st.sampled_from(["5Gi", "50Gi"]))}}}}
+        if draw(st.booleans()):
+            claim["metadata"] = {"name": "shared-packages"}
+            if draw(st.booleans()):
+                files["claimName"] = "shared-packages"
+        files["persistentVolumeClaim"] = claim
+        if draw(st.booleans()):
+            files["storageClass"] = {"metadata": {"name": "efs-sc"},
+                                     "provisioner": "efs.csi.aws.com"}
+    elif form == "precreated":
+        files["claimName"] = "pulsar-packages"
+    management = {"enabled": True}
+    if needed or draw(often):
+        management["fileSystemStorage"] = files
+    return management
+
+
+@st.composite
+def specs(draw, cluster_name: str = "p", namespaced: bool = False):
     racks = draw(st.dictionaries(st.sampled_from(RACKS), rack, max_size=3))
     declared = draw(st.lists(st.sampled_from(SET_NAMES), unique=True, max_size=4))
     resource_sets = {}
@@ -117,26 +214,88 @@ def specs(draw):
                                                             "zone": anti_rule}),
         "nodeSelectors": st.dictionaries(label_key, label_value.filter(bool), max_size=2),
         "priorityClassName": dns_label,
-        "networkPolicies": st.fixed_dictionaries({"enabled": st.booleans()}),
         "image": st.sampled_from(["apachepulsar/pulsar:3.0.7", "apachepulsar/pulsar:4.0.12",
                                   "registry.example.com/pulsar:2.10.5"]),
+        "podSecurity": st.sampled_from(["restricted", "kaap"]),
     }))
+    # the features, each switched on often (see `often`)
+    if draw(often):
+        glob["networkPolicies"] = draw(st.fixed_dictionaries({"enabled": often}, optional={
+            "metricsFrom": st.just([{"namespaceSelector": {"matchLabels": {
+                "kubernetes.io/metadata.name": "monitoring"}}}])}))
+    if draw(often):
+        glob["storage"] = draw(storage_choice)
+    if draw(often):
+        glob["auth"] = draw(st.fixed_dictionaries({"enabled": often}, optional={
+            "token": st.fixed_dictionaries({}, optional={"initialize": st.booleans()})}))
     if racks:
         glob["racks"] = racks
     if resource_sets:
         glob["resourceSets"] = resource_sets
     spec = {"global": glob}
-    spec["zookeeper"] = draw(component(5, dataVolume=volume))
-    spec["bookkeeper"] = draw(component(volumes=st.fixed_dictionaries(
-        {}, optional={"journal": volume, "ledgers": volume})))
-    spec["broker"] = draw(component())
-    spec["proxy"] = draw(component(webSocket=st.fixed_dictionaries(
-        {}, optional={"enabled": st.booleans(), "resources": resources})))
+    # the metadata store: ZooKeeper, or Oxia with no ZooKeeper section at all
+    metadata_store = draw(st.sampled_from(["zookeeper", "oxia"]))
+    if metadata_store == "zookeeper":
+        spec["zookeeper"] = draw(component(5, dataVolume=volume))
+    else:
+        servers = draw(st.integers(1, 4))
+        spec["oxia"] = {"enabled": True, "server": {"replicas": servers, "storage": draw(volume)},
+                        "replicationFactor": draw(st.integers(1, servers)),
+                        "initialShardCount": draw(st.integers(1, 4))}
+    spec["bookkeeper"] = draw(component(
+        volumes=st.fixed_dictionaries({}, optional={"journal": volume, "ledgers": volume}),
+        setsUpdateStrategy=sets_update_strategy))
+    spec["broker"] = draw(component(setsUpdateStrategy=sets_update_strategy))
+    if draw(st.booleans()):
+        spec["broker"]["functionsWorkerEnabled"] = draw(often)
+    if draw(st.booleans()):
+        spec["broker"]["transactions"] = draw(st.fixed_dictionaries(
+            {"enabled": often}, optional={"partitions": st.integers(1, 32)}))
+    if draw(st.booleans()):
+        spec["broker"]["kafka"] = draw(st.fixed_dictionaries(
+            {"enabled": often}, optional={"exposePorts": st.booleans()}))
+    spec["proxy"] = draw(component(
+        setsUpdateStrategy=sets_update_strategy,
+        webSocket=st.fixed_dictionaries({}, optional={"enabled": st.booleans(),
+                                                      "resources": resources})))
+    if draw(st.booleans()):
+        spec["proxy"]["kafka"] = {"enabled": draw(often)}
+    spec["autorecovery"] = draw(st.fixed_dictionaries({}, optional={
+        "replicas": st.integers(0, 2), "resources": resources, "config": config}))
+    spec["bastion"] = draw(st.fixed_dictionaries({}, optional={
+        "replicas": st.integers(0, 2), "resources": resources}))
     for section in ("bookkeeper", "broker", "proxy"):
         names = draw(st.lists(st.sampled_from(declared), unique=True, max_size=3)) \
             if declared else []
         if names:
-            spec[section]["sets"] = {name: draw(component(3)) for name in names}
+            extra = {"functionsWorkerEnabled": st.booleans()} if section == "broker" else {}
+            spec[section]["sets"] = {name: draw(component(3, **extra)) for name in names}
+    # functions: a standalone worker (ZooKeeper only; refused on Oxia), or embedded in the
+    # brokers, which on Oxia needs FileSystem package storage (storage.py)
+    if metadata_store == "zookeeper" and draw(st.booleans()):
+        worker = draw(component(3, logsVolume=volume, rbac=st.fixed_dictionaries(
+            {}, optional={"create": st.booleans(),
+                          # a ClusterRoleBinding needs the namespace (functions_worker.validate)
+                          "namespaced": st.booleans() if namespaced else st.just(True)}),
+            runtime=st.sampled_from(["process", "kubernetes"] if namespaced else ["process"])))
+        worker["replicas"] = draw(st.integers(1, 3))
+        spec["functionsWorker"] = worker
+    embedded = spec["broker"].get("functionsWorkerEnabled") or any(
+        s.get("functionsWorkerEnabled") for s in (spec["broker"].get("sets") or {}).values())
+    needs_files = metadata_store == "oxia" and embedded
+    if needs_files or draw(often):
+        spec["broker"]["packageManagement"] = draw(package_management(spec["broker"],
+                                                                     needs_files))
+    if draw(often):
+        glob["tls"] = draw(tls_spec(metadata_store, list(spec["broker"].get("sets") or {}),
+                                    list(spec["proxy"].get("sets") or {})))
+    # a patch on a generated object: the broker StatefulSet of the default set, when it renders
+    broker = spec["broker"]
+    if not broker.get("sets") and broker.get("replicas", 3) > 0 and draw(st.booleans()):
+        name = f"{glob.get('name') or cluster_name}-broker"  # global.name defaults to it
+        spec["patches"] = [{"target": {"kind": "StatefulSet", "name": name}, "patch": [
+            {"op": "add", "path": "/metadata/annotations/" + PATCH_ANNOTATION.replace("/", "~1"),
+             "value": draw(st.sampled_from(["yes", "1", "a b"]))}]}]
     return spec
 
 
@@ -147,8 +306,9 @@ def clusters(draw):
         metadata["namespace"] = draw(dns_label)
     api_version = draw(st.sampled_from(["krm-pulsar.io/v1alpha1",
                                         "kaap.oss.datastax.com/v1beta1"]))
+    spec = draw(specs(metadata["name"], "namespace" in metadata))
     return {"apiVersion": api_version, "kind": "PulsarCluster", "metadata": metadata,
-            "spec": draw(specs())}
+            "spec": spec}
 
 
 def resource_list(items, function_config=None) -> bytes:
@@ -167,11 +327,27 @@ def test_any_valid_spec_renders_schema_valid_objects(config):
     objects, findings = render.render(config)
     errors = [f for f in findings if f.severity == "error"]
     assert not errors, errors
-    if config["spec"]["zookeeper"].get("replicas", 3) > 0:  # not vacuous: ZooKeeper is there
+    spec = config["spec"]
+    # not vacuous: the metadata store is there, and what the spec asks for is rendered
+    if spec.get("oxia"):
+        assert any(o["kind"] == "StatefulSet" and "oxia" in o["metadata"]["name"]
+                   for o in objects)
+    elif spec["zookeeper"].get("replicas", 3) > 0:
         assert any(o["kind"] == "StatefulSet" and o["metadata"]["labels"]["component"]
                    == "zookeeper" for o in objects)
-    assert_valid(objects, VERSIONS)
-    if config["apiVersion"] == "krm-pulsar.io/v1alpha1":  # restricted pod security by default
+    for patch in spec.get("patches") or []:
+        target = [o for o in objects if (o["kind"], o["metadata"]["name"])
+                  == (patch["target"]["kind"], patch["target"]["name"])]
+        assert len(target) == 1
+        assert target[0]["metadata"]["annotations"][PATCH_ANNOTATION] == \
+            patch["patch"][0]["value"]
+    cert_manager_objects = [o for o in objects
+                            if o["apiVersion"].startswith("cert-manager.io/")]
+    assert_valid([o for o in objects if o not in cert_manager_objects], VERSIONS)
+    cert_manager.assert_valid(cert_manager_objects)
+    pod_security = spec["global"].get("podSecurity") or (
+        "restricted" if config["apiVersion"] == "krm-pulsar.io/v1alpha1" else "kaap")
+    if pod_security == "restricted":  # our containers (no user sidecars are generated)
         assert restricted_violations(objects) == []
     assert secret_findings(yamlio.dump_all(objects), REFUSED_PATTERNS) == []
 
