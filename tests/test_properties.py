@@ -352,6 +352,57 @@ def test_any_valid_spec_renders_schema_valid_objects(config):
     assert secret_findings(yamlio.dump_all(objects), REFUSED_PATTERNS) == []
 
 
+# Combinations refused by design, each applied to an otherwise valid generated spec, with the
+# field path of the error it must get. The generator above never draws them.
+def _zookeeper_with_oxia(spec):
+    spec.setdefault("oxia", {})["enabled"] = True
+    spec.setdefault("zookeeper", {})["replicas"] = 3
+    return "spec.zookeeper.replicas"
+
+
+def _worker_on_oxia(spec):
+    spec.pop("zookeeper", None)
+    spec.setdefault("oxia", {})["enabled"] = True
+    spec.setdefault("functionsWorker", {})["replicas"] = 1
+    return "spec.functionsWorker.replicas"
+
+
+def _embedded_functions_on_oxia_without_files(spec):
+    spec.pop("zookeeper", None)
+    spec.setdefault("oxia", {})["enabled"] = True
+    spec["broker"]["functionsWorkerEnabled"] = True
+    spec["broker"].pop("packageManagement", None)
+    return "spec.broker.packageManagement.enabled"
+
+
+def _several_brokers_on_a_read_write_once_claim(spec):
+    spec["broker"].pop("sets", None)
+    spec["broker"]["replicas"] = 2
+    spec["broker"]["packageManagement"] = {"enabled": True, "fileSystemStorage": {
+        "enabled": True, "persistentVolumeClaim": {"spec": {"accessModes": ["ReadWriteOnce"]}}}}
+    return "spec.broker.packageManagement.fileSystemStorage.persistentVolumeClaim.spec.accessModes"
+
+
+def _proxy_with_broker_tls_but_no_broker_tls(spec):
+    tls = spec["global"].setdefault("tls", {})
+    tls["broker"] = {"enabled": False}
+    tls["proxy"] = {"enabled": True, "enabledWithBroker": True}
+    return "spec.global.tls.proxy.enabledWithBroker"
+
+
+REFUSED = [_zookeeper_with_oxia, _worker_on_oxia, _embedded_functions_on_oxia_without_files,
+           _several_brokers_on_a_read_write_once_claim, _proxy_with_broker_tls_but_no_broker_tls]
+
+
+@SETTINGS
+@given(clusters(), st.sampled_from(REFUSED))
+def test_combinations_refused_by_design_get_an_error_at_their_field(config, refuse):
+    path = refuse(config["spec"])
+    objects, findings = render.render(config)
+    assert objects == []
+    assert path in [f.path for f in findings if f.severity == "error"]
+
+
 @settings(SETTINGS, max_examples=6)
 @given(clusters())
 def test_output_is_byte_identical_across_runs_and_hash_seeds(config):
