@@ -122,6 +122,8 @@ often = st.sampled_from([True, True, True, False])
 TLS_SECRETS = ["pulsar-tls", "pulsar-broker-tls", "pulsar-proxy-tls", "pulsar-zk-tls"]
 tls_entry = st.fixed_dictionaries({"enabled": often},
                                   optional={"secretName": st.sampled_from(TLS_SECRETS)})
+BASE_NAMES = {"zookeeper": "zk", "bookkeeper": "bookie", "broker": "brk", "proxy": "gateway",
+              "autorecovery": "recovery", "bastion": "admin", "functionsWorker": "functions"}
 # the annotation the generated spec.patches entry adds (checked in the output)
 PATCH_ANNOTATION = "example.com/patched"
 
@@ -228,6 +230,12 @@ def specs(draw, cluster_name: str = "p", namespaced: bool = False):
     if draw(often):
         glob["auth"] = draw(st.fixed_dictionaries({"enabled": often}, optional={
             "token": st.fixed_dictionaries({}, optional={"initialize": st.booleans()})}))
+    # renamed components (KAAP's base names), each to a name no other component uses
+    renamed = draw(st.lists(st.sampled_from(sorted(BASE_NAMES)), unique=True, max_size=3))
+    if renamed:
+        glob["components"] = {f"{section}BaseName": BASE_NAMES[section] for section in renamed}
+    if draw(st.booleans()):
+        glob["kubernetesClusterDomain"] = "example.internal"
     if racks:
         glob["racks"] = racks
     if resource_sets:
@@ -292,7 +300,8 @@ def specs(draw, cluster_name: str = "p", namespaced: bool = False):
     # a patch on a generated object: the broker StatefulSet of the default set, when it renders
     broker = spec["broker"]
     if not broker.get("sets") and broker.get("replicas", 3) > 0 and draw(st.booleans()):
-        name = f"{glob.get('name') or cluster_name}-broker"  # global.name defaults to it
+        base = (glob.get("components") or {}).get("brokerBaseName", "broker")
+        name = f"{glob.get('name') or cluster_name}-{base}"  # global.name defaults to it
         spec["patches"] = [{"target": {"kind": "StatefulSet", "name": name}, "patch": [
             {"op": "add", "path": "/metadata/annotations/" + PATCH_ANNOTATION.replace("/", "~1"),
              "value": draw(st.sampled_from(["yes", "1", "a b"]))}]}]
@@ -333,8 +342,10 @@ def test_any_valid_spec_renders_schema_valid_objects(config):
         assert any(o["kind"] == "StatefulSet" and "oxia" in o["metadata"]["name"]
                    for o in objects)
     elif spec["zookeeper"].get("replicas", 3) > 0:
+        zookeeper = (spec["global"].get("components") or {}).get("zookeeperBaseName",
+                                                                  "zookeeper")
         assert any(o["kind"] == "StatefulSet" and o["metadata"]["labels"]["component"]
-                   == "zookeeper" for o in objects)
+                   == zookeeper for o in objects)
     for patch in spec.get("patches") or []:
         target = [o for o in objects if (o["kind"], o["metadata"]["name"])
                   == (patch["target"]["kind"], patch["target"]["name"])]
