@@ -73,8 +73,30 @@ anti_rule = st.fixed_dictionaries({}, optional={"enabled": st.booleans(),
                                                 "required": st.booleans()})
 
 
+# env values the user may set (FORBIDDEN_ENV names are refused by design, not generated)
+env = st.lists(st.fixed_dictionaries({
+    "name": st.sampled_from(["TZ", "MY_SETTING", "PULSAR_EXTRA_OPTS", "JAVA_TOOL_OPTIONS"]),
+    "value": st.sampled_from(["UTC", "1", "-Dx=y", ""])}), unique_by=lambda e: e["name"],
+    max_size=2)
+tolerations = st.lists(st.fixed_dictionaries({
+    "key": st.sampled_from(["dedicated", "example.com/pulsar"]), "operator": st.just("Exists"),
+    "effect": st.sampled_from(["NoSchedule", "NoExecute"])}), max_size=2)
+probe = st.fixed_dictionaries({}, optional={"enabled": st.booleans(),
+                                            "periodSeconds": st.integers(1, 60),
+                                            "timeoutSeconds": st.integers(1, 30),
+                                            "failureThreshold": st.integers(1, 10)})
+# a ConfigMap mounted read-only next to what we mount
+additional_volumes = st.just({
+    "volumes": [{"name": "extra-config", "configMap": {"name": "my-extra-config"}}],
+    "mounts": [{"name": "extra-config", "mountPath": "/pulsar/extra", "readOnly": True}]})
+
+
 def component(max_replicas: int = 4, **extra):
     return st.fixed_dictionaries({}, optional={
+        "env": env,
+        "tolerations": tolerations,
+        "probes": st.fixed_dictionaries({}, optional={"liveness": probe, "readiness": probe}),
+        "additionalVolumes": additional_volumes,
         "replicas": st.integers(0, max_replicas),
         "resources": resources,
         "labels": labels,
@@ -143,7 +165,7 @@ def tls_spec(draw, metadata_store, broker_sets, proxy_sets):
     Refused by design and not generated: ZooKeeper TLS on Oxia, proxy enabledWithBroker
     without broker TLS."""
     tls = {"enabled": draw(often)}
-    sections = ["bookkeeper", "autorecovery", "broker", "functionsWorker"]
+    sections = ["bookkeeper", "autorecovery", "broker"]
     if metadata_store == "zookeeper":
         sections.append("zookeeper")
     for section in sections:
@@ -151,6 +173,8 @@ def tls_spec(draw, metadata_store, broker_sets, proxy_sets):
             tls[section] = draw(tls_entry)
     broker_tls = (tls.get("broker") or {}).get("enabled", False)
     with_broker = st.booleans() if broker_tls else st.just(False)
+    if draw(st.booleans()):
+        tls["functionsWorker"] = {**draw(tls_entry), "enabledWithBroker": draw(with_broker)}
     if draw(st.booleans()):
         tls["proxy"] = {**draw(tls_entry), "enabledWithBroker": draw(with_broker)}
     for key, names, extra in (("brokerResourceSets", broker_sets, {}),
@@ -236,6 +260,8 @@ def specs(draw, cluster_name: str = "p", namespaced: bool = False):
         glob["components"] = {f"{section}BaseName": BASE_NAMES[section] for section in renamed}
     if draw(st.booleans()):
         glob["kubernetesClusterDomain"] = "example.internal"
+    if draw(st.booleans()):
+        glob["dnsName"] = "pulsar.example.com"
     if racks:
         glob["racks"] = racks
     if resource_sets:
@@ -265,7 +291,11 @@ def specs(draw, cluster_name: str = "p", namespaced: bool = False):
     spec["proxy"] = draw(component(
         setsUpdateStrategy=sets_update_strategy,
         webSocket=st.fixed_dictionaries({}, optional={"enabled": st.booleans(),
-                                                      "resources": resources})))
+                                                      "resources": resources}),
+        service=st.fixed_dictionaries({}, optional={
+            "type": st.sampled_from(["ClusterIP", "NodePort", "LoadBalancer"]),
+            "annotations": annotations,
+            "additionalPorts": st.just([{"name": "extra", "port": 9999}])})))
     if draw(st.booleans()):
         spec["proxy"]["kafka"] = {"enabled": draw(often)}
     spec["autorecovery"] = draw(st.fixed_dictionaries({}, optional={
@@ -278,6 +308,9 @@ def specs(draw, cluster_name: str = "p", namespaced: bool = False):
         if names:
             extra = {"functionsWorkerEnabled": st.booleans()} if section == "broker" else {}
             spec[section]["sets"] = {name: draw(component(3, **extra)) for name in names}
+            for name in names:  # renamed sets, to names no other set or component uses
+                if draw(st.integers(0, 4)) == 0:
+                    spec[section]["sets"][name]["overrideResourceName"] = f"{section}-{name}-x"
     # functions: a standalone worker (ZooKeeper only; refused on Oxia), or embedded in the
     # brokers, which on Oxia needs FileSystem package storage (storage.py)
     if metadata_store == "zookeeper" and draw(st.booleans()):
@@ -294,6 +327,8 @@ def specs(draw, cluster_name: str = "p", namespaced: bool = False):
     if needs_files or draw(often):
         spec["broker"]["packageManagement"] = draw(package_management(spec["broker"],
                                                                      needs_files))
+    if metadata_store == "zookeeper" and draw(st.booleans()):
+        glob["zookeeperPlainSslStorePassword"] = True
     if draw(often):
         glob["tls"] = draw(tls_spec(metadata_store, list(spec["broker"].get("sets") or {}),
                                     list(spec["proxy"].get("sets") or {})))
