@@ -362,6 +362,88 @@ def resource_list(items, function_config=None) -> bytes:
     return yamlio.dump(rl).encode("utf-8")
 
 
+# --- references between generated objects ------------------------------------------------------
+
+WORKLOADS = ("Deployment", "StatefulSet", "Job")
+USER_CONFIG_MAPS = {"my-extra-config"}  # mounted by additional_volumes, the user's own
+
+
+def _selects(selector: dict, labels: dict) -> bool:
+    return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
+
+
+def broken_references(objects: list) -> list[str]:
+    """References the schemas cannot check but the API server or the pods need: a workload's
+    selector matches its own pods, mounts name volumes of the pod, ConfigMaps and governing
+    Services exist, and every Service and PDB selects some generated pod."""
+    problems = []
+    names = {(o["kind"], o["metadata"]["name"]) for o in objects}
+    templates = []
+    for obj in objects:
+        if obj["kind"] not in WORKLOADS:
+            continue
+        where = f"{obj['kind']}/{obj['metadata']['name']}"
+        template = obj["spec"]["template"]
+        pod_labels = (template.get("metadata") or {}).get("labels") or {}
+        templates.append(pod_labels)
+        selector = (obj["spec"].get("selector") or {}).get("matchLabels")
+        if obj["kind"] != "Job" and not _selects(selector, pod_labels):
+            problems.append(f"{where}: selector {selector} does not match its pods {pod_labels}")
+        pod = template["spec"]
+        volumes = {v["name"] for v in pod.get("volumes") or []}
+        volumes |= {c["metadata"]["name"] for c in obj["spec"].get("volumeClaimTemplates") or []}
+        for volume in pod.get("volumes") or []:
+            config_map = (volume.get("configMap") or {}).get("name")
+            if config_map and config_map not in USER_CONFIG_MAPS \
+                    and ("ConfigMap", config_map) not in names:
+                problems.append(f"{where}: volume {volume['name']} mounts ConfigMap "
+                                f"{config_map}, which is not generated")
+        for container in pod.get("initContainers", []) + pod["containers"]:
+            for mount in container.get("volumeMounts") or []:
+                if mount["name"] not in volumes:
+                    problems.append(f"{where}: {container['name']} mounts {mount['name']}, "
+                                    f"which is not a volume of the pod")
+            for source in container.get("envFrom") or []:
+                config_map = (source.get("configMapRef") or {}).get("name")
+                if config_map and ("ConfigMap", config_map) not in names:
+                    problems.append(f"{where}: {container['name']} reads ConfigMap "
+                                    f"{config_map}, which is not generated")
+        if obj["kind"] == "StatefulSet" and ("Service", obj["spec"]["serviceName"]) not in names:
+            problems.append(f"{where}: serviceName {obj['spec']['serviceName']} is not generated")
+    for obj in objects:
+        where = f"{obj['kind']}/{obj['metadata']['name']}"
+        if obj["kind"] == "Service":
+            selector = obj["spec"].get("selector")
+        elif obj["kind"] == "PodDisruptionBudget":
+            selector = obj["spec"]["selector"].get("matchLabels")
+        else:
+            continue
+        if not any(_selects(selector, labels) for labels in templates):
+            problems.append(f"{where}: selector {selector} selects no generated pod")
+    return problems
+
+
+def test_reference_check_catches_each_broken_reference():
+    config = {"apiVersion": "krm-pulsar.io/v1alpha1", "kind": "PulsarCluster",
+              "metadata": {"name": "p"}, "spec": {}}
+    objects, _ = render.render(config)
+    assert broken_references(objects) == []
+    by_name = {(o["kind"], o["metadata"]["name"]): o for o in objects}
+    broker = by_name[("StatefulSet", "p-broker")]
+    broker["spec"]["selector"]["matchLabels"]["component"] = "brokers"
+    broker["spec"]["serviceName"] = "p-brokers"
+    bookie_pod = by_name[("StatefulSet", "p-bookkeeper")]["spec"]["template"]["spec"]
+    bookie_pod["containers"][0]["volumeMounts"].append({"name": "gone", "mountPath": "/x"})
+    bookie_pod["containers"][0]["envFrom"] = [{"configMapRef": {"name": "p-bookie"}}]
+    by_name[("Service", "p-proxy")]["spec"]["selector"] = {"component": "proxies"}
+    objects.remove(by_name[("ConfigMap", "p-zookeeper")])
+    problems = "\n".join(broken_references(objects))
+    for expected in ("StatefulSet/p-broker: selector", "serviceName p-brokers",
+                     "mounts gone", "reads ConfigMap p-bookie", "Service/p-proxy: selector",
+                     "ConfigMap p-zookeeper"):
+        assert expected in problems
+
+
 # --- properties ---------------------------------------------------------------------------------
 
 
@@ -396,6 +478,7 @@ def test_any_valid_spec_renders_schema_valid_objects(config):
     if pod_security == "restricted":  # our containers (no user sidecars are generated)
         assert restricted_violations(objects) == []
     assert secret_findings(yamlio.dump_all(objects), REFUSED_PATTERNS) == []
+    assert broken_references(objects) == []
 
 
 # Combinations refused by design, each applied to an otherwise valid generated spec, with the
