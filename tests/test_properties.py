@@ -16,6 +16,7 @@ Example counts are kept moderate so the suite stays fast on a 2-core machine.
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 
@@ -90,9 +91,19 @@ additional_volumes = st.just({
     "volumes": [{"name": "extra-config", "configMap": {"name": "my-extra-config"}}],
     "mounts": [{"name": "extra-config", "mountPath": "/pulsar/extra", "readOnly": True}]})
 
+# The user's own containers: exempt from the restricted check by design (docs/security.md), and
+# emitted exactly as written
+USER_SIDECAR = {"name": "user-sidecar", "image": "busybox:1.36", "command": ["sleep", "infinity"]}
+USER_INIT = {"name": "user-init", "image": "busybox:1.36", "command": ["true"]}
+USER_CONTAINERS = {USER_SIDECAR["name"], USER_INIT["name"]}
+sidecars = st.builds(lambda: [copy.deepcopy(USER_SIDECAR)])
+init_containers = st.builds(lambda: [copy.deepcopy(USER_INIT)])
+
 
 def component(max_replicas: int = 4, **extra):
     return st.fixed_dictionaries({}, optional={
+        "sidecars": sidecars,
+        "initContainers": init_containers,
         "env": env,
         "tolerations": tolerations,
         "probes": st.fixed_dictionaries({}, optional={"liveness": probe, "readiness": probe}),
@@ -362,6 +373,26 @@ def resource_list(items, function_config=None) -> bytes:
     return yamlio.dump(rl).encode("utf-8")
 
 
+def _pods(objects: list):
+    for obj in objects:
+        if "template" in (obj.get("spec") or {}):
+            yield obj["spec"]["template"]["spec"]
+
+
+def user_containers(objects: list) -> list:
+    return [c for pod in _pods(objects) for key in ("containers", "initContainers")
+            for c in pod.get(key) or [] if c["name"] in USER_CONTAINERS]
+
+
+def without_user_containers(objects: list) -> list:
+    objects = copy.deepcopy(objects)
+    for pod in _pods(objects):
+        for key in ("containers", "initContainers"):
+            if key in pod:
+                pod[key] = [c for c in pod[key] if c["name"] not in USER_CONTAINERS]
+    return objects
+
+
 # --- references between generated objects ------------------------------------------------------
 
 WORKLOADS = ("Deployment", "StatefulSet", "Job")
@@ -475,8 +506,10 @@ def test_any_valid_spec_renders_schema_valid_objects(config):
     cert_manager.assert_valid(cert_manager_objects)
     pod_security = spec["global"].get("podSecurity") or (
         "restricted" if config["apiVersion"] == "krm-pulsar.io/v1alpha1" else "kaap")
-    if pod_security == "restricted":  # our containers (no user sidecars are generated)
-        assert restricted_violations(objects) == []
+    if pod_security == "restricted":  # our containers; the user's are exempt by design
+        assert restricted_violations(without_user_containers(objects)) == []
+    for container in user_containers(objects):
+        assert container in (USER_SIDECAR, USER_INIT)
     assert secret_findings(yamlio.dump_all(objects), REFUSED_PATTERNS) == []
     assert broken_references(objects) == []
 
