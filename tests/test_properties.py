@@ -37,10 +37,12 @@ SETTINGS = settings(max_examples=25, deadline=None,
 # --- spec strategies ----------------------------------------------------------------------------
 
 dns_label = st.from_regex(r"[a-z]([a-z0-9-]{0,8}[a-z0-9])?", fullmatch=True)
-label_value = st.from_regex(r"([A-Za-z0-9]([-A-Za-z0-9_.]{0,10}[A-Za-z0-9])?)?", fullmatch=True)
+# a non-empty label value (drawn directly: filtering out empty ones made hypothesis discard
+# too many inputs once the specs grew)
+label_value = st.from_regex(r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,10}[A-Za-z0-9])?", fullmatch=True)
 # user label keys that do not replace the base selector keys (app, component, cluster)
 label_key = st.sampled_from(["team", "tier", "example.com/owner", "cost-center", "env"])
-labels = st.dictionaries(label_key, label_value.filter(bool), max_size=3)
+labels = st.dictionaries(label_key, label_value, max_size=3)
 annotations = st.dictionaries(
     st.sampled_from(["example.com/note", "owner", "backup.velero.io/backup-volumes"]),
     st.text(max_size=20), max_size=2)
@@ -104,6 +106,11 @@ def component(max_replicas: int = 4, **extra):
     return st.fixed_dictionaries({}, optional={
         "sidecars": sidecars,
         "initContainers": init_containers,
+        # selector keys of their own, so podLabels never contradict them (that is refused)
+        "matchLabels": st.dictionaries(st.sampled_from(["pool", "example.com/selector"]),
+                                       label_value, max_size=2),
+        "serviceAccountName": st.sampled_from(["pulsar-sa", "default"]),
+        "imagePullSecrets": st.just([{"name": "regcred"}]),
         "env": env,
         "tolerations": tolerations,
         "probes": st.fixed_dictionaries({}, optional={"liveness": probe, "readiness": probe}),
@@ -117,7 +124,7 @@ def component(max_replicas: int = 4, **extra):
         "config": config,
         "pdb": pdb,
         "gracePeriod": st.integers(0, 120),
-        "nodeSelectors": st.dictionaries(label_key, label_value.filter(bool), max_size=2),
+        "nodeSelectors": st.dictionaries(label_key, label_value, max_size=2),
         "antiAffinity": st.fixed_dictionaries({}, optional={"host": anti_rule,
                                                             "zone": anti_rule}),
         **extra,
@@ -197,10 +204,23 @@ def tls_spec(draw, metadata_store, broker_sets, proxy_sets):
                 {}, optional={"enabled": st.booleans(),
                               "secretName": st.sampled_from(TLS_SECRETS), **extra}))
                 for name in chosen}
+    if draw(st.booleans()):
+        tls["defaultSecretName"] = "cluster-tls"
+    if draw(st.booleans()):
+        tls["caPath"] = "/pulsar/certs/ca.crt"
+    private_key = st.fixed_dictionaries({"algorithm": st.just("ECDSA"), "size": st.just(256)},
+                                        optional={"rotationPolicy": st.just("Always"),
+                                                  "encoding": st.just("PKCS8")})
+    certificate = st.fixed_dictionaries({}, optional={
+        "generate": st.booleans(), "privateKey": private_key,
+        "dnsNames": st.just(["pulsar.example.com"])})
     if draw(often):
         tls["certProvisioner"] = {"selfSigned": draw(st.fixed_dictionaries(
             {"enabled": often},
-            optional={"perComponent": st.booleans(), "includeDns": st.booleans()}))}
+            optional={"perComponent": st.booleans(), "includeDns": st.booleans(),
+                      "caSecretName": st.just("pulsar-ca"), "privateKey": private_key,
+                      "broker": certificate, "proxy": certificate,
+                      "bookkeeper": certificate}))}
     return tls
 
 
@@ -249,7 +269,7 @@ def specs(draw, cluster_name: str = "p", namespaced: bool = False):
         "restartOnConfigMapChange": st.booleans(),
         "antiAffinity": st.fixed_dictionaries({}, optional={"host": anti_rule,
                                                             "zone": anti_rule}),
-        "nodeSelectors": st.dictionaries(label_key, label_value.filter(bool), max_size=2),
+        "nodeSelectors": st.dictionaries(label_key, label_value, max_size=2),
         "priorityClassName": dns_label,
         "image": st.sampled_from(["apachepulsar/pulsar:3.0.7", "apachepulsar/pulsar:4.0.12",
                                   "registry.example.com/pulsar:2.10.5"]),
@@ -264,7 +284,11 @@ def specs(draw, cluster_name: str = "p", namespaced: bool = False):
         glob["storage"] = draw(storage_choice)
     if draw(often):
         glob["auth"] = draw(st.fixed_dictionaries({"enabled": often}, optional={
-            "token": st.fixed_dictionaries({}, optional={"initialize": st.booleans()})}))
+            "token": st.fixed_dictionaries({}, optional={
+                "initialize": st.booleans(),
+                # the roles the components authenticate with must stay (security.check)
+                "superUserRoles": st.just(["admin", "proxy", "superuser", "websocket", "ops"]),
+                "proxyRoles": st.just(["proxy", "edge"])})}))
     # renamed components (KAAP's base names), each to a name no other component uses
     renamed = draw(st.lists(st.sampled_from(sorted(BASE_NAMES)), unique=True, max_size=3))
     if renamed:
@@ -312,7 +336,9 @@ def specs(draw, cluster_name: str = "p", namespaced: bool = False):
     spec["autorecovery"] = draw(st.fixed_dictionaries({}, optional={
         "replicas": st.integers(0, 2), "resources": resources, "config": config}))
     spec["bastion"] = draw(st.fixed_dictionaries({}, optional={
-        "replicas": st.integers(0, 2), "resources": resources}))
+        "replicas": st.integers(0, 2), "resources": resources, "targetProxy": st.booleans()}))
+    if draw(st.booleans()):
+        spec["bookkeeper"]["pvcPrefix"] = "data"
     for section in ("bookkeeper", "broker", "proxy"):
         names = draw(st.lists(st.sampled_from(declared), unique=True, max_size=3)) \
             if declared else []
