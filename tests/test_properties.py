@@ -432,7 +432,8 @@ def _selects(selector: dict, labels: dict) -> bool:
 def broken_references(objects: list) -> list[str]:
     """References the schemas cannot check but the API server or the pods need: a workload's
     selector matches its own pods, mounts name volumes of the pod, ConfigMaps and governing
-    Services exist, and every Service and PDB selects some generated pod."""
+    Services exist, every Service and PDB selects some generated pod, and the internal
+    NetworkPolicy admits every generated pod."""
     problems = []
     names = {(o["kind"], o["metadata"]["name"]) for o in objects}
     templates = []
@@ -477,6 +478,15 @@ def broken_references(objects: list) -> list[str]:
             continue
         if not any(_selects(selector, labels) for labels in templates):
             problems.append(f"{where}: selector {selector} selects no generated pod")
+    # with NetworkPolicies, the cluster's pods only talk to pods the internal policy admits:
+    # every generated pod (Jobs included) must be one of them
+    for policy in objects:
+        if policy["kind"] == "NetworkPolicy" and policy["metadata"]["name"].endswith("-internal"):
+            admitted = policy["spec"]["ingress"][0]["from"][0]["podSelector"]["matchLabels"]
+            for labels in templates:
+                if not _selects(admitted, labels):
+                    problems.append(f"pods {labels} are outside NetworkPolicy "
+                                    f"{policy['metadata']['name']} ({admitted})")
     return problems
 
 
@@ -499,6 +509,17 @@ def test_reference_check_catches_each_broken_reference():
                      "mounts gone", "reads ConfigMap p-bookie", "Service/p-proxy: selector",
                      "ConfigMap p-zookeeper"):
         assert expected in problems
+
+
+def test_reference_check_catches_pods_outside_the_network_policy():
+    config = {"apiVersion": "krm-pulsar.io/v1alpha1", "kind": "PulsarCluster",
+              "metadata": {"name": "p"}, "spec": {"global": {"networkPolicies": {
+                  "enabled": True}}}}
+    objects, _ = render.render(config)
+    assert broken_references(objects) == []
+    job = next(o for o in objects if o["kind"] == "Job")
+    del job["spec"]["template"]["metadata"]["labels"]["app"]
+    assert [p for p in broken_references(objects) if "outside NetworkPolicy p-internal" in p]
 
 
 # --- properties ---------------------------------------------------------------------------------
