@@ -60,7 +60,7 @@ def apply_patches(objects: list, patches: list, findings: list) -> list:
             findings.append(SpecError(
                 f"{path}.target",
                 f"patch {index} targets {_describe(target)}, which is not among the generated "
-                f"objects; check the kind and the name (for example {_example(result)})"))
+                f"objects; {_candidates(target, result)}"))
             continue
         try:
             patch = jsonpatch.JsonPatch(operations)
@@ -121,8 +121,31 @@ def _describe(target: dict) -> str:
     return ", ".join(parts)
 
 
-def _example(objects: list) -> str:
+def _candidates(target: dict, objects: list) -> str:
+    """What the target may have meant: the generated objects of its kind, or its name under
+    another kind, so the user can fix the target without rendering without the patch."""
+    kind, name = target.get("kind"), target.get("name")
     if not objects:
         return "nothing was generated"
-    obj = objects[0]
-    return f"{obj.get('kind')} {obj['metadata'].get('name')!r}"
+    same_kind = [obj for obj in objects if obj.get("kind") == kind]
+    if name and any(obj["metadata"].get("name") == name for obj in same_kind):
+        versions = sorted({obj.get("apiVersion", "") for obj in same_kind
+                           if obj["metadata"].get("name") == name})
+        return (f"the {kind} {name!r} is {', '.join(versions)}: fix target.group or "
+                f"target.version")
+    if same_kind:
+        return (f"the generated {kind} objects are named "
+                f"{_listing(obj['metadata'].get('name') for obj in same_kind)}: fix target.name")
+    if name:
+        kinds = [obj.get("kind") for obj in objects if obj["metadata"].get("name") == name]
+        if kinds:
+            return f"{name!r} is generated as {_listing(kinds, quote=False)}: fix target.kind"
+    kinds = sorted({obj.get("kind") for obj in objects})
+    what = f"no {kind} is generated" if kind else f"no object is named {name!r}"
+    return f"{what}; the generated kinds are {_listing(kinds, quote=False)}"
+
+
+def _listing(values, quote: bool = True, limit: int = 6) -> str:
+    values = [repr(v) if quote else str(v) for v in values]
+    shown = ", ".join(values[:limit])
+    return shown + (f" and {len(values) - limit} more" if len(values) > limit else "")

@@ -175,11 +175,21 @@ def umbrella_labels(cluster, component: str) -> tuple[dict, dict]:
     """``(metadata labels, selector)`` of the umbrella Service. Metadata labels are KAAP's (the
     umbrella is built as the default set: ``resource-set: <default>``); the selector has only
     the component's selector labels, so it picks every pod of every set (without the ``rack``
-    KAAP would add when the default set name is mapped to a rack, §6.5 Edge)."""
+    KAAP would add when the default set name is mapped to a rack, §6.5 Edge), and without the
+    component's custom ``matchLabels`` keys that a rendered set gives another value."""
     top = cluster.spec[component]
     labels = cluster.labels(component, top.get("labels"))
     labels["resource-set"] = DEFAULT_SET[component]
-    return labels, cluster.selector_labels(component, top.get("matchLabels"))
+    selector = cluster.selector_labels(component, top.get("matchLabels"))
+    # A set's matchLabels value replaces the component's on that set's pods; an umbrella that
+    # kept the component's value would not reach them (KAAP keeps it). Drop such keys.
+    base = cluster.selector_labels(component)
+    for rset in resource_sets(cluster, component):
+        if rset.spec["replicas"] > 0:
+            pods = rset.pod_labels(cluster)
+            selector = {key: value for key, value in selector.items()
+                        if key in base or pods.get(key) == value}
+    return labels, selector
 
 
 # --- static rack awareness (KAAP §8.1) ----------------------------------------------------------

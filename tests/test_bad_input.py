@@ -79,6 +79,27 @@ CASES = {
     "name-too-long": resource_list(cluster(spec="{global: {name: " + "p" * 41 + "}}")),
     "invalid-label": resource_list(cluster(spec="{broker: {labels: {team: a b}}}")),
     "undeclared-set": resource_list(cluster(spec="{broker: {sets: {blue: {}}}}")),
+    "invalid-set-name": resource_list(cluster(spec="{global: {resourceSets: {Blue_1: {}}}}")),
+    "invalid-rack-name": resource_list(cluster(spec="{global: {racks: {Zone_A: {}}}}")),
+    "undeclared-rack": resource_list(
+        cluster(spec="{global: {resourceSets: {blue: {rack: zone-a}}}}")),
+    "undeclared-component-set": resource_list(cluster(
+        spec="{global: {resourceSets: {blue: {}}}, bookkeeper: {sets: {green: {}}}}")),
+    "zookeeper-with-oxia": resource_list(
+        cluster(spec="{oxia: {enabled: true}, zookeeper: {replicas: 3}}")),
+    "functions-on-oxia-without-package-storage": resource_list(
+        cluster(spec="{oxia: {enabled: true}, broker: {functionsWorkerEnabled: true}}")),
+    "package-claim-read-write-once": resource_list(cluster(
+        spec="{broker: {replicas: 3, packageManagement: {enabled: true, "
+             "fileSystemStorage: {enabled: true}}}}")),
+    "patch-targets-nothing": resource_list(OTHER + cluster(
+        spec="{patches: [{target: {kind: StatefulSet, name: p-brokers}, "
+             "patch: [{op: add, path: /metadata/annotations/a, value: b}]}]}")),
+    "forbidden-env": resource_list(
+        cluster(spec="{zookeeper: {env: [{name: ZOOKEEPER_SERVERS, value: 'zk-0:2181'}]}}")),
+    "private-key-in-spec": resource_list(OTHER + cluster(
+        spec='{broker: {config: {tlsKey: "-----BEGIN PRIVATE KEY-----\\nMIIEvQ\\n'
+             '-----END PRIVATE KEY-----\\n"}}}')),
     "unsupported-feature": resource_list(cluster(
         spec="{global: {tls: {certProvisioner: {acme: {email: ops@example.com}}}}}")),
     "colliding-clusters": resource_list(
@@ -86,7 +107,9 @@ CASES = {
     "fifty-megabytes": fifty_megabytes(),
 }
 
-ROW = re.compile(r"^\| `(?P<id>[a-z0-9-]+)` \| (?P<case>[^|]+) \| `(?P<line>[^`]+)` \|$")
+# The stderr line is a code span: `line`, or `` line `` when the line itself holds backticks.
+ROW = re.compile(r"^\| `(?P<id>[a-z0-9-]+)` \| (?P<case>[^|]+) \| "
+                 r"(?:`(?P<line>[^`]+)`|`` (?P<quoted>.+?) ``) \|$")
 
 
 def catalog() -> dict:
@@ -95,7 +118,7 @@ def catalog() -> dict:
         match = ROW.match(line)
         if match:
             assert match["id"] not in rows, f"row {match['id']} twice in {DOC.name}"
-            rows[match["id"]] = match["line"]
+            rows[match["id"]] = match["line"] or match["quoted"]
     return rows
 
 

@@ -387,6 +387,29 @@ def test_bad_patches_are_errors_naming_the_patch(patch, path, words):
     assert words in errors[0].message
 
 
+@pytest.mark.parametrize("target,hint", [
+    # a typo in the name: the objects of that kind are listed
+    ({"kind": "StatefulSet", "name": "p-brokers"},
+     "the generated StatefulSet objects are named 'p-zookeeper', 'p-bookkeeper', 'p-broker': "
+     "fix target.name"),
+    # the right name under the wrong kind
+    ({"kind": "Deployment", "name": "p-broker"},
+     "'p-broker' is generated as ConfigMap, Service, StatefulSet, PodDisruptionBudget: "
+     "fix target.kind"),
+    # the right object under the wrong API version
+    ({"kind": "StatefulSet", "name": "p-broker", "version": "v1beta1"},
+     "the StatefulSet 'p-broker' is apps/v1: fix target.group or target.version"),
+])
+def test_a_patch_that_targets_nothing_says_what_is_generated(target, hint):
+    spec = {"proxy": {"replicas": 0}, "autorecovery": {"replicas": 0},
+            "bastion": {"replicas": 0},
+            "patches": [{"target": target,
+                         "patch": [{"op": "add", "path": "/metadata/labels/x", "value": "y"}]}]}
+    errors = errors_of(cluster(spec))
+    assert [e.path for e in errors] == ["spec.patches[0].target"]
+    assert errors[0].message.endswith(hint), errors[0].message
+
+
 def test_jsonpatch_is_not_imported_without_patches():
     code = ("import sys; from krm_pulsar import render; "
             "render.render({'apiVersion': 'krm-pulsar.io/v1alpha1', 'kind': 'PulsarCluster', "

@@ -214,6 +214,30 @@ def test_umbrella_service_selects_every_set_and_each_set_service_is_its_own():
     assert user_annotations(two) == {} and two["spec"]["type"] == "LoadBalancer"
 
 
+@pytest.mark.parametrize("component", ["bookkeeper", "broker", "proxy"])
+def test_umbrella_service_selects_sets_that_override_a_match_label(component):
+    # found by tests/test_properties.py: a set's matchLabels value replaces the component's on
+    # its pods, so an umbrella selecting the component's value reached none of them
+    sets = {"pool1": {"matchLabels": {"pool": "one"}}, "pool2": {}}
+    objects = objects_of(with_sets(ZONE_RACKS, component, sets,
+                                   matchLabels={"pool": "all", "team": "data"}))
+    umbrella = objects[("Service", f"pulsar-{component}")]
+    # the keys every rendered set agrees on stay; the contradicted one goes
+    assert umbrella["spec"]["selector"] == {**BASE, "component": component, "team": "data"}
+    for name in ("pool1", "pool2"):
+        kind = "Deployment" if component == "proxy" else "StatefulSet"
+        labels = objects[(kind, f"pulsar-{component}-{name}")]["spec"]["template"]["metadata"][
+            "labels"]
+        assert umbrella["spec"]["selector"].items() <= labels.items()
+
+
+def test_umbrella_service_keeps_the_component_match_labels_when_sets_agree():
+    objects = objects_of(with_sets(ZONE_RACKS, "broker", {"pool1": {}, "pool2": {}},
+                                   matchLabels={"pool": "all"}))
+    assert objects[("Service", "pulsar-broker")]["spec"]["selector"] == {
+        **BASE, "component": "broker", "pool": "all"}
+
+
 def test_umbrella_service_can_stay_inside_the_cluster():
     spec = with_sets(ZONE_RACKS, "proxy", {"pool1": {"service": {"type": "LoadBalancer"}}},
                      service={"type": "ClusterIP"})
