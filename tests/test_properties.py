@@ -178,10 +178,11 @@ def broker_count(broker: dict) -> int:
 
 
 @st.composite
-def tls_spec(draw, metadata_store, broker_sets, proxy_sets):
+def tls_spec(draw, metadata_store, broker_sets, proxy_sets, namespaced=True):
     """global.tls: per component, per broker/proxy set, existing Secrets or cert-manager.
     Refused by design and not generated: ZooKeeper TLS on Oxia, proxy enabledWithBroker
-    without broker TLS."""
+    without broker TLS, ZooKeeper TLS with self-signed certificates and no namespace (the
+    quorum verifies fully qualified peer names; tests/test_tls_auth.py covers the error)."""
     tls = {"enabled": draw(often)}
     sections = ["bookkeeper", "autorecovery", "broker"]
     if metadata_store == "zookeeper":
@@ -221,6 +222,10 @@ def tls_spec(draw, metadata_store, broker_sets, proxy_sets):
                       "caSecretName": st.just("pulsar-ca"), "privateKey": private_key,
                       "broker": certificate, "proxy": certificate,
                       "bookkeeper": certificate}))}
+    self_signed = tls["enabled"] and (tls.get("certProvisioner") or {}).get(
+        "selfSigned", {}).get("enabled")
+    if not namespaced and self_signed and (tls.get("zookeeper") or {}).get("enabled"):
+        tls["zookeeper"] = dict(tls["zookeeper"], enabled=False)
     return tls
 
 
@@ -368,7 +373,7 @@ def specs(draw, cluster_name: str = "p", namespaced: bool = False):
         glob["zookeeperPlainSslStorePassword"] = True
     if draw(often):
         glob["tls"] = draw(tls_spec(metadata_store, list(spec["broker"].get("sets") or {}),
-                                    list(spec["proxy"].get("sets") or {})))
+                                    list(spec["proxy"].get("sets") or {}), namespaced))
     # a patch on a generated object: the broker StatefulSet of the default set, when it renders
     broker = spec["broker"]
     if not broker.get("sets") and broker.get("replicas", 3) > 0 and draw(st.booleans()):
