@@ -225,6 +225,13 @@ class Cluster:
         """
         return self.selector_labels(component, pod_label_overrides(spec))
 
+    def identity(self, component: str, spec: dict) -> tuple[str, dict, dict, dict]:
+        """``(name, metadata labels, selector labels, pod labels)`` of a component without
+        resource sets (ZooKeeper, autorecovery, bastion, functions worker)."""
+        return (self.resource_name(component), self.labels(component, spec["labels"]),
+                self.selector_labels(component, spec["matchLabels"]),
+                self.pod_labels(component, spec))
+
     def metadata(self, name: str, labels: dict | None = None,
                  annotations: dict | None = None) -> dict:
         meta = {"name": name}

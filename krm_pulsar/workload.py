@@ -7,6 +7,13 @@ from . import model, placement
 
 LOG4J_OPTS = 'OPTS="${OPTS} -Dlog4j2.formatMsgNoLookups=true"'
 
+# The log settings KAAP puts in every component's ConfigMap (ZooKeeper adds its own options).
+LOG_CONFIG = {
+    "PULSAR_LOG_LEVEL": "info",
+    "PULSAR_LOG_ROOT_LEVEL": "info",
+    "PULSAR_EXTRA_OPTS": "-Dpulsar.log.root.level=info",
+}
+
 
 # --- configuration ------------------------------------------------------------------------------
 

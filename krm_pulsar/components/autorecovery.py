@@ -13,9 +13,7 @@ def config_defaults(cluster) -> dict:
         **cluster.metadata_store_config(COMPONENT),
         "BOOKIE_MEM": "-Xms512m -Xmx512m -XX:+ExitOnOutOfMemoryError",
         "BOOKIE_GC": "-XX:+UseG1GC",
-        "PULSAR_LOG_LEVEL": "info",
-        "PULSAR_LOG_ROOT_LEVEL": "info",
-        "PULSAR_EXTRA_OPTS": "-Dpulsar.log.root.level=info",
+        **workload.LOG_CONFIG,
         # rack resolver and region-aware placement, as KAAP writes them (placement owns them)
         **placement.autorecovery_rack_config(),
     }
@@ -25,10 +23,7 @@ def render(cluster) -> list:
     spec = cluster.spec[COMPONENT]
     if spec["replicas"] <= 0:
         return []
-    name = cluster.resource_name(COMPONENT)
-    labels = cluster.labels(COMPONENT, spec["labels"])
-    match = cluster.selector_labels(COMPONENT, spec["matchLabels"])
-    pod_labels = cluster.pod_labels(COMPONENT, spec)
+    name, labels, match, pod_labels = cluster.identity(COMPONENT, spec)
     annotations = spec["annotations"]
     bk_tls = security.tls_on(cluster.spec, "bookkeeper")
     zk_tls = security.tls_on(cluster.spec, "zookeeper") and not cluster.oxia

@@ -11,9 +11,7 @@ COMPONENT = "bastion"
 
 CONFIG_DEFAULTS = {
     "PULSAR_MEM": "-XX:+ExitOnOutOfMemoryError",
-    "PULSAR_LOG_LEVEL": "info",
-    "PULSAR_LOG_ROOT_LEVEL": "info",
-    "PULSAR_EXTRA_OPTS": "-Dpulsar.log.root.level=info",
+    **workload.LOG_CONFIG,
 }
 
 
@@ -46,10 +44,7 @@ def render(cluster) -> list:
     spec = cluster.spec[COMPONENT]
     if spec["replicas"] <= 0:
         return []
-    name = cluster.resource_name(COMPONENT)
-    labels = cluster.labels(COMPONENT, spec["labels"])
-    match = cluster.selector_labels(COMPONENT, spec["matchLabels"])
-    pod_labels = cluster.pod_labels(COMPONENT, spec)
+    name, labels, match, pod_labels = cluster.identity(COMPONENT, spec)
     annotations = spec["annotations"]
     cm = workload.config_map(cluster, name, labels, annotations,
                              workload.config_data(config_defaults(cluster, spec), spec["config"]))

@@ -24,9 +24,7 @@ def config_defaults(cluster) -> dict:
                       "-Dio.netty.leakDetectionLevel=disabled "
                       "-Dio.netty.recycler.linkCapacity=1024 -XX:+ExitOnOutOfMemoryError",
         "BOOKIE_GC": "-XX:+UseG1GC",
-        "PULSAR_LOG_LEVEL": "info",
-        "PULSAR_LOG_ROOT_LEVEL": "info",
-        "PULSAR_EXTRA_OPTS": "-Dpulsar.log.root.level=info",
+        **workload.LOG_CONFIG,
         "statsProviderClass": "org.apache.bookkeeper.stats.prometheus.PrometheusMetricsProvider",
         **cluster.metadata_store_config("bookkeeper"),
     }

@@ -47,9 +47,7 @@ def config_defaults(cluster, spec: dict, set_name: str | None = None) -> dict:
         "allowAutoTopicCreationType": "non-partitioned",
         "PULSAR_MEM": "-Dio.netty.leakDetectionLevel=disabled "
                       "-Dio.netty.recycler.linkCapacity=1024 -XX:+ExitOnOutOfMemoryError",
-        "PULSAR_LOG_LEVEL": "info",
-        "PULSAR_LOG_ROOT_LEVEL": "info",
-        "PULSAR_EXTRA_OPTS": "-Dpulsar.log.root.level=info",
+        **workload.LOG_CONFIG,
         "brokerDeduplicationEnabled": "false",
         "exposeTopicLevelMetricsInPrometheus": "true",
         "exposeConsumerLevelMetricsInPrometheus": "false",

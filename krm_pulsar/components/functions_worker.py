@@ -26,9 +26,7 @@ RUNTIME_FACTORIES = {
 
 EXTRA_DEFAULTS = {
     "PULSAR_MEM": "-XX:+ExitOnOutOfMemoryError",
-    "PULSAR_LOG_LEVEL": "info",
-    "PULSAR_LOG_ROOT_LEVEL": "info",
-    "PULSAR_EXTRA_OPTS": "-Dpulsar.log.root.level=info",
+    **workload.LOG_CONFIG,
 }
 
 
@@ -211,10 +209,7 @@ def render(cluster) -> list:
         return []
     from .. import yamlio
 
-    name = cluster.resource_name(COMPONENT)
-    labels = cluster.labels(COMPONENT, spec["labels"])
-    match = cluster.selector_labels(COMPONENT, spec["matchLabels"])
-    pod_labels = cluster.pod_labels(COMPONENT, spec)
+    name, labels, match, pod_labels = cluster.identity(COMPONENT, spec)
     annotations = spec["annotations"]
 
     objects = rbac(cluster, spec, name, labels)

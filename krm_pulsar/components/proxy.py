@@ -47,9 +47,7 @@ def config_defaults(cluster, spec: dict, name: str, set_name: str | None = None)
         "numHttpServerThreads": "10",
         "PULSAR_MEM": "-Dio.netty.leakDetectionLevel=disabled "
                       "-Dio.netty.recycler.linkCapacity=1024 -XX:+ExitOnOutOfMemoryError",
-        "PULSAR_LOG_LEVEL": "info",
-        "PULSAR_LOG_ROOT_LEVEL": "info",
-        "PULSAR_EXTRA_OPTS": "-Dpulsar.log.root.level=info",
+        **workload.LOG_CONFIG,
     }
     if spec["standaloneFunctionsWorker"]:
         defaults["functionWorkerWebServiceURL"] = cluster.functions_worker_url
@@ -97,9 +95,7 @@ def websocket_config_defaults(cluster, spec: dict, set_name: str | None = None) 
         "webServicePort": "8000",
         "PULSAR_MEM": "-Dio.netty.leakDetectionLevel=disabled "
                       "-Dio.netty.recycler.linkCapacity=1024 -XX:+ExitOnOutOfMemoryError",
-        "PULSAR_LOG_LEVEL": "info",
-        "PULSAR_LOG_ROOT_LEVEL": "info",
-        "PULSAR_EXTRA_OPTS": "-Dpulsar.log.root.level=info",
+        **workload.LOG_CONFIG,
     }
     if security.auth_on(cluster.spec):
         defaults.update(security.server_auth_config(cluster.spec, "websocket"))

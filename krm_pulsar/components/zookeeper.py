@@ -33,10 +33,7 @@ def render(cluster) -> list:
     spec = cluster.spec[COMPONENT]
     if spec["replicas"] <= 0 or cluster.oxia:
         return []
-    name = cluster.resource_name(COMPONENT)
-    labels = cluster.labels(COMPONENT, spec["labels"])
-    match = cluster.selector_labels(COMPONENT, spec["matchLabels"])
-    pod_labels = cluster.pod_labels(COMPONENT, spec)
+    name, labels, match, pod_labels = cluster.identity(COMPONENT, spec)
     annotations = spec["annotations"]
 
     tls = security.tls_on(cluster.spec, COMPONENT)
