@@ -93,6 +93,13 @@ def check(spec: dict, raw: dict) -> list[SpecError]:
             "spec.broker.service.type",
             f"broker Services are headless (clusterIP: None), which Kubernetes only allows with "
             f"type ClusterIP; got {broker_type}. Expose the cluster through the proxy instead"))
+    for component in ("zookeeper", "bookkeeper"):
+        # the schema accepts KAAP's field, but these Services are always headless (as in KAAP)
+        if (((raw.get(component) or {}).get("service")) or {}).get("type"):
+            findings.append(warning(
+                f"spec.{component}.service.type",
+                f"has no effect: {component} Services are headless (clusterIP: None), as in "
+                f"KAAP; clients reach {component} only from inside the cluster"))
     return findings
 
 

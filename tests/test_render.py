@@ -237,3 +237,16 @@ def test_labels_cannot_change_the_base_labels():
     config["spec"]["broker"]["labels"] = {"team": "a", "component": "broker"}
     objects, findings = render.render(config)
     assert objects and not findings
+
+
+def test_service_type_on_zookeeper_or_bookkeeper_is_reported_as_ignored():
+    config = {"apiVersion": "krm-pulsar.io/v1alpha1", "kind": "PulsarCluster",
+              "metadata": {"name": "p"},
+              "spec": {"bookkeeper": {"service": {"type": "LoadBalancer"}}}}
+    objects, findings = render.render(config)
+    assert objects
+    assert [(f.path, f.severity) for f in findings] == [
+        ("spec.bookkeeper.service.type", "warning")]
+    bookies = next(o for o in objects if o["kind"] == "Service"
+                   and o["metadata"]["name"] == "p-bookkeeper")
+    assert bookies["spec"]["clusterIP"] == "None" and "type" not in bookies["spec"]
