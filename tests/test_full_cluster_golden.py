@@ -4,15 +4,13 @@ Run with UPDATE_GOLDEN=1 to rewrite the golden files, then read every line of th
 (`git diff tests/golden/`) before committing: the golden is what we claim to render.
 """
 
-import os
-
 import pytest
 
-from conftest import FIXTURES, ROOT
+import golden
+from conftest import FIXTURES
 from k8s import assert_valid
 from krm_pulsar import render, yamlio
 
-GOLDEN = ROOT / "tests" / "golden"
 CASES = ["full-defaults", "full-kaap", "full-oxia", "full-functions-worker",
          "full-functions-embedded", "full-every-knob"]
 
@@ -24,22 +22,10 @@ def rendered(case: str):
     return objects, findings
 
 
-def golden_text(objects, findings) -> str:
-    header = "".join(f"# {f.severity}: {f.path}: {f.message}\n" for f in findings)
-    return header + yamlio.dump_all(objects)
-
-
 @pytest.mark.parametrize("case", CASES)
 def test_golden(case):
     objects, findings = rendered(case)
-    text = golden_text(objects, findings)
-    path = GOLDEN / f"{case}.yaml"
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        path.write_text(text)
-    assert path.exists(), f"{path} is missing; run with UPDATE_GOLDEN=1 and review it"
-    assert text == path.read_text(), (
-        f"{case} output differs from {path}; if the change is intended, run with "
-        f"UPDATE_GOLDEN=1 and review `git diff {path.relative_to(ROOT)}`")
+    golden.check(f"{case}.yaml", golden.golden_text(objects, findings))
 
 
 @pytest.mark.parametrize("case", CASES)

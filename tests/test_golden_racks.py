@@ -6,16 +6,13 @@ change in placement shows up as a readable diff. Regenerate with ``UPDATE_GOLDEN
 every line of the diff before committing it.
 """
 
-import os
-from pathlib import Path
-
 import pytest
 
 from conftest import FIXTURES
+from golden import check as golden_check
 from k8s import assert_valid
 from krm_pulsar import render, yamlio
 
-GOLDEN = Path(__file__).resolve().parent / "golden"
 CASES = {
     "racks-three-zones.yaml": "three-zones.yaml",
     "racks-kaap-host-racks.yaml": "kaap-host-racks.yaml",
@@ -63,8 +60,4 @@ def test_golden(golden, fixture):
     objects = rendered(fixture)
     assert_valid(objects)
     text = yamlio.dump_all([projection(o) for o in objects])
-    path = GOLDEN / golden
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        path.write_text(text)
-    assert path.exists(), f"{path} missing: run with UPDATE_GOLDEN=1 and review it"
-    assert text == path.read_text(), f"{golden} differs: rerun with UPDATE_GOLDEN=1, read the diff"
+    golden_check(golden, text)

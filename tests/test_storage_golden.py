@@ -7,19 +7,15 @@ the diff before committing it.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
+import golden
 from conftest import FIXTURES
 from k8s import assert_valid
 from krm_pulsar import render, yamlio
 
-GOLDEN = Path(__file__).resolve().parent / "golden"
-# Fixtures whose rendering needs Oxia (issue 3); their goldens are written once it renders.
-NEEDS_OXIA = {"storage-oxia-functions-packages"}
-CASES = sorted(p.stem for p in FIXTURES.glob("storage-*.yaml") if p.stem not in NEEDS_OXIA)
+GOLDEN = golden.GOLDEN
+CASES = sorted(p.stem for p in FIXTURES.glob("storage-*.yaml"))
 
 
 def render_fixture(name: str):
@@ -32,21 +28,11 @@ def render_fixture(name: str):
     return objects, findings
 
 
-def golden_text(objects, findings) -> str:
-    header = "".join(f"# {f.severity} {f.path}: {f.message}\n" for f in findings)
-    return header + "---\n" + yamlio.dump_all(objects)
-
-
 def check_golden(name: str) -> list:
     objects, findings = render_fixture(name)
     assert objects, f"{name} rendered nothing: {findings}"
     assert not [f for f in findings if f.severity == "error"], findings
-    text = golden_text(objects, findings)
-    path = GOLDEN / f"{name}.yaml"
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        path.write_text(text)
-    assert path.exists(), f"no golden {path}; run with UPDATE_GOLDEN=1 and read it"
-    assert text == path.read_text(), f"{name} differs from {path}; UPDATE_GOLDEN=1 to accept"
+    golden.check(f"{name}.yaml", golden.golden_text(objects, findings))
     return objects
 
 
@@ -56,17 +42,13 @@ def test_storage_golden(name):
 
 
 def test_every_storage_golden_has_a_fixture():
-    stale = sorted({p.stem for p in GOLDEN.glob("storage-*.yaml")} - set(CASES) - NEEDS_OXIA)
+    stale = sorted({p.stem for p in GOLDEN.glob("storage-*.yaml")} - set(CASES))
     assert not stale, f"goldens without a fixture: {stale}"
 
 
-def test_oxia_functions_package_storage_golden():
-    # At merge with issue 3: remove this marker, run UPDATE_GOLDEN=1, read the new golden.
-    assert_valid(check_golden("storage-oxia-functions-packages"))
-
-
 def test_oxia_functions_package_storage_renders():
-    # Turns XPASS (a failure, strict) as soon as Oxia renders: then remove both markers.
+    # Functions on Oxia with FileSystem package storage: no ZooKeeper objects, and the
+    # non-default storage path reaches both the broker configuration and the mount
     objects, findings = render_fixture("storage-oxia-functions-packages")
     assert not [f for f in findings if f.severity == "error"], findings
     by_key = {(o["kind"], o["metadata"]["name"]): o for o in objects}
