@@ -79,9 +79,15 @@ class Field:
         self.default = default
         self.doc = doc
 
-    def validate(self, value, path: str, errors: list) -> None:
-        if value is not None and not self.accepts(value):
+    def validate(self, value, path: str, errors: list) -> bool:
+        """Report a value of the wrong type; True when a subclass may check the value further
+        (it is given and of the right type)."""
+        if value is None:
+            return False
+        if not self.accepts(value):
             errors.append(SpecError(path, f"expected {self.expected}, got {type_name(value)}"))
+            return False
+        return True
 
     def accepts(self, value) -> bool:
         return True
@@ -109,11 +115,9 @@ class Str(Field):
         return isinstance(value, str)
 
     def validate(self, value, path, errors):
-        if value is None:
+        if not super().validate(value, path, errors):
             return
-        if not isinstance(value, str):
-            errors.append(SpecError(path, f"expected {self.expected}, got {type_name(value)}"))
-        elif self.enum and value not in self.enum:
+        if self.enum and value not in self.enum:
             errors.append(
                 SpecError(path, f"must be one of {', '.join(self.enum)}; got {value!r}")
             )
@@ -152,11 +156,9 @@ class Int(Field):
         return isinstance(value, int) and not isinstance(value, bool)
 
     def validate(self, value, path, errors):
-        if value is None:
+        if not super().validate(value, path, errors):
             return
-        if not self.accepts(value):
-            errors.append(SpecError(path, f"expected {self.expected}, got {type_name(value)}"))
-        elif self.min is not None and value < self.min:
+        if self.min is not None and value < self.min:
             errors.append(SpecError(path, f"must be >= {self.min}; got {value}"))
         elif self.max is not None and value > self.max:
             errors.append(SpecError(path, f"must be <= {self.max}; got {value}"))
@@ -206,11 +208,11 @@ class Resources(Field):
     expected = "a mapping with requests and/or limits"
     KEYS = ("requests", "limits", "claims")
 
+    def accepts(self, value):
+        return isinstance(value, dict)
+
     def validate(self, value, path, errors):
-        if value is None:
-            return
-        if not isinstance(value, dict):
-            errors.append(SpecError(path, f"expected {self.expected}, got {type_name(value)}"))
+        if not super().validate(value, path, errors):
             return
         for key, item in value.items():
             key_path = child_path(path, str(key))
@@ -325,10 +327,7 @@ class Map(Field):
         return isinstance(value, dict)
 
     def validate(self, value, path, errors):
-        if value is None:
-            return
-        if not isinstance(value, dict):
-            errors.append(SpecError(path, f"expected {self.expected}, got {type_name(value)}"))
+        if not super().validate(value, path, errors):
             return
         for key, item in value.items():
             if not isinstance(key, str):
@@ -375,10 +374,7 @@ class List(Field):
         return isinstance(value, list)
 
     def validate(self, value, path, errors):
-        if value is None:
-            return
-        if not isinstance(value, list):
-            errors.append(SpecError(path, f"expected {self.expected}, got {type_name(value)}"))
+        if not super().validate(value, path, errors):
             return
         for index, item in enumerate(value):
             self.items.validate(item, child_path(path, index), errors)
@@ -398,11 +394,11 @@ class Obj(Field):
         self.fields = fields
         self._default_is_fields = default is MISSING
 
+    def accepts(self, value):
+        return isinstance(value, dict)
+
     def validate(self, value, path, errors):
-        if value is None:
-            return
-        if not isinstance(value, dict):
-            errors.append(SpecError(path, f"expected {self.expected}, got {type_name(value)}"))
+        if not super().validate(value, path, errors):
             return
         for key, item in value.items():
             field = self.fields.get(key) if isinstance(key, str) else None
