@@ -113,13 +113,16 @@ def refresh_checksums(cluster, objects: list) -> None:
 # --- pods ---------------------------------------------------------------------------------------
 
 
-def pod_annotations(spec: dict, prometheus_port: int | None, extra: dict | None = None) -> dict:
+def pod_annotations(cluster, spec: dict, prometheus_port: int | None,
+                    config_maps: list) -> dict:
+    """KAAP's pod annotations, in its order (later wins): prometheus, the user's
+    ``podAnnotations``, the checksums of `config_maps` with ``restartOnConfigMapChange``."""
     annotations = {}
     if prometheus_port is not None:
         annotations["prometheus.io/scrape"] = "true"
         annotations["prometheus.io/port"] = str(prometheus_port)
     annotations.update(spec.get("podAnnotations") or {})
-    annotations.update(extra or {})
+    annotations.update(checksum_annotations(cluster, config_maps))
     return annotations
 
 

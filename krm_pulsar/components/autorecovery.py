@@ -60,8 +60,7 @@ def render(cluster) -> list:
     pod = workload.pod_spec(cluster, spec, [main], match_labels=match, volumes=volumes)
     template = workload.pod_template(
         pod_labels,
-        workload.pod_annotations(spec, PROMETHEUS_PORT,
-                                 workload.checksum_annotations(cluster, [cm])),
+        workload.pod_annotations(cluster, spec, PROMETHEUS_PORT, [cm]),
         pod)
     return [
         cm,

@@ -75,7 +75,7 @@ def render(cluster) -> list:
     template = workload.pod_template(
         pod_labels,
         # no prometheus annotations: the bastion serves nothing (KAAP)
-        workload.pod_annotations(spec, None, workload.checksum_annotations(cluster, [cm])),
+        workload.pod_annotations(cluster, spec, None, [cm]),
         pod)
     return [
         cm,

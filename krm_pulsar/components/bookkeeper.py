@@ -130,8 +130,7 @@ def render_set(cluster, rset) -> list:
                             init_containers=[init], volumes=volumes)
     template = workload.pod_template(
         rset.pod_labels(cluster),
-        workload.pod_annotations(spec, PROMETHEUS_PORT,
-                                 workload.checksum_annotations(cluster, [cm])),
+        workload.pod_annotations(cluster, spec, PROMETHEUS_PORT, [cm]),
         pod)
     objects = [
         cm,

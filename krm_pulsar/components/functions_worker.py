@@ -285,8 +285,7 @@ def render(cluster) -> list:
     prometheus_port = KAAP_PROMETHEUS_PORT if cluster.kaap_input else HTTP_PORT
     template = workload.pod_template(
         pod_labels,
-        workload.pod_annotations(spec, prometheus_port,
-                                 workload.checksum_annotations(cluster, [cm, extra])),
+        workload.pod_annotations(cluster, spec, prometheus_port, [cm, extra]),
         pod)
     service_ports = workload.ports(("http", HTTP_PORT), ("https", HTTPS_PORT))
     headless_service = {"additionalPorts": spec["service"]["additionalPorts"]}

@@ -246,8 +246,7 @@ def render_set(cluster, rset) -> list:
                             volumes=volumes)
     template = workload.pod_template(
         rset.pod_labels(cluster),
-        workload.pod_annotations(spec, PROMETHEUS_PORT,
-                                 workload.checksum_annotations(cluster, config_maps)),
+        workload.pod_annotations(cluster, spec, PROMETHEUS_PORT, config_maps),
         pod)
     objects = [
         *config_maps,
