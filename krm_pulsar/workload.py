@@ -72,13 +72,18 @@ def config_map(cluster, name: str, labels: dict, annotations: dict | None, data:
     }
 
 
-def config_checksum(config_map_obj: dict) -> str:
-    """Checksum of a ConfigMap's data for ``restartOnConfigMapChange`` (canonical JSON)."""
+def sha256_of(value) -> str:
+    """SHA-256 (hex) of a value's canonical JSON: sorted keys, no spaces."""
     import hashlib
     import json
 
-    canonical = json.dumps(config_map_obj.get("data") or {}, sort_keys=True, separators=(",", ":"))
+    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def config_checksum(config_map_obj: dict) -> str:
+    """Checksum of a ConfigMap's data for ``restartOnConfigMapChange``."""
+    return sha256_of(config_map_obj.get("data") or {})
 
 
 def checksum_prefix(cluster) -> str:
@@ -365,12 +370,8 @@ def deployment(cluster, name: str, labels: dict, annotations, *, replicas: int, 
 
 
 def content_hash(value) -> str:
-    """Eight hex digits of a SHA-256 over canonical JSON: names objects after their content."""
-    import hashlib
-    import json
-
-    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:8]
+    """Eight hex digits of ``sha256_of``: names objects after their content."""
+    return sha256_of(value)[:8]
 
 
 def job(cluster, name: str, labels: dict, annotations, spec: dict, container: dict, *,

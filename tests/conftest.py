@@ -20,6 +20,21 @@ KRM_PULSAR = str(BIN_DIR / "krm-pulsar")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
+# A kpt package whose pipeline runs krm-pulsar by bare name on its PulsarCluster file.
+KPTFILE = """\
+apiVersion: kpt.dev/v1
+kind: Kptfile
+metadata:
+  name: pulsar-pkg
+  annotations:
+    config.kubernetes.io/local-config: "true"
+pipeline:
+  mutators:
+  - exec: krm-pulsar
+    configPath: pulsar-cluster.yaml
+"""
+
+
 def tool_env() -> dict:
     """Environment in which `krm-pulsar` resolves by bare name, as users set it up."""
     env = dict(os.environ)

@@ -6,7 +6,7 @@ import subprocess
 import pytest
 import yaml
 
-from conftest import FIXTURES, ROOT, tool_env
+from conftest import FIXTURES, KPTFILE, ROOT, tool_env
 from k8s import assert_valid
 
 pytestmark = pytest.mark.e2e
@@ -61,20 +61,6 @@ def test_kustomize_fails_loudly_on_bad_input(kustomize, tmp_path):
                           str(tmp_path)], capture_output=True, text=True, env=tool_env())
     assert out.returncode != 0 and out.stdout == ""
     assert "spec.brokr: unknown field 'brokr'; did you mean 'broker'?" in out.stderr
-
-
-KPTFILE = """\
-apiVersion: kpt.dev/v1
-kind: Kptfile
-metadata:
-  name: pulsar-pkg
-  annotations:
-    config.kubernetes.io/local-config: "true"
-pipeline:
-  mutators:
-  - exec: krm-pulsar
-    configPath: pulsar-cluster.yaml
-"""
 
 
 def git(cwd, *args):

@@ -5,7 +5,7 @@ import subprocess
 import pytest
 import yaml
 
-from conftest import FIXTURES, tool_env
+from conftest import FIXTURES, KPTFILE, tool_env
 from k8s import assert_valid
 
 pytestmark = pytest.mark.e2e
@@ -38,20 +38,6 @@ def test_three_zones_through_kustomize_with_a_namespace(kustomize, tmp_path):
     assert job["metadata"]["namespace"] == "streaming"
     # the bookie ids take the namespace at run time, so kustomize's namespace is honoured
     assert "${POD_NAMESPACE}" in job["spec"]["template"]["spec"]["containers"][0]["args"][0]
-
-
-KPTFILE = """\
-apiVersion: kpt.dev/v1
-kind: Kptfile
-metadata:
-  name: pulsar-pkg
-  annotations:
-    config.kubernetes.io/local-config: "true"
-pipeline:
-  mutators:
-  - exec: krm-pulsar
-    configPath: pulsar-cluster.yaml
-"""
 
 
 def test_three_zones_through_kpt_keeps_the_declaration_order(kpt, tmp_path):
