@@ -6,10 +6,18 @@ from __future__ import annotations
 
 import os
 
-from conftest import ROOT
-from krm_pulsar import yamlio
+from conftest import FIXTURES, ROOT
+from krm_pulsar import render, yamlio
 
 GOLDEN = ROOT / "tests" / "golden"
+
+
+def rendered(case: str):
+    """``(objects, findings)`` of ``fixtures/<case>.yaml``, which must render without errors."""
+    config = yamlio.load_all((FIXTURES / f"{case}.yaml").read_text())[0]
+    objects, findings = render.render(config)
+    assert not [f for f in findings if f.severity == "error"], findings
+    return objects, findings
 
 
 def golden_text(objects: list, findings: list) -> str:

@@ -7,19 +7,13 @@ Run with UPDATE_GOLDEN=1 to rewrite the golden files, then read every line of th
 import pytest
 
 import golden
-from conftest import FIXTURES
 from k8s import assert_valid
-from krm_pulsar import render, yamlio
 
 CASES = ["full-defaults", "full-kaap", "full-oxia", "full-functions-worker",
          "full-functions-embedded", "full-every-knob"]
 
 
-def rendered(case: str):
-    config = yamlio.load_all((FIXTURES / f"{case}.yaml").read_text())[0]
-    objects, findings = render.render(config)
-    assert not [f for f in findings if f.severity == "error"], findings
-    return objects, findings
+rendered = golden.rendered
 
 
 @pytest.mark.parametrize("case", CASES)

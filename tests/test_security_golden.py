@@ -9,18 +9,12 @@ import pytest
 
 import cert_manager
 import golden
-from conftest import FIXTURES
 from k8s import assert_valid
-from krm_pulsar import render, yamlio
 
 CASES = ["tls-existing-secrets", "tls-cert-manager", "auth-token", "tls-auth-resource-sets"]
 
 
-def rendered(case: str):
-    config = yamlio.load_all((FIXTURES / f"{case}.yaml").read_text())[0]
-    objects, findings = render.render(config)
-    assert not [f for f in findings if f.severity == "error"], findings
-    return objects, findings
+rendered = golden.rendered
 
 
 @pytest.mark.parametrize("case", CASES)
