@@ -4,7 +4,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # The exec function is found by bare name on PATH, as kustomize and kpt users set it up.
-export PATH := $(CURDIR)/$(BIN):$(CURDIR)/tools/bin:$(PATH)
+# Built tools live in ./tools (ignored), one folder per tool and version; KRM_PULSAR_TOOLS moves
+# them (several checkouts of one machine can share one folder).
+export KRM_PULSAR_TOOLS ?= $(CURDIR)/tools
+export PATH := $(CURDIR)/$(BIN):$(KRM_PULSAR_TOOLS)/bin:$(PATH)
 
 .PHONY: setup demo test bench clean
 

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 version=v1.21.2
-dest="$PWD/tools/crds/cert-manager-$version"
+dest="${KRM_PULSAR_TOOLS:-$PWD/tools}/crds/cert-manager-$version"
 files=(cert-manager.io_certificates.yaml cert-manager.io_issuers.yaml)
 
 complete() {

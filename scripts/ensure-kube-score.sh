@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 version=v1.20.0
-tools_bin="$PWD/tools/bin"
+tools_bin="${KRM_PULSAR_TOOLS:-$PWD/tools}/bin"
 
 pinned() {
   # a `go install`ed kube-score reports "development"; the marker file records what we built

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 version=v5.8.1
-tools_bin="$PWD/tools/bin"
+tools_bin="${KRM_PULSAR_TOOLS:-$PWD/tools}/bin"
 
 suitable() {
   local bin=$1 v

@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+TOOLS = Path(os.environ.get("KRM_PULSAR_TOOLS") or ROOT / "tools")
 VERSION = "v1.21.2"
 CRD_FILES = {"Certificate": "cert-manager.io_certificates.yaml",
              "Issuer": "cert-manager.io_issuers.yaml"}
@@ -25,7 +26,7 @@ METADATA_FIELDS = {"name", "namespace", "labels", "annotations"}
 
 def crd_dir() -> Path:
     path = os.environ.get("CERT_MANAGER_CRDS") or str(
-        ROOT / "tools" / "crds" / f"cert-manager-{VERSION}")
+        TOOLS / "crds" / f"cert-manager-{VERSION}")
     path = Path(path)
     if not all((path / f).is_file() for f in CRD_FILES.values()):
         why = (f"cert-manager {VERSION} CRDs not in {path}; run `make test` "

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# Built tools (scripts/ensure-*.sh): ./tools unless KRM_PULSAR_TOOLS moves them.
+TOOLS = Path(os.environ.get("KRM_PULSAR_TOOLS") or ROOT / "tools")
 FIXTURES = ROOT / "fixtures"
 # The console script of the installed package (the same thing kustomize and kpt execute).
 BIN_DIR = Path(sys.executable).parent
@@ -52,7 +54,7 @@ def _missing_tool(name: str, why: str):
 @pytest.fixture(scope="session")
 def kustomize() -> str:
     path = os.environ.get("KUSTOMIZE") or shutil.which("kustomize") or str(
-        ROOT / "tools" / "bin" / "kustomize")
+        TOOLS / "bin" / "kustomize")
     if not path or not os.access(path, os.X_OK):
         _missing_tool("kustomize", "run `make test` (it builds kustomize v5.8.1 into tools/bin)")
     version = subprocess.run([path, "version"], capture_output=True, text=True).stdout
