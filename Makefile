@@ -28,11 +28,13 @@ setup: $(VENV)/.installed
 demo: setup
 	@"$$(scripts/ensure-kustomize.sh)" build --enable-alpha-plugins --enable-exec .
 
-## Run every test (unit, golden, end-to-end with real kustomize and kpt).
+## Run every test (unit, golden, end-to-end with real kustomize and kpt, tests/cluster on a real
+## Kubernetes control plane: PYTEST_ARGS="-m cluster" runs those alone).
 test: setup
 	KUSTOMIZE="$$(scripts/ensure-kustomize.sh)" \
 	CERT_MANAGER_CRDS="$$(scripts/ensure-cert-manager-crds.sh)" \
 	KUBE_SCORE="$$(scripts/ensure-kube-score.sh)" \
+	KRM_PULSAR_CONTROL_PLANE="$$(scripts/ensure-control-plane.sh)" \
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 $(VENV)/.bench-installed: $(VENV)/.installed

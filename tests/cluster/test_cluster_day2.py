@@ -1,0 +1,285 @@
+"""Issue 12, points 6 and 7: day-2 changes, one after the other on one live cluster
+(`fixtures/three-zones.yaml`, namespace `day2`), as a GitOps tool with pruning applies them:
+server-side apply of the new render, then deletion of what the previous render had and the new
+one has not (Argo CD's and Flux's inventory semantics), then the controllers settle, then
+`kubectl diff --server-side` of the new render against the live objects must be empty.
+
+Every edit of the catalogue must apply without an error or warning, leave nothing unsettled and
+no drift, and prune only what it removes: the removed set's objects when a set goes, otherwise
+nothing but Jobs superseded by their content hash.
+
+Some changes Kubernetes refuses in place (a StatefulSet's volume claim templates, pod management
+policy or selector). Those are applied too, and the API server's refusal is captured; the function
+must warn before the user hits it, which it can when it sees the previous render (kpt keeps it in
+the package): that is tested against the function's KRM results.
+
+The cluster gets a third node per zone (so a set can grow to three) and, for the new rack, a
+fourth zone; both go at the end.
+"""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+from dataclasses import dataclass, field
+
+import pytest
+import yaml
+
+import harness
+import workloads
+from report import NOTES
+
+pytestmark = pytest.mark.cluster
+
+NAMESPACE = "day2"
+NEW_ZONE = "zone-w"
+EXTRA_NODES = [(zone, harness.NODES_PER_ZONE + 1) for zone in harness.ZONES]
+NEW_ZONE_NODES = [(NEW_ZONE, i) for i in range(1, harness.NODES_PER_ZONE + 1)]
+
+
+def _scale_up(spec):
+    spec["bookkeeper"]["sets"]["shared-az1"]["replicas"] = 3
+
+
+def _scale_down(spec):
+    spec["bookkeeper"]["sets"]["shared-az1"].pop("replicas", None)
+
+
+def _add_set(spec):
+    spec["global"]["resourceSets"]["extra-az1"] = {"rack": "rack1"}
+    spec["broker"]["sets"]["extra-az1"] = {}
+
+
+def _remove_set(spec):
+    del spec["global"]["resourceSets"]["extra-az1"]
+    del spec["broker"]["sets"]["extra-az1"]
+
+
+def _resources(spec):
+    spec["broker"]["resources"] = {"requests": {"cpu": "1500m", "memory": "3Gi"},
+                                   "limits": {"memory": "3Gi"}}
+
+
+def _config(spec):
+    spec["broker"]["config"]["brokerDeleteInactiveTopicsEnabled"] = "false"
+
+
+def _add_rack(spec):
+    spec["global"]["racks"]["rack4"] = {"zone": {"enabled": True}}
+    spec["global"]["resourceSets"]["shared-az4"] = {"rack": "rack4"}
+    spec["bookkeeper"]["sets"]["shared-az4"] = {}
+
+
+def _tls(spec):
+    spec["global"]["dnsName"] = "pulsar.example.com"
+    spec["global"]["tls"] = {
+        "enabled": True,
+        "zookeeper": {"enabled": True}, "bookkeeper": {"enabled": True},
+        "autorecovery": {"enabled": True}, "broker": {"enabled": True},
+        "proxy": {"enabled": True, "enabledWithBroker": True},
+        "certProvisioner": {"selfSigned": {"enabled": True, "includeDns": True}},
+    }
+
+
+def _network_policies(spec):
+    spec["global"]["networkPolicies"] = {"enabled": True}
+
+
+def _image(spec):
+    spec["global"]["image"] = "apachepulsar/pulsar:4.0.13"
+
+
+# Applied in this order, each over the previous state.
+CATALOGUE = {
+    "base": lambda spec: None,
+    "scale-up-set": _scale_up,
+    "scale-down-set": _scale_down,
+    "add-set": _add_set,
+    "remove-set": _remove_set,
+    "resources": _resources,
+    "config": _config,
+    "add-rack": _add_rack,
+    "tls-cert-manager": _tls,
+    "network-policies": _network_policies,
+    "image": _image,
+}
+
+
+def _resize(spec):
+    spec["bookkeeper"].setdefault("volumes", {})["ledgers"] = {"size": "200Gi"}
+
+
+def _pod_management(spec):
+    spec["bookkeeper"]["podManagementPolicy"] = "OrderedReady"
+
+
+def _move_set(spec):
+    spec["global"]["resourceSets"]["kafka-az3"] = {"rack": "rack1"}
+
+
+# Changes Kubernetes refuses in place: (edit, the spec path the function must name).
+REFUSED = {
+    "resize-volume": (_resize, "spec.bookkeeper.volumes.ledgers.size"),
+    "pod-management-policy": (_pod_management, "spec.bookkeeper.podManagementPolicy"),
+    "move-set-to-another-rack": (_move_set, "spec.global.resourceSets.kafka-az3.rack"),
+}
+
+NO_WARNING = ("the function says nothing about a change Kubernetes refuses in place "
+              "(StatefulSet spec fields other than replicas, template, updateStrategy, ... and "
+              "workload selectors are immutable), although in kpt it sees the previous render: "
+              "it must warn, naming the field and what to do (delete the workload with "
+              "--cascade=orphan and re-apply, or resize the claims directly) (new finding, "
+              "issue 12 report)")
+
+
+@dataclass
+class Step:
+    name: str
+    config: dict
+    rendered: workloads.Rendered
+    dry_run: workloads.ApplyResult | None = None
+    applied: workloads.ApplyResult | None = None
+    pruned: list[tuple] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    diff: workloads.ApplyResult | None = None
+
+
+def _keys(rendered) -> dict[tuple, dict]:
+    return {workloads.key(o, NAMESPACE): o for o in rendered.objects}
+
+
+def _prune(cp, previous: workloads.Rendered, current: workloads.Rendered) -> list[tuple]:
+    old, new = _keys(previous), _keys(current)
+    gone = sorted(set(old) - set(new), key=str)
+    for kind, namespace, name in gone:
+        args = ["delete", kind, name, "--ignore-not-found"]
+        if namespace:
+            args += ["-n", namespace]
+        cp.kubectl(*args)
+    return gone
+
+
+@pytest.fixture(scope="module")
+def day2(control_plane):
+    cp = control_plane
+    cp.add_nodes(EXTRA_NODES)
+    steps: dict[str, Step] = {}
+    renders = []
+    config = workloads.fixture_config("three-zones", NAMESPACE)
+    previous = None
+    try:
+        for name, edit in CATALOGUE.items():
+            config = copy.deepcopy(config)
+            edit(config["spec"])
+            if name == "add-rack":
+                cp.add_nodes(NEW_ZONE_NODES)  # the new rack needs a zone of its own
+            step = Step(name, config, workloads.render_config(config))
+            renders.append(step.rendered)
+            if previous is None:
+                cp.create_namespace(NAMESPACE)
+                workloads.create_prerequisites(
+                    cp, workloads.prerequisites(step.rendered.objects, NAMESPACE))
+            step.dry_run = workloads.apply(cp, step.rendered.objects, NAMESPACE, dry_run=True)
+            step.applied = workloads.apply(cp, step.rendered.objects, NAMESPACE,
+                                           extra=("--warnings-as-errors=false",))
+            if previous is not None:
+                step.pruned = _prune(cp, previous.rendered, step.rendered)
+            step.problems = workloads.wait_settled(cp, NAMESPACE, timeout=60)
+            step.diff = workloads.diff(cp, step.rendered.objects, NAMESPACE)
+            NOTES.append(f"day-2 {name}: dry-run exit {step.dry_run.returncode}, apply exit "
+                         f"{step.applied.returncode}, pruned {len(step.pruned)} "
+                         f"({', '.join(f'{k}/{n}' for k, _, n in step.pruned) or 'nothing'}), "
+                         f"unsettled {len(step.problems)}, diff exit {step.diff.returncode}")
+            steps[name] = step
+            previous = step
+        refused = {}
+        for name, (edit, _) in REFUSED.items():
+            edited = copy.deepcopy(previous.config)
+            edit(edited["spec"])
+            rendered = workloads.render_config(edited)
+            renders.append(rendered)
+            result = workloads.apply(cp, rendered.objects, NAMESPACE, dry_run=True)
+            refusals = [line for line in result.stderr.splitlines()
+                        if line.startswith("Error from server") or " is invalid: " in line]
+            for line in refusals:
+                NOTES.append(f"day-2 {name} refused: {line}")
+            refused[name] = (edited, result, refusals)
+        yield steps, refused, previous
+    finally:
+        workloads.teardown(cp, [NAMESPACE], renders)
+        cp.kubectl("delete", "node", *[harness.node_name(z, i)
+                                       for z, i in EXTRA_NODES + NEW_ZONE_NODES],
+                   "--ignore-not-found")
+
+
+def _step(day2, name) -> Step:
+    steps = day2[0]
+    assert name in steps, f"step {name} did not run (an earlier step broke the module)"
+    return steps[name]
+
+
+@pytest.mark.parametrize("name", list(CATALOGUE))
+def test_change_applies_server_side_without_error_or_warning(day2, name):
+    step = _step(day2, name)
+    assert step.dry_run.ok, f"dry run of {name}:\n{step.dry_run}"
+    assert step.applied.ok, f"apply of {name}:\n{step.applied}"
+
+
+@pytest.mark.parametrize("name", list(CATALOGUE))
+def test_change_settles(day2, name):
+    step = _step(day2, name)
+    assert not step.problems, f"after {name}:\n" + "\n".join(step.problems)
+
+
+@pytest.mark.parametrize("name", list(CATALOGUE))
+def test_no_drift_after_change(day2, name):
+    step = _step(day2, name)
+    assert step.diff.returncode == 0, f"kubectl diff --server-side after {name}:\n{step.diff}"
+
+
+@pytest.mark.parametrize("name", [n for n in CATALOGUE if n != "base"])
+def test_pruning_deletes_only_what_the_change_removes(day2, name):
+    step = _step(day2, name)
+    if name == "remove-set":
+        added = _step(day2, "add-set")
+        of_set = {k for k, o in _keys(added.rendered).items()
+                  if o["metadata"].get("labels", {}).get("resource-set") == "extra-az1"}
+        assert of_set, "the added set rendered nothing"
+        not_of_set = [k for k in step.pruned if k not in of_set and k[0] != "Job"]
+        assert set(step.pruned) >= of_set and not not_of_set, (
+            f"pruned {step.pruned}; the set's objects are {sorted(of_set, key=str)}")
+    else:
+        others = [k for k in step.pruned if k[0] != "Job"]
+        assert not others, f"{name} made a pruning tool delete {others}"
+
+
+@pytest.mark.parametrize("name", list(REFUSED))
+def test_kubernetes_refuses_the_change_in_place(day2, name):
+    """The fact the function's warning must anticipate: the API server's own refusal."""
+    _, result, refusals = day2[1][name]
+    assert not result.ok and refusals, result
+    assert any("Forbidden" in line or "field is immutable" in line for line in refusals), refusals
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(strict=True,
+                                                                         reason=NO_WARNING))
+                                  for n in REFUSED])
+def test_function_warns_before_kubernetes_refuses(day2, name):
+    """kpt's view: the package holds the previous render beside the edited PulsarCluster.
+    The function must answer with a warning or error naming the field."""
+    edited, _, _ = day2[1][name]
+    previous = day2[2]
+    config_item = copy.deepcopy(edited)
+    items = [config_item] + copy.deepcopy(previous.rendered.objects)
+    resource_list = {"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList",
+                     "items": items, "functionConfig": copy.deepcopy(edited)}
+    result = subprocess.run([workloads._krm_pulsar()], input=yaml.safe_dump(resource_list),
+                            capture_output=True, text=True, env=workloads.tool_env(), timeout=60)
+    out = yaml.safe_load(result.stdout) or {}
+    path = REFUSED[name][1]
+    findings = [r for r in out.get("results") or []
+                if r.get("severity") in ("warning", "error")
+                and path in (str((r.get("field") or {}).get("path", "")) + " " + r.get("message", ""))]
+    assert findings, (f"no warning or error naming {path}; results: {out.get('results')}, "
+                      f"stderr: {result.stderr}")
