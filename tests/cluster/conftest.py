@@ -7,17 +7,16 @@ cannot be built or started fails the tests; elsewhere it skips them.
 
 from __future__ import annotations
 
+import atexit
 import os
 import subprocess
-import sys
+import time
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import harness  # noqa: E402
-from report import NOTES, TIMINGS  # noqa: E402
+from . import harness
+from .report import NOTES, TIMINGS
 
 ROOT = Path(__file__).resolve().parents[2]
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -43,6 +42,8 @@ def _control_plane_home() -> Path:
 def control_plane(tmp_path_factory):
     home = _control_plane_home()
     plane = harness.ControlPlane(home, tmp_path_factory.mktemp("cp"))
+    # Also if pytest itself dies before the fixture's teardown (stop() is idempotent).
+    atexit.register(plane.stop)
     try:
         plane.start()
     except harness.StartError as exc:
@@ -77,10 +78,13 @@ def cert_manager_crds(control_plane):
     return True
 
 
-def pytest_runtest_logreport(report):
-    if "tests/cluster/" in report.nodeid:
-        module = report.nodeid.split("::")[0]
-        TIMINGS[module] = TIMINGS.get(module, 0.0) + report.duration
+@pytest.fixture(scope="module", autouse=True)
+def module_wall_time(request):
+    """Wall time of each test module, its module fixtures' set-up and teardown included (the
+    session's control plane start is counted apart)."""
+    started = time.monotonic()
+    yield
+    TIMINGS[request.node.nodeid] = time.monotonic() - started
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -27,6 +27,8 @@ import yaml
 
 HERE = Path(__file__).resolve().parent
 STAGES = HERE / "kwok-stages.yaml"
+# KWOK default stages that kwok-stages.yaml replaces.
+REPLACED_STAGES = {"pod-delete"}
 
 # Three zones of one region; fake nodes are named kwok-<zone>-<n> (the volume provisioner of
 # kwok-stages.yaml reads the zone off the node name).
@@ -328,8 +330,10 @@ class ControlPlane:
         # KWOK's --config holds Stage objects only: a KwokConfiguration in it drops KWOK's
         # defaults (it then exits with "playStageParallelism must be greater than 0").
         stages = self.workdir / "kwok-stages.yaml"
-        stages.write_text((self.home / "kwok-stages" / "default-stages.yaml").read_text()
-                          + "\n---\n" + STAGES.read_text())
+        defaults = [s for s in yaml.safe_load_all(
+            (self.home / "kwok-stages" / "default-stages.yaml").read_text())
+            if s and s["metadata"]["name"] not in REPLACED_STAGES]
+        stages.write_text(yaml.safe_dump_all(defaults) + "\n---\n" + STAGES.read_text())
         self._spawn("kwok", [
             str(self.bin / "kwok"), f"--kubeconfig={self.workdir / 'kwok.kubeconfig'}",
             f"--config={stages}",

@@ -26,9 +26,8 @@ from dataclasses import dataclass, field
 import pytest
 import yaml
 
-import harness
-import workloads
-from report import NOTES
+from . import harness, workloads
+from .report import NOTES
 
 pytestmark = pytest.mark.cluster
 
@@ -133,6 +132,21 @@ NO_WARNING = ("the function says nothing about a change Kubernetes refuses in pl
               "issue 12 report)")
 
 
+REQUEUE_GAP = (
+    "racked proxy Deployments carry two required pod anti-affinity terms (the other racks' "
+    "zones, the own set's hosts); kube-scheduler v1.36.1's InterPodAffinity queueing hint "
+    "requeues a Pending pod on a pod deletion only when the deleted pod matches all of its "
+    "anti-affinity terms, so the replacement pod, created while its predecessor still "
+    "terminates, stays Pending until the scheduler's 5-minute flush (reproduced here: one term, "
+    "bound at once; two terms, 5 min 27 s): every rollout of a racked proxy set stalls for "
+    "minutes per pod. The placement rules must not give one pod two required anti-affinity "
+    "terms (for example the own-set host spread as a topologySpreadConstraint), or the docs "
+    "must say so (new finding, issue 12 report)")
+# (kind, step): why that kind does not settle after that step today.
+SETTLE_KNOWN = {("Deployment", step): REQUEUE_GAP
+                for step in ("add-rack", "tls-cert-manager", "image")}
+
+
 @dataclass
 class Step:
     name: str
@@ -160,6 +174,19 @@ def _prune(cp, previous: workloads.Rendered, current: workloads.Rendered) -> lis
     return gone
 
 
+def _unstick(cp, step: str) -> None:
+    """After a step left pods Pending (recorded as its failure), delete those pods, as an
+    operator would, so that the next step starts from a settled cluster rather than inheriting
+    the failure: their controllers recreate them and the scheduler tries them afresh (what it
+    does by itself only after five minutes)."""
+    pending = [p.name for p in workloads.pods(cp, NAMESPACE) if not p.node]
+    if pending:
+        cp.kubectl("delete", "pod", "-n", NAMESPACE, "--wait=false", *pending)
+    left = workloads.wait_settled(cp, NAMESPACE, timeout=60)
+    NOTES.append(f"day-2 {step}: deleted the {len(pending)} Pending pods "
+                 f"({', '.join(pending)}); then {'settled' if not left else left}")
+
+
 @pytest.fixture(scope="module")
 def day2(control_plane):
     cp = control_plane
@@ -185,7 +212,10 @@ def day2(control_plane):
                                            extra=("--warnings-as-errors=false",))
             if previous is not None:
                 step.pruned = _prune(cp, previous.rendered, step.rendered)
-            step.problems = workloads.wait_settled(cp, NAMESPACE, timeout=60)
+            step.problems = workloads.wait_settled(cp, NAMESPACE, timeout=90)
+            if step.problems:
+                step.problems.append("pods:\n" + workloads.pod_table(cp, NAMESPACE))
+                _unstick(cp, name)
             step.diff = workloads.diff(cp, step.rendered.objects, NAMESPACE)
             NOTES.append(f"day-2 {name}: dry-run exit {step.dry_run.returncode}, apply exit "
                          f"{step.applied.returncode}, pruned {len(step.pruned)} "
@@ -226,10 +256,32 @@ def test_change_applies_server_side_without_error_or_warning(day2, name):
     assert step.applied.ok, f"apply of {name}:\n{step.applied}"
 
 
-@pytest.mark.parametrize("name", list(CATALOGUE))
-def test_change_settles(day2, name):
+def _deployment_problem(problem: str) -> bool:
+    text = problem.split(": ", 1)[-1]
+    return text.startswith("Deployment ") or "(of a Deployment)" in problem
+
+
+def _settle_params(kind: str):
+    out = []
+    for name in CATALOGUE:
+        reason = SETTLE_KNOWN.get((kind, name))
+        out.append(pytest.param(name, id=name, marks=[pytest.mark.xfail(strict=True, reason=reason)]
+                                if reason else []))
+    return out
+
+
+@pytest.mark.parametrize("name", _settle_params("StatefulSet"))
+def test_statefulsets_and_jobs_settle(day2, name):
     step = _step(day2, name)
-    assert not step.problems, f"after {name}:\n" + "\n".join(step.problems)
+    left = [p for p in step.problems if not _deployment_problem(p) and not p.startswith("pods:")]
+    assert not left, f"after {name}:\n" + "\n".join(step.problems)
+
+
+@pytest.mark.parametrize("name", _settle_params("Deployment"))
+def test_deployments_settle(day2, name):
+    step = _step(day2, name)
+    left = [p for p in step.problems if _deployment_problem(p)]
+    assert not left, f"after {name}:\n" + "\n".join(step.problems)
 
 
 @pytest.mark.parametrize("name", list(CATALOGUE))

@@ -20,9 +20,8 @@ import time
 
 import pytest
 
-import harness
-import workloads
-from report import NOTES
+from . import harness, workloads
+from .report import NOTES
 
 pytestmark = pytest.mark.cluster
 

@@ -18,9 +18,8 @@ import concurrent.futures
 
 import pytest
 
-import harness
-import workloads
-from report import NOTES
+from . import harness, workloads
+from .report import NOTES
 
 pytestmark = pytest.mark.cluster
 

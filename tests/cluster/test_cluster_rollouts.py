@@ -21,9 +21,8 @@ import time
 
 import pytest
 
-import harness
-import workloads
-from report import NOTES
+from . import harness, workloads
+from .report import NOTES
 
 pytestmark = pytest.mark.cluster
 
@@ -48,7 +47,10 @@ CHANGES = {"config": _config_change, "image": _image_change}
 
 PROXY_SURGE = ("proxy Deployments roll with maxSurge 1 / maxUnavailable 0 under a required "
                "host anti-affinity: with every node of the zone holding a proxy of the set, the "
-               "surge pod never schedules and the rollout never finishes (issue 11, item 3)")
+               "surge pod never schedules and the rollout never finishes (issue 11, item 3). "
+               "Once that is fixed by replacing pods in place, the replacement meets the "
+               "scheduler's requeue gap for pods with two required anti-affinity terms (see "
+               "tests/cluster/test_cluster_day2.py REQUEUE_GAP): it must still finish here")
 KNOWN = {("Deployment", "config"): PROXY_SURGE, ("Deployment", "image"): PROXY_SURGE}
 
 
@@ -113,6 +115,8 @@ def rolled(control_plane):
         changed = sorted(k for k in after if after[k] != before[change].get(k))
         NOTES.append(f"rollout {change}: {len(changed)} workloads got a new pod template; "
                      f"left: {left or 'nothing'}")
+        if left:
+            left.append("pods:\n" + workloads.pod_table(control_plane, namespace))
         results[change] = (changed, left)
     yield results
     workloads.teardown(control_plane, [f"roll-{c}" for c in CHANGES], renders)
@@ -123,6 +127,6 @@ def test_rollout_finishes(rolled, kind, change):
     changed, problems = rolled[change]
     rolled_kind = [name for k, name in changed if k == kind]
     assert rolled_kind, f"the {change} change rolled no {kind}: the test proves nothing"
-    stuck = [p for p in problems if p.split(": ", 1)[1].startswith(f"{kind} ")
+    stuck = [p for p in problems if p.split(": ", 1)[-1].startswith(f"{kind} ")
              or f"(of a {kind})" in p]
     assert not stuck, f"{kind} rollouts after the {change} change did not finish:\n" + "\n".join(problems)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import yaml
 
-import harness
+from . import harness
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -557,6 +557,13 @@ def teardown(cp: harness.ControlPlane, namespaces: list[str], renders=()) -> Non
         by_kind.setdefault(kind, []).append(name)
     for kind, names in by_kind.items():
         cp.kubectl("delete", kind, *names, "--ignore-not-found")
+
+
+def pod_table(cp: harness.ControlPlane, namespace: str) -> str:
+    """Every pod with its node, zone and phase: the evidence a failed wait prints."""
+    rows = [f"{p.name:<60} {p.node or '-':<16} {p.zone or '-':<8} {p.phase}"
+            for p in sorted(pods(cp, namespace), key=lambda p: p.name)]
+    return "\n".join(rows)
 
 
 def dump(objects) -> str:
