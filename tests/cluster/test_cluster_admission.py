@@ -93,7 +93,8 @@ _CONFIG_NOT_LOCAL = (
 KNOWN = {
     ("fixture:full-every-knob", "dry-run"): _USER_CONTAINERS,
     ("fixture:full-every-knob", "apply"): _USER_CONTAINERS,
-    ("fixture:full-every-knob", "runs"): _USER_CONTAINERS,
+    ("fixture:full-every-knob", "runs"): _USER_CONTAINERS + "; its nodeSelectors (pool, disk, "
+    "cpu, edge, role) also name node pools the test cluster does not model",
     **{(case, point): _CONFIG_NOT_LOCAL
        for case in ("example:render-simple", "example:eval-imperative", "kpt:examples/kpt")
        for point in ("dry-run", "apply")},
@@ -236,6 +237,8 @@ def admitted(control_plane, cert_manager_crds, kustomize, kpt):
     for case in CASES:
         for item in case.prerequisites:
             NOTES.append(f"prerequisite of {case.id}: {item}")
+        for event in case.warning_events:
+            NOTES.append(f"warning event of {case.id}: {event}")
     yield {c.id: c for c in CASES}
 
 

@@ -4,7 +4,9 @@ server-side apply of the new render, then deletion of what the previous render h
 one has not (Argo CD's and Flux's inventory semantics), then the controllers settle, then
 `kubectl diff --server-side` of the new render against the live objects must be empty.
 
-Every edit of the catalogue must apply without an error or warning, leave nothing unsettled and
+The catalogue: scale a set up and down, add and remove a set, resources, config, broker package
+storage on a ReadWriteMany claim and that claim grown in place, a new rack (in a new zone), TLS
+with cert-manager, NetworkPolicies, the image. Every edit must apply without an error or warning, leave nothing unsettled and
 no drift, and prune only what it removes: the removed set's objects when a set goes, otherwise
 nothing but Jobs superseded by their content hash.
 
@@ -64,6 +66,19 @@ def _config(spec):
     spec["broker"]["config"]["brokerDeleteInactiveTopicsEnabled"] = "false"
 
 
+def _package_storage(spec):
+    spec["broker"]["packageManagement"] = {
+        "enabled": True,
+        "fileSystemStorage": {"enabled": True, "persistentVolumeClaim": {"spec": {
+            "accessModes": ["ReadWriteMany"], "storageClassName": harness.RWX_STORAGE_CLASS,
+            "resources": {"requests": {"storage": "10Gi"}}}}}}
+
+
+def _resize_package_storage(spec):
+    claim = spec["broker"]["packageManagement"]["fileSystemStorage"]["persistentVolumeClaim"]
+    claim["spec"]["resources"]["requests"]["storage"] = "20Gi"
+
+
 def _add_rack(spec):
     spec["global"]["racks"]["rack4"] = {"zone": {"enabled": True}}
     spec["global"]["resourceSets"]["shared-az4"] = {"rack": "rack4"}
@@ -98,6 +113,8 @@ CATALOGUE = {
     "remove-set": _remove_set,
     "resources": _resources,
     "config": _config,
+    "package-storage": _package_storage,
+    "resize-package-storage": _resize_package_storage,
     "add-rack": _add_rack,
     "tls-cert-manager": _tls,
     "network-policies": _network_policies,
@@ -304,6 +321,17 @@ def test_pruning_deletes_only_what_the_change_removes(day2, name):
     else:
         others = [k for k in step.pruned if k[0] != "Job"]
         assert not others, f"{name} made a pruning tool delete {others}"
+
+
+def test_resized_claim_gets_its_new_size(day2, control_plane):
+    """A claim of its own (not a StatefulSet's template) can grow in place: the API server takes
+    the new request (the class allows expansion) and the resizer delivers it."""
+    step = _step(day2, "resize-package-storage")
+    claim = next(o for o in step.rendered.objects if o["kind"] == "PersistentVolumeClaim")
+    path = f"/api/v1/namespaces/{NAMESPACE}/persistentvolumeclaims/{claim['metadata']['name']}"
+    live = control_plane.get(path)
+    assert live["spec"]["resources"]["requests"]["storage"] == "20Gi", live["spec"]
+    assert live["status"].get("capacity", {}).get("storage") == "20Gi", live["status"]
 
 
 @pytest.mark.parametrize("name", list(REFUSED))

@@ -21,7 +21,7 @@ import time
 
 import pytest
 
-from . import harness, workloads
+from . import workloads
 from .report import NOTES
 
 pytestmark = pytest.mark.cluster

@@ -5,7 +5,6 @@ wait for the controllers and the scheduler, read back where pods landed, and dif
 from __future__ import annotations
 
 import copy
-import json
 import os
 import shutil
 import subprocess
@@ -343,7 +342,7 @@ class ApplyResult:
         return f"exit {self.returncode}\n{self.stderr}{self.stdout}"
 
 
-def _namespace_args(objects, namespace):
+def _namespace_args(namespace):
     # Objects without metadata.namespace go to ``namespace`` (kubectl -n), as `kubectl apply -n`
     # users and GitOps tools with a destination namespace do.
     return [f"--namespace={namespace}"] if namespace else []
@@ -354,7 +353,7 @@ def apply(cp: harness.ControlPlane, objects: list[dict], namespace: str | None =
     """`kubectl apply --server-side --warnings-as-errors` (field manager `kubectl`, as users and
     `kubectl diff --server-side` see it)."""
     args = ["apply", "--server-side", "--warnings-as-errors", "-f", "-",
-            *_namespace_args(objects, namespace), *extra]
+            *_namespace_args(namespace), *extra]
     if dry_run:
         args.append("--dry-run=server")
     result = cp.kubectl(*args, input=yaml.safe_dump_all(objects, sort_keys=False), check=False)
@@ -363,7 +362,7 @@ def apply(cp: harness.ControlPlane, objects: list[dict], namespace: str | None =
 
 def diff(cp: harness.ControlPlane, objects: list[dict], namespace: str | None = None) -> ApplyResult:
     """`kubectl diff --server-side`: exit 0 = no difference, 1 = differences, >1 = error."""
-    result = cp.kubectl("diff", "--server-side", "-f", "-", *_namespace_args(objects, namespace),
+    result = cp.kubectl("diff", "--server-side", "-f", "-", *_namespace_args(namespace),
                         input=yaml.safe_dump_all(objects, sort_keys=False), check=False)
     return ApplyResult(result.returncode, result.stdout, result.stderr)
 
@@ -565,6 +564,3 @@ def pod_table(cp: harness.ControlPlane, namespace: str) -> str:
             for p in sorted(pods(cp, namespace), key=lambda p: p.name)]
     return "\n".join(rows)
 
-
-def dump(objects) -> str:
-    return json.dumps(objects, indent=1, sort_keys=True)
