@@ -468,10 +468,17 @@ class ControlPlane:
                                  f"{result.stderr}{result.stdout}")
         return result
 
-    def apply_objects(self, objects: list[dict], *args: str) -> subprocess.CompletedProcess:
-        stream = yaml.safe_dump_all(objects, sort_keys=False)
-        return self.kubectl("apply", "--server-side", "--field-manager=krm-pulsar-test-harness",
-                            "-f", "-", *args, input=stream)
+    def apply_objects(self, objects: list[dict]) -> None:
+        """Server-side apply of the harness's own objects (namespaces, nodes, prerequisites),
+        straight through the API: a kubectl process each would cost the two cores more than
+        the apply itself. Our output is applied with kubectl (workloads.apply), as users do."""
+        for obj in objects:
+            path = object_path(obj["kind"], obj["metadata"].get("namespace"),
+                               obj["metadata"]["name"])
+            status, body = self.request(
+                "PATCH", f"{path}?fieldManager=krm-pulsar-test-harness&force=true",
+                json.dumps(obj), content_type="application/apply-patch+yaml")
+            assert status in (200, 201), f"applying {obj['kind']} {path}: {status} {body}"
 
     def wait_for(self, condition, what: str, timeout: float = 120, interval: float = 0.25):
         """Poll ``condition`` until it returns a truthy value; fail naming ``what``."""
@@ -518,6 +525,24 @@ class ControlPlane:
 
     def nodes(self) -> list[dict]:
         return self.items("/api/v1/nodes")
+
+
+# API paths of the kinds the harness and the tests create themselves.
+API_PATHS = {
+    "Namespace": "/api/v1/namespaces",
+    "Node": "/api/v1/nodes",
+    "Pod": "/api/v1/namespaces/{ns}/pods",
+    "ServiceAccount": "/api/v1/namespaces/{ns}/serviceaccounts",
+    "PersistentVolumeClaim": "/api/v1/namespaces/{ns}/persistentvolumeclaims",
+    "StorageClass": "/apis/storage.k8s.io/v1/storageclasses",
+    "PriorityClass": "/apis/scheduling.k8s.io/v1/priorityclasses",
+    "Issuer": "/apis/cert-manager.io/v1/namespaces/{ns}/issuers",
+    "ClusterIssuer": "/apis/cert-manager.io/v1/clusterissuers",
+}
+
+
+def object_path(kind: str, namespace: str | None, name: str) -> str:
+    return API_PATHS[kind].format(ns=namespace) + "/" + name
 
 
 def node_ready(node: dict) -> bool:

@@ -303,26 +303,12 @@ def create_prerequisites(cp: harness.ControlPlane, needed: list[Prerequisite]) -
     for item in needed:
         if item.manifest is None:
             continue
-        path = _api_path(cp, item.kind, item.namespace, item.name)
-        if path and cp.get(path):
+        if cp.get(harness.object_path(item.kind, item.namespace, item.name)):
             continue  # the harness provides it (default and ReadWriteMany StorageClasses)
         created.append(item)
     if created:
         cp.apply_objects([c.manifest for c in created])
     return created
-
-
-_PLURALS = {"PriorityClass": "/apis/scheduling.k8s.io/v1/priorityclasses",
-            "StorageClass": "/apis/storage.k8s.io/v1/storageclasses",
-            "ServiceAccount": "/api/v1/namespaces/{ns}/serviceaccounts",
-            "PersistentVolumeClaim": "/api/v1/namespaces/{ns}/persistentvolumeclaims",
-            "Issuer": "/apis/cert-manager.io/v1/namespaces/{ns}/issuers",
-            "ClusterIssuer": "/apis/cert-manager.io/v1/clusterissuers"}
-
-
-def _api_path(cp, kind, namespace, name):
-    base = _PLURALS.get(kind)
-    return base and base.format(ns=namespace) + "/" + name
 
 
 # ---------------------------------------------------------------------------------------------
