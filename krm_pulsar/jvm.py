@@ -7,7 +7,7 @@ Pulsar's own defaults (``conf/pulsar_env.sh``: 2g heap, 4g direct; ``conf/bkenv.
 ``-Xms<h>m -Xmx<h>m -XX:MaxDirectMemorySize=<d>m`` computed from the container's memory limit,
 or its request when there is no limit. The shares leave room for what the JVM uses beside
 heap and direct memory (metaspace, code cache, thread stacks, GC structures) and, for bookies,
-for the page cache of the journal and ledger files. docs/memory.md explains the numbers.
+for the page cache of the journal and ledger files. docs/runtime.md explains the numbers.
 
 A user's own ``PULSAR_MEM``/``BOOKIE_MEM`` in ``config`` wins, as every config key does.
 """
