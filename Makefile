@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 export KRM_PULSAR_TOOLS ?= $(CURDIR)/tools
 export PATH := $(CURDIR)/$(BIN):$(KRM_PULSAR_TOOLS)/bin:$(PATH)
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo lint test bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,13 @@ setup: $(VENV)/.installed
 demo: setup
 	@"$$(scripts/ensure-kustomize.sh)" build --enable-alpha-plugins --enable-exec .
 
-## Run every test (unit, golden, end-to-end with real kustomize and kpt).
-test: setup
+## Lint and type-check the package (ruff, mypy; pinned in pyproject's test extra).
+lint: $(VENV)/.installed
+	$(BIN)/ruff check krm_pulsar
+	$(BIN)/mypy
+
+## Run every test (unit, golden, end-to-end with real kustomize and kpt), after the linters.
+test: setup lint
 	KUSTOMIZE="$$(scripts/ensure-kustomize.sh)" \
 	CERT_MANAGER_CRDS="$$(scripts/ensure-cert-manager-crds.sh)" \
 	KUBE_SCORE="$$(scripts/ensure-kube-score.sh)" \

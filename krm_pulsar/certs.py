@@ -115,15 +115,15 @@ def check(cluster) -> list:
             "fully qualified pod names, which clients verifying host names will reject. Set "
             "metadata.namespace (or render --namespace)"))
     ca_secret = tls["ssCa"]["secretName"]
-    for section, secret, _names_ in server_groups(cluster):
+    for section, secret, _ in server_groups(cluster):
         if secret == ca_secret:
             findings.append(SpecError(
                 f"spec.global.tls.{section}.secretName",
                 f"{secret!r} is also the CA's Secret (tls.ssCa.secretName); give the component "
                 f"or the CA another Secret name"))
     if self_signed.get("perComponent"):
-        users = {}
-        for section, secret, _names_ in server_groups(cluster):
+        users: dict[str, set] = {}
+        for section, secret, _ in server_groups(cluster):
             users.setdefault(secret, set()).add(section)
         for secret, sections in sorted(users.items()):
             if len(sections) > 1:
@@ -135,7 +135,7 @@ def check(cluster) -> list:
     return findings
 
 
-def render(cluster, workloads: list = ()) -> list:
+def render(cluster, workloads: list | tuple = ()) -> list:
     """The cert-manager objects; `workloads` are the rendered objects, whose mounted TLS
     Secrets all get a Certificate (a component that is only a TLS client of another, e.g.
     brokers when only the bookies have TLS, mounts its Secret too)."""

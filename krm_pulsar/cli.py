@@ -227,8 +227,8 @@ def _render(args: list[str]) -> int:
     generated, results = [], []
     from . import render
 
-    for config in clusters:
-        config = _apply_overrides(config, overrides)
+    for found in clusters:
+        config = _apply_overrides(found, overrides)
         objects, findings = render.render(config)
         results.extend(krm.findings_to_results(findings, config))
         generated.extend(objects)

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from . import model
 
+TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
+if TYPE_CHECKING:
+    from typing import Any
+
 # Ports that other components dial (KAAP §4).
 ZOOKEEPER_CLIENT_PORT = 2181
 ZOOKEEPER_CLIENT_TLS_PORT = 2281
@@ -234,7 +238,7 @@ class Cluster:
 
     def metadata(self, name: str, labels: dict | None = None,
                  annotations: dict | None = None) -> dict:
-        meta = {"name": name}
+        meta: dict[str, Any] = {"name": name}
         if self.namespace:
             meta["namespace"] = self.namespace
         if labels:

@@ -20,7 +20,6 @@ are the user's to know.
 from __future__ import annotations
 
 
-
 def render(cluster, objects: list) -> list:
     """The policies for the cluster's rendered `objects`: ports are read from what was
     rendered (Service ports, ``prometheus.io/port`` pod annotations), so TLS, Kafka, additional

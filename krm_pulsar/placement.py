@@ -33,7 +33,7 @@ _DNS_LABEL = re.compile(DNS_LABEL)
 class ResourceSet:
     """One set of a component, with its merged spec and everything derived from it."""
 
-    __slots__ = ("component", "name", "spec", "rack", "resource_name", "is_default", "index")
+    __slots__ = ("component", "index", "is_default", "name", "rack", "resource_name", "spec")
 
     def __init__(self, component, name, spec, rack, resource_name, is_default, index):
         self.component = component
@@ -106,8 +106,8 @@ def _set_specs(top: dict, component: str) -> list:
         return [(DEFAULT_SET[component], spec)]
     schema = model.SET_COMPONENTS[component]
     result = []
-    for name, raw in declared_sets.items():
-        raw = raw or {}  # `name: {}` and `name:` (null) both mean "inherit everything"
+    for name, declared in declared_sets.items():
+        raw = declared or {}  # `name: {}` and `name:` (null) both mean "inherit everything"
         # KAAP Q3: a top-level overrideResourceName is not inherited (every set would
         # otherwise render under the same name and overwrite the others).
         spec = schema.merge(dict(top, overrideResourceName=None), raw)
@@ -275,7 +275,7 @@ def annotate_sync_waves(cluster, objects: list) -> None:
     ``spec.global.components``), else from the object name; the set from ``resource-set``.
     """
     waves = sync_waves(cluster)
-    by_base = {}
+    by_base: dict[str, str] = {}
     for section in model.COMPONENTS:
         by_base.setdefault(cluster.base_name(section), section)
     prefixes = sorted(((cluster.resource_name(section), section) for section in model.COMPONENTS),
@@ -366,7 +366,7 @@ def _resource_names(spec: dict) -> list[SpecError]:
     """Set object names: length limits, and two sets that would render under one name."""
     errors = []
     glob = spec["global"]
-    owners = {}
+    owners: dict[str, str] = {}
     for component in model.SET_COMPONENTS:
         top = spec[component]
         base = f"{glob['name']}-{glob['components'][component + 'BaseName']}"
@@ -409,7 +409,7 @@ def _placement_warnings(spec: dict, raw: dict) -> list[SpecError]:
     glob = spec["global"]
     racks = glob["racks"] or {}
     declared = glob["resourceSets"] or {}
-    used_racks = {}
+    used_racks: dict[str, str] = {}
     for component in model.SET_COMPONENTS:
         top = spec[component]
         sets = top.get("sets") or {}
@@ -498,9 +498,9 @@ def _listing(names) -> str:
 def affinity(cluster, component_spec: dict, match_labels: dict, rack: str | None = None):
     """The pod ``affinity`` block, or None when it would be empty (KAAP §7.2)."""
     keys = cluster.glob["topologyKeys"]
-    pod_affinity = {"requiredDuringSchedulingIgnoredDuringExecution": [],
+    pod_affinity: dict[str, list] = {"requiredDuringSchedulingIgnoredDuringExecution": [],
                     "preferredDuringSchedulingIgnoredDuringExecution": []}
-    anti_affinity = {"requiredDuringSchedulingIgnoredDuringExecution": [],
+    anti_affinity: dict[str, list] = {"requiredDuringSchedulingIgnoredDuringExecution": [],
                      "preferredDuringSchedulingIgnoredDuringExecution": []}
     if rack:
         _rack_rules(cluster, rack, match_labels, keys, pod_affinity, anti_affinity)

@@ -92,14 +92,15 @@ def _claims(objects: list):
         if obj.get("kind") == "PersistentVolumeClaim":
             yield obj["metadata"]["name"], _mapping(obj.get("spec"))
         elif obj.get("kind") == "StatefulSet":
-            for claim in _mapping(obj.get("spec")).get("volumeClaimTemplates") or []:
-                claim = _mapping(claim)
+            for template in _mapping(obj.get("spec")).get("volumeClaimTemplates") or []:
+                claim = _mapping(template)
                 yield str(_mapping(claim.get("metadata")).get("name")), _mapping(claim.get("spec"))
 
 
 def _storage(cluster, objects: list, rendered: set) -> list:
     findings = []
-    named, unnamed = {}, []
+    named: dict[str, list] = {}
+    unnamed: list[str] = []
     for claim, claim_spec in _claims(objects):
         class_name = claim_spec.get("storageClassName")
         if class_name is None:
@@ -114,7 +115,7 @@ def _storage(cluster, objects: list, rendered: set) -> list:
             f"with existingStorageClassName"))
     from . import storage
 
-    paths = {}
+    paths: dict[str, str] = {}
     for path, volume, _ in storage._rendered_volumes(cluster):
         if volume.get("existingStorageClassName"):
             paths.setdefault(volume["existingStorageClassName"],

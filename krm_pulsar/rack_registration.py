@@ -18,7 +18,6 @@ Trade-offs against the alternatives (per-bookie init or sidecar containers, a Cr
 
 from __future__ import annotations
 
-
 from . import placement, security, workload
 
 # KAAP's group name in /bookies, kept so a cluster moved from KAAP keeps its entries.

@@ -52,7 +52,7 @@ def load(config: dict):
     model.SPEC.validate(spec, "spec", findings)
     if findings:
         return None, findings
-    resolved = model.with_defaults(spec, metadata, config.get("apiVersion"))
+    resolved = model.with_defaults(spec, metadata, str(config.get("apiVersion")))
     name_errors: list[SpecError] = []
     # global.name defaults to metadata.name, so that one must be a valid name too
     model.GLOBAL.fields["name"].validate(
@@ -242,8 +242,16 @@ def _unsupported(spec: dict) -> list[SpecError]:
 
 def render_objects(cluster) -> list[dict]:
     """Every object of the cluster, in rollout order (metadata store, bookies, brokers, ...)."""
-    from .components import (autorecovery, bastion, bookkeeper, broker, functions_worker, oxia,
-                              proxy, zookeeper)
+    from .components import (
+        autorecovery,
+        bastion,
+        bookkeeper,
+        broker,
+        functions_worker,
+        oxia,
+        proxy,
+        zookeeper,
+    )
 
     objects = []
     for component in (oxia, zookeeper, bookkeeper, broker, proxy, autorecovery, bastion,
@@ -341,7 +349,7 @@ def name_lengths(objects: list) -> list[SpecError]:
 def duplicates(objects: list) -> list[SpecError]:
     """Two generated objects with the same kind and name: the later would replace the earlier
     when applied. The message names both producers (component and set)."""
-    seen = {}
+    seen: dict[tuple, dict] = {}
     findings = []
     for obj in objects:
         key = object_key(obj)

@@ -22,7 +22,7 @@ class SpecError:
     """One finding about the input: where (a field path such as ``spec.broker.replicas``), what,
     and how bad (``error`` stops the render; ``warning`` and ``info`` do not)."""
 
-    __slots__ = ("path", "message", "severity")
+    __slots__ = ("message", "path", "severity")
 
     def __init__(self, path: str, message: str, severity: str = "error"):
         self.path = path
@@ -31,6 +31,8 @@ class SpecError:
 
     def __repr__(self):
         return f"SpecError({self.path!r}, {self.message!r}, {self.severity!r})"
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
 
     def __eq__(self, other):
         return isinstance(other, SpecError) and (self.path, self.message, self.severity) == (
@@ -71,7 +73,8 @@ def type_name(value) -> str:
 
 
 class Field:
-    """Base of every schema node. ``default`` is what ``with_defaults`` uses when the user is silent."""
+    """Base of every schema node. ``default`` is what ``with_defaults`` uses when the user is
+    silent."""
 
     expected = "value"
 

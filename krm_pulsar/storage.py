@@ -74,7 +74,8 @@ def data_volume(cluster, volume: dict, resource_name: str, mount_path: str, labe
     mount = {"name": claim_name, "mountPath": mount_path}
     if not cluster.glob["persistence"]:
         return mount, {"name": claim_name, "emptyDir": {}}, None, None
-    spec = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": volume["size"]}}}
+    spec = {"accessModes": ["ReadWriteOnce"],
+            "resources": {"requests": {"storage": volume["size"]}}}
     # KAAP Q2: with a pvcPrefix KAAP names the class without it and the claims stay Pending;
     # we reference the class we actually create.
     class_name = created_class_name(cluster, resource_name, volume["name"])
@@ -136,7 +137,7 @@ def _rendered_volumes(cluster) -> list:
     from . import placement
 
     spec = cluster.spec
-    result = []
+    result: list[tuple[str, dict, tuple[str, ...]]] = []
     zookeeper = spec["zookeeper"]
     if zookeeper["replicas"] > 0 and not cluster.oxia:
         path = "spec.zookeeper.dataVolume"

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from . import model, placement
 
+TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
+if TYPE_CHECKING:
+    from typing import Any
+
 LOG4J_OPTS = 'OPTS="${OPTS} -Dlog4j2.formatMsgNoLookups=true"'
 
 # The log settings KAAP puts in every component's ConfigMap (ZooKeeper adds its own options).
@@ -302,7 +306,7 @@ def service(cluster, name: str, labels: dict, selector: dict, service_ports: lis
             extra_annotations: dict | None = None) -> dict:
     annotations = dict(extra_annotations or {})
     annotations.update((service_spec or {}).get("annotations") or {})
-    spec = {}
+    spec: dict[str, Any] = {}
     if type_:
         spec["type"] = type_
     if headless:

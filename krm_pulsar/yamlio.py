@@ -36,11 +36,13 @@ class YAMLInputError(Exception):
 class YInt(int):
     """An int read from YAML; ``text`` is how it was written (``0x1F``, ``+3``, ``007``)."""
 
+    text: str
 
 
 class YFloat(float):
     """A float read from YAML; ``text`` is how it was written (``1e3``, ``.inf``)."""
 
+    text: str
 
 
 def _yint(value: int, text: str) -> YInt:
@@ -314,10 +316,11 @@ def load_all(text: str) -> list:
 # --- writing ------------------------------------------------------------------------------------
 
 # Strings that some YAML reader (1.1 or 1.2) would not read back as that same string.
-_SPECIAL_WORDS = frozenset(
-    "y Y yes Yes YES n N no No NO true True TRUE false False FALSE on On ON off Off OFF "
-    "null Null NULL ~ = <<".split()
-)
+_SPECIAL_WORDS = frozenset((
+    "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE",
+    "false", "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF", "null", "Null", "NULL",
+    "~", "=", "<<",
+))
 _NUMBERISH = re.compile(
     r"""[-+]?(
         [0-9][0-9_]*(\.[0-9_]*)?([eE][-+]?[0-9]+)?   # decimal, 1.1 underscores, floats
@@ -331,7 +334,8 @@ _NUMBERISH = re.compile(
 _TIMESTAMPISH = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}")
 _PLAIN_SAFE = re.compile(r"[A-Za-z0-9_./=+$()^~-][\x20-\x7e]*\Z")
 _UNSAFE_INSIDE = re.compile(r": |:\Z| #|[\x00-\x1f\x7f]|\A-(\s|\Z)|\A(---|\.\.\.)|\s\Z")
-_LITERAL_OK = re.compile("[^\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]*\\Z")
+_LITERAL_OK = re.compile(
+    "[^\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]*\\Z")
 
 
 def _plain_ok(text: str) -> bool:
@@ -342,9 +346,7 @@ def _plain_ok(text: str) -> bool:
     first = text[0]
     if first in "0123456789+-." and _NUMBERISH.match(text):
         return False
-    if first in "0123456789" and _TIMESTAMPISH.match(text):
-        return False
-    return True
+    return not (first in "0123456789" and _TIMESTAMPISH.match(text))
 
 
 # Characters JSON leaves alone but YAML readers reject or take as line breaks / BOM.

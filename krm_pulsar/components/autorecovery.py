@@ -77,5 +77,6 @@ def render(cluster) -> list:
         cm,
         # KAAP leaves the Deployment default (25%/25%), which can hang (model.DEPLOYMENT_STRATEGY)
         workload.deployment(cluster, name, labels, annotations, replicas=spec["replicas"],
-                            selector=match, template=template, strategy=copy.deepcopy(model.DEPLOYMENT_STRATEGY)),
+                            selector=match, template=template,
+                            strategy=copy.deepcopy(model.DEPLOYMENT_STRATEGY)),
     ]

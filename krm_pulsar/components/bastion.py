@@ -92,5 +92,6 @@ def render(cluster) -> list:
     return [
         cm,
         workload.deployment(cluster, name, labels, annotations, replicas=spec["replicas"],
-                            selector=match, template=template, strategy=copy.deepcopy(model.DEPLOYMENT_STRATEGY)),
+                            selector=match, template=template,
+                            strategy=copy.deepcopy(model.DEPLOYMENT_STRATEGY)),
     ]

@@ -106,7 +106,7 @@ def render(cluster) -> list:
 def metadata_job(cluster, spec: dict, labels: dict) -> dict:
     """``<name>-zookeeper-metadata-<hash>``: cluster metadata initialization against ZooKeeper."""
     name = f"{cluster.resource_name(COMPONENT)}-metadata"
-    tls = {}
+    tls: dict = {}
     if security.tls_on(cluster.spec, COMPONENT):
         # the job is a ZooKeeper client: the same stores and client options as the servers
         mount, volume = security.certs_volume(security.secret_name(cluster.spec, COMPONENT))
