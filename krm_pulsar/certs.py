@@ -15,13 +15,13 @@ relative when the PulsarCluster has no namespace.
 
 from __future__ import annotations
 
-from . import placement, security
+from . import names, placement, security
 from .schema import SpecError, warning
 
 API_VERSION = "cert-manager.io/v1"
 # Before the metadata store (wave 0): the Secrets must exist before pods can mount them.
 SYNC_WAVE = "-1"
-COMPONENT_LABEL = "tls"
+COMPONENT_LABEL = names.TLS_COMPONENT
 
 
 def _names(cluster, service: str, wildcard: bool) -> list:
@@ -73,8 +73,8 @@ def server_groups(cluster) -> list:
                 groups.append(("bookkeeper", security.secret_name(spec, "bookkeeper"),
                                _names(cluster, rset.resource_name, True)))
     for section in ("broker", "proxy"):
-        for secret, _set, names in _set_groups(cluster, section):
-            groups.append((section, secret, names))
+        for secret, _set, dns_names in _set_groups(cluster, section):
+            groups.append((section, secret, dns_names))
     if security.tls_on(spec, "autorecovery") and spec["autorecovery"]["replicas"] > 0:
         # a client certificate only: autorecovery serves nothing
         groups.append(("autorecovery", security.secret_name(spec, "autorecovery"), []))
@@ -148,11 +148,11 @@ def render(cluster, workloads: list | tuple = ()) -> list:
     issuer = f"{name}-self-signed-issuer"
     ca_issuer = f"{name}-ca-issuer"
     ca_secret = tls["ssCa"]["secretName"]
-    labels = {"app": "pulsar", "component": COMPONENT_LABEL, "cluster": name}
+    labels = names.base_labels(name, COMPONENT_LABEL)
 
     def obj(kind, object_name, body):
         metadata = cluster.metadata(object_name, labels,
-                                    {placement.SYNC_WAVE: SYNC_WAVE})
+                                    {names.SYNC_WAVE: SYNC_WAVE})
         return {"apiVersion": API_VERSION, "kind": kind, "metadata": metadata, "spec": body}
 
     ca_spec = {"isCA": True, "commonName": f"{name}-ca", "secretName": ca_secret,
@@ -167,13 +167,13 @@ def render(cluster, workloads: list | tuple = ()) -> list:
     ]
     # one Certificate per Secret, with every name of every component that mounts it
     by_secret: dict = {}
-    for section, secret, names in server_groups(cluster):
+    for section, secret, dns_names in server_groups(cluster):
         component_config = self_signed.get(section) or {}
         if component_config.get("generate") is False:
             continue  # the user provides this component's Secret
         entry = by_secret.setdefault(secret, {"sections": [], "names": [], "key": None})
         entry["sections"].append(section)
-        entry["names"].extend(names)
+        entry["names"].extend(dns_names)
         entry["names"].extend(component_config.get("dnsNames") or [])
         if entry["key"] is None and component_config.get("privateKey"):
             entry["key"] = component_config["privateKey"]
@@ -187,13 +187,13 @@ def render(cluster, workloads: list | tuple = ()) -> list:
     extra = [] if not (self_signed.get("includeDns") and spec["global"]["dnsName"]) \
         else [spec["global"]["dnsName"]]
     for secret, entry in by_secret.items():
-        names = list(entry["names"])
+        dns_names = list(entry["names"])
         if "proxy" in entry["sections"] or not self_signed.get("perComponent"):
-            names += extra  # the public name belongs to the cluster's front door
-        names = list(dict.fromkeys(names))  # de-duplicated, first occurrence kept
+            dns_names += extra  # the public name belongs to the cluster's front door
+        dns_names = list(dict.fromkeys(dns_names))  # de-duplicated, first occurrence kept
         body = {"secretName": secret}
-        if names:
-            body["dnsNames"] = names
+        if dns_names:
+            body["dnsNames"] = dns_names
             body["usages"] = ["server auth", "client auth"]
         else:
             body["commonName"] = entry.get("common_name") or cluster.base_name(
@@ -218,7 +218,8 @@ def _mounted_cert_secrets(workloads) -> list:
             "StatefulSet", "Deployment", "Job") else None
         if not template:
             continue
-        component = (template.get("metadata", {}).get("labels") or {}).get("component")
+        component = (template.get("metadata", {}).get("labels") or {}).get(
+            names.COMPONENT_LABEL)
         for volume in template["spec"].get("volumes") or []:
             secret = (volume.get("secret") or {}).get("secretName")
             if volume.get("name") == "certs" and secret and (component, secret) not in found:

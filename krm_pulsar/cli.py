@@ -130,9 +130,6 @@ def render_mode(args: list[str]) -> int:
         return 1
 
 
-# Annotations that only matter between a KRM orchestrator and its functions.
-_INTERNAL_PREFIXES = ("internal.config.kubernetes.io/", "config.kubernetes.io/path",
-                      "config.kubernetes.io/index", "config.k8s.io/id")
 _YAML_SUFFIXES = (".yaml", ".yml", ".json")
 
 
@@ -249,7 +246,9 @@ def _strip_internal(obj: dict) -> None:
     annotations = obj.get("metadata", {}).get("annotations")
     if not annotations:
         return
-    for key in [k for k in annotations if k.startswith(_INTERNAL_PREFIXES)]:
+    from .names import ORCHESTRATOR_ANNOTATION_PREFIXES
+
+    for key in [k for k in annotations if k.startswith(ORCHESTRATOR_ANNOTATION_PREFIXES)]:
         del annotations[key]
     if not annotations:
         del obj["metadata"]["annotations"]

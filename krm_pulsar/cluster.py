@@ -6,26 +6,12 @@ only read. Component renderers take it and return plain Kubernetes objects.
 
 from __future__ import annotations
 
-from . import model
+from . import model, names
+from .endpoints import CLIENT, HTTP, PUBLIC, PULSAR, number
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
 if TYPE_CHECKING:
     from typing import Any
-
-# Ports that other components dial (KAAP §4).
-ZOOKEEPER_CLIENT_PORT = 2181
-ZOOKEEPER_CLIENT_TLS_PORT = 2281
-BROKER_PULSAR_PORT = 6650
-BROKER_HTTP_PORT = 8080
-BROKER_PULSAR_TLS_PORT = 6651
-BROKER_HTTPS_PORT = 8443
-BOOKIE_PORT = 3181
-PROXY_PULSAR_PORT = 6650
-PROXY_HTTP_PORT = 8080
-FUNCTIONS_WORKER_HTTP_PORT = 6750
-FUNCTIONS_WORKER_HTTPS_PORT = 6751
-OXIA_PUBLIC_PORT = 6648
-OXIA_INTERNAL_PORT = 6649
 
 # Base-name keys of spec.global.components, per component section.
 _BASE_NAME_KEYS = {
@@ -66,7 +52,7 @@ class Cluster:
 
     def resource_name(self, component: str) -> str:
         """``<global.name>-<base name>``, e.g. ``pulsar-broker`` (KAAP §3.1)."""
-        return f"{self.name}-{self.base_name(component)}"
+        return names.resource_name(self.name, self.base_name(component))
 
     def host(self, service: str) -> str:
         """DNS name of a Service: fully qualified when the namespace is known, else relative
@@ -86,19 +72,19 @@ class Cluster:
     @property
     def zookeeper_connect(self) -> str:
         # KAAP targets the non-headless `-ca` Service (§3.7), on the TLS port with ZooKeeper TLS
-        tls = (self.glob["tls"]["zookeeper"] or {}).get("enabled")
-        port = ZOOKEEPER_CLIENT_TLS_PORT if tls else ZOOKEEPER_CLIENT_PORT
-        return f"{self.host(self.resource_name('zookeeper') + '-ca')}:{port}"
+        tls = bool((self.glob["tls"]["zookeeper"] or {}).get("enabled"))
+        port = number("zookeeper", CLIENT, tls)
+        return f"{self.host(names.client_service(self.resource_name('zookeeper')))}:{port}"
 
     @property
     def oxia_service(self) -> str:
         """Headless Service of the Oxia servers, which Pulsar dials (Helm chart §2.3)."""
-        return f"{self.name}-oxia-svc"
+        return names.oxia_headless_service(self.name)
 
     @property
     def oxia_url(self) -> str:
         """Oxia address without the Oxia namespace: ``oxia://<svc>:6648``."""
-        return f"oxia://{self.host(self.oxia_service)}:{OXIA_PUBLIC_PORT}"
+        return f"oxia://{self.host(self.oxia_service)}:{number('oxia-server', PUBLIC)}"
 
     def metadata_store_config(self, consumer: str) -> dict:
         """The metadata-store keys of one consumer's configuration, for ZooKeeper or Oxia.
@@ -139,32 +125,38 @@ class Cluster:
         """The configuration store as CLI tools take it (``--configuration-store``)."""
         return f"{self.oxia_url}/broker" if self.oxia else self.zookeeper_connect
 
+    def umbrella_url(self, scheme: str, component: str, protocol: str, tls: bool = False) -> str:
+        """``<scheme>://<umbrella Service>:<port>/`` of the brokers or proxies (KAAP builds
+        these URLs from the base name, never from sets)."""
+        return (f"{scheme}://{self.host(self.resource_name(component))}:"
+                f"{number(component, protocol, tls)}/")
+
     @property
     def proxy_service_url(self) -> str:
         """Umbrella proxy Service (KAAP builds it from the base name, never from sets)."""
-        return f"pulsar://{self.host(self.resource_name('proxy'))}:{PROXY_PULSAR_PORT}/"
+        return self.umbrella_url("pulsar", "proxy", PULSAR)
 
     @property
     def proxy_web_service_url(self) -> str:
-        return f"http://{self.host(self.resource_name('proxy'))}:{PROXY_HTTP_PORT}/"
+        return self.umbrella_url("http", "proxy", HTTP)
 
     @property
     def functions_worker_url(self) -> str:
         """The functions worker's ClusterIP ``-ca`` Service, as KAAP gives it to proxies
         (https on 6751 when the worker has TLS)."""
-        service = self.resource_name("functionsWorker") + "-ca"
+        service = names.client_service(self.resource_name("functionsWorker"))
         if (self.glob["tls"]["functionsWorker"] or {}).get("enabled"):
-            return f"https://{self.host(service)}:{FUNCTIONS_WORKER_HTTPS_PORT}"
-        return f"http://{self.host(service)}:{FUNCTIONS_WORKER_HTTP_PORT}"
+            return f"https://{self.host(service)}:{number('functionsWorker', HTTP, True)}"
+        return f"http://{self.host(service)}:{number('functionsWorker', HTTP)}"
 
     @property
     def broker_service_url(self) -> str:
         """Umbrella broker Service, which selects every broker pod of every set."""
-        return f"pulsar://{self.host(self.resource_name('broker'))}:{BROKER_PULSAR_PORT}/"
+        return self.umbrella_url("pulsar", "broker", PULSAR)
 
     @property
     def broker_web_service_url(self) -> str:
-        return f"http://{self.host(self.resource_name('broker'))}:{BROKER_HTTP_PORT}/"
+        return self.umbrella_url("http", "broker", HTTP)
 
     @property
     def broker_tls(self) -> bool:
@@ -186,33 +178,33 @@ class Cluster:
 
     @property
     def proxy_service_url_tls(self) -> str:
-        return f"pulsar+ssl://{self.host(self.resource_name('proxy'))}:{BROKER_PULSAR_TLS_PORT}/"
+        return self.umbrella_url("pulsar+ssl", "proxy", PULSAR, tls=True)
 
     @property
     def proxy_web_service_url_tls(self) -> str:
-        return f"https://{self.host(self.resource_name('proxy'))}:{BROKER_HTTPS_PORT}/"
+        return self.umbrella_url("https", "proxy", HTTP, tls=True)
 
     # KAAP writes the TLS URLs into proxy configs even with TLS off; unused until TLS is on.
     @property
     def broker_service_url_tls(self) -> str:
-        return f"pulsar+ssl://{self.host(self.resource_name('broker'))}:{BROKER_PULSAR_TLS_PORT}/"
+        return self.umbrella_url("pulsar+ssl", "broker", PULSAR, tls=True)
 
     @property
     def broker_web_service_url_tls(self) -> str:
-        return f"https://{self.host(self.resource_name('broker'))}:{BROKER_HTTPS_PORT}/"
+        return self.umbrella_url("https", "broker", HTTP, tls=True)
 
     # --- object scaffolding --------------------------------------------------------------------
 
     def labels(self, component: str, custom: dict | None = None) -> dict:
         """Metadata labels: KAAP's three base keys, then the user's (kept as given)."""
-        labels = {"app": "pulsar", "component": self.base_name(component), "cluster": self.name}
+        labels = names.base_labels(self.name, self.base_name(component))
         if custom:
             labels.update(custom)
         return labels
 
     def selector_labels(self, component: str, custom: dict | None = None) -> dict:
         """Pod and selector labels: a blank custom value removes that key (KAAP §3.2)."""
-        labels = {"app": "pulsar", "component": self.base_name(component), "cluster": self.name}
+        labels = names.base_labels(self.name, self.base_name(component))
         for key, value in (custom or {}).items():
             if value in (None, ""):
                 labels.pop(key, None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 
-from . import render, yamlio
+from . import names, render, yamlio
 from .schema import SpecError, type_name
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
@@ -79,12 +79,12 @@ def result(message: str, severity: str = "error", obj: dict | None = None,
             entry["field"] = {"path": path}
         annotations: dict = metadata["annotations"] if isinstance(
             metadata.get("annotations"), dict) else {}
-        file_path = annotations.get("internal.config.kubernetes.io/path") or annotations.get(
-            "config.kubernetes.io/path")
+        file_path = annotations.get(names.PATH_ANNOTATION) or annotations.get(
+            names.LEGACY_PATH_ANNOTATION)
         if file_path:
             entry["file"] = {"path": file_path}
-            index = annotations.get("internal.config.kubernetes.io/index") or annotations.get(
-                "config.kubernetes.io/index")
+            index = annotations.get(names.INDEX_ANNOTATION) or annotations.get(
+                names.LEGACY_INDEX_ANNOTATION)
             if index not in (None, "", "0"):
                 with contextlib.suppress(ValueError):
                     entry["file"]["index"] = int(index)

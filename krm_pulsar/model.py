@@ -174,9 +174,6 @@ def _volume(name: str, size: str) -> Obj:
     })
 
 
-SERVICE_PORT = Raw()
-
-
 def _service(type_: str | None = None, load_balancer: bool = False, extra=None) -> Obj:
     fields = {
         "annotations": Map(Str()),

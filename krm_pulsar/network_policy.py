@@ -19,6 +19,8 @@ are the user's to know.
 
 from __future__ import annotations
 
+from . import names
+
 
 def render(cluster, objects: list) -> list:
     """The policies for the cluster's rendered `objects`: ports are read from what was
@@ -27,7 +29,7 @@ def render(cluster, objects: list) -> list:
     settings = cluster.glob["networkPolicies"]
     if not settings["enabled"]:
         return []
-    own = {"app": "pulsar", "cluster": cluster.name}
+    own = names.cluster_labels(cluster.name)
     policies = [_policy(cluster, f"{cluster.name}-internal", own,
                         [{"from": [{"podSelector": {"matchLabels": dict(own)}}]}])]
     clients = _client_rule(cluster, own, objects)
@@ -35,7 +37,7 @@ def render(cluster, objects: list) -> list:
         policies.append(clients)
     if settings.get("metricsFrom"):
         metrics_ports = sorted({int(port) for port in (
-            _template_annotation(obj, "prometheus.io/port") for obj in objects) if port})
+            _template_annotation(obj, names.PROMETHEUS_PORT) for obj in objects) if port})
         if metrics_ports:
             policies.append(_policy(cluster, f"{cluster.name}-metrics", own, [{
                 "from": list(settings["metricsFrom"]),
@@ -63,7 +65,7 @@ def _client_rule(cluster, own: dict, objects: list) -> dict | None:
 
 
 def _component(obj: dict):
-    return (obj["metadata"].get("labels") or {}).get("component")
+    return (obj["metadata"].get("labels") or {}).get(names.COMPONENT_LABEL)
 
 
 def _template_annotation(obj: dict, key: str):
@@ -80,7 +82,8 @@ def _ports(ports) -> list:
 
 
 def _policy(cluster, name: str, selector: dict, ingress: list) -> dict:
-    labels = {"app": "pulsar", "cluster": cluster.name, "component": "network-policy"}
+    labels = {**names.cluster_labels(cluster.name),
+              names.COMPONENT_LABEL: names.NETWORK_POLICY_COMPONENT}
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from . import model
+from . import model, names
 from .schema import DNS_LABEL, SpecError, child_path, warning
 
 # The literal names of the default set of each set component (they do not follow base names).
@@ -47,9 +47,9 @@ class ResourceSet:
     def labels(self, cluster) -> dict:
         """Metadata labels: resource-set always, rack when mapped (added after custom keys)."""
         labels = cluster.labels(self.component, self.spec.get("labels"))
-        labels["resource-set"] = self.name
+        labels[names.RESOURCE_SET_LABEL] = self.name
         if self.rack:
-            labels["rack"] = self.rack
+            labels[names.RACK_LABEL] = self.rack
         return labels
 
     def pod_labels(self, cluster) -> dict:
@@ -57,9 +57,9 @@ class ResourceSet:
         from .cluster import pod_label_overrides
 
         labels = cluster.selector_labels(self.component, pod_label_overrides(self.spec))
-        labels["resource-set"] = self.name
+        labels[names.RESOURCE_SET_LABEL] = self.name
         if self.rack:
-            labels["rack"] = self.rack
+            labels[names.RACK_LABEL] = self.rack
         return labels
 
     def match_labels(self, cluster) -> dict:
@@ -67,9 +67,9 @@ class ResourceSet:
         KAAP's selector and an umbrella Service built like it selects every set."""
         labels = cluster.selector_labels(self.component, self.spec.get("matchLabels"))
         if not self.is_default:
-            labels["resource-set"] = self.name
+            labels[names.RESOURCE_SET_LABEL] = self.name
         if self.rack:
-            labels["rack"] = self.rack
+            labels[names.RACK_LABEL] = self.rack
         return labels
 
 
@@ -179,7 +179,7 @@ def umbrella_labels(cluster, component: str) -> tuple[dict, dict]:
     component's custom ``matchLabels`` keys that a rendered set gives another value."""
     top = cluster.spec[component]
     labels = cluster.labels(component, top.get("labels"))
-    labels["resource-set"] = DEFAULT_SET[component]
+    labels[names.RESOURCE_SET_LABEL] = DEFAULT_SET[component]
     selector = cluster.selector_labels(component, top.get("matchLabels"))
     # A set's matchLabels value replaces the component's on that set's pods; an umbrella that
     # kept the component's value would not reach them (KAAP keeps it). Drop such keys.
@@ -224,7 +224,7 @@ def region_aware(spec: dict) -> bool:
 
 # --- Argo CD sync waves (setsUpdateStrategy) ----------------------------------------------------
 
-SYNC_WAVE = "argocd.argoproj.io/sync-wave"
+SYNC_WAVE = names.SYNC_WAVE
 
 # Rollout stages in the order KAAP gates them (§1.2): metadata store, bookies, brokers, the
 # rest, functions worker last. "oxia" is the metadata store when it replaces ZooKeeper.
@@ -286,11 +286,11 @@ def annotate_sync_waves(cluster, objects: list) -> None:
         if SYNC_WAVE in annotations:
             continue
         labels = metadata.get("labels") or {}
-        section = _section_of(labels.get("component"), metadata.get("name") or "", by_base,
-                              prefixes)
+        section = _section_of(labels.get(names.COMPONENT_LABEL), metadata.get("name") or "",
+                              by_base, prefixes)
         if section is None:
             continue
-        wave = waves.get((section, labels.get("resource-set")), waves[(section, None)])
+        wave = waves.get((section, labels.get(names.RESOURCE_SET_LABEL)), waves[(section, None)])
         metadata["annotations"] = {**annotations, SYNC_WAVE: str(wave)}
 
 

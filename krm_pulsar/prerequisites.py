@@ -18,6 +18,7 @@ The list is read off the rendered objects, so it is what will really be asked fo
 
 from __future__ import annotations
 
+from . import names
 from .schema import SpecError
 
 _WORKLOADS = ("StatefulSet", "Deployment", "Job")
@@ -142,7 +143,7 @@ def _secrets(cluster, objects: list, rendered: set) -> list:
         if obj.get("kind") == "Certificate":
             written.add(_mapping(obj.get("spec")).get("secretName"))
     token_job = any(obj.get("kind") == "Job" and _mapping(obj["metadata"].get("labels")).get(
-        "component") == "token-init" for obj in objects)
+        names.COMPONENT_LABEL) == names.TOKEN_INIT_COMPONENT for obj in objects)
     missing = set()
     for _, pod in _pod_specs(objects):
         for volume in pod.get("volumes") or []:

@@ -18,15 +18,15 @@ Trade-offs against the alternatives (per-bookie init or sidecar containers, a Cr
 
 from __future__ import annotations
 
-from . import placement, security, workload
+from . import names, placement, security, workload
+from .endpoints import BOOKIE, number
 
 # KAAP's group name in /bookies, kept so a cluster moved from KAAP keeps its entries.
 GROUP = "defaultgroup"
 # KAAP's node placeholder for a bookie whose pod is not scheduled (node names are only known at
 # run time; the region-aware policy needs the two-level path "<rack>/<node>").
 UNKNOWN_NODE = "unknown-node"
-BOOKIE_PORT = 3181
-COMPONENT_LABEL = "rack-registration"
+COMPONENT_LABEL = names.RACK_REGISTRATION_COMPONENT
 CONTAINER = "rack-registration"
 RETRY_SECONDS = 10
 # The registration waits for the brokers, which come up in an earlier sync wave; if they still
@@ -75,7 +75,8 @@ def script(cluster) -> str:
         "set -u",
         f"admin={admin}",
         "register() {",
-        '  id="$1.${POD_NAMESPACE}.svc.' + cluster.domain + f':{BOOKIE_PORT}"',
+        '  id="$1.${POD_NAMESPACE}.svc.' + cluster.domain
+        + f':{number("bookkeeper", BOOKIE)}"',
         '  rack="$2"',
         "  while true; do",
         f'    current="$({curl} -s --max-time 10 "${{admin}}/${{id}}" || true)"',
@@ -128,14 +129,14 @@ def render(cluster) -> list:
     pod = workload.job_pod(cluster, spec, container, automount_token=False, volumes=volumes)
     # Pod labels deliberately differ from the bookies' selector labels (component), so no
     # bookie Service, StatefulSet or PDB selects the Job's pod.
-    labels = {"app": "pulsar", "component": COMPONENT_LABEL, "cluster": cluster.name}
+    labels = names.base_labels(cluster.name, COMPONENT_LABEL)
     job_spec = {"activeDeadlineSeconds": DEADLINE_SECONDS,
                 "template": {"metadata": {"labels": dict(labels)}, "spec": pod}}
     # render.render appends the content hash of the spec (workload.name_jobs)
     name = f"{cluster.name}-bookie-racks"
     waves = placement.sync_waves(cluster)
     # after the brokers: the registration goes through them
-    annotations = {placement.SYNC_WAVE: str(waves[("autorecovery", None)])}
+    annotations = {names.SYNC_WAVE: str(waves[("autorecovery", None)])}
     return [{
         "apiVersion": "batch/v1",
         "kind": "Job",

@@ -7,14 +7,13 @@ an input is reported in one run.
 
 from __future__ import annotations
 
-from . import model, placement, storage
+from . import model, names, placement, storage
 from .schema import SpecError, warning
 
-# Marker annotation on every generated object: which PulsarCluster (namespace/name) it came
-# from. A re-run replaces exactly these objects, so removed parts disappear.
-GENERATED_FROM = "krm-pulsar.io/generated-from"
-PATH_ANNOTATION = "internal.config.kubernetes.io/path"
-INDEX_ANNOTATION = "internal.config.kubernetes.io/index"
+# re-exported: the KRM envelope and the tests know them as render.GENERATED_FROM, ...
+GENERATED_FROM = names.GENERATED_FROM
+PATH_ANNOTATION = names.PATH_ANNOTATION
+INDEX_ANNOTATION = names.INDEX_ANNOTATION
 
 
 def is_pulsar_cluster(obj) -> bool:
@@ -114,13 +113,13 @@ FORBIDDEN_ENV = {
 
 def _forbidden_env(spec: dict) -> list[SpecError]:
     findings = []
-    for component, names in FORBIDDEN_ENV.items():
+    for component, forbidden in FORBIDDEN_ENV.items():
         for index, env in enumerate(spec[component]["env"] or []):
             name = env.get("name")
-            if name in names:
+            if name in forbidden:
                 findings.append(SpecError(
                     f"spec.{component}.env[{index}].name",
-                    f"env list contains forbidden env var {name}: it {names[name]} and cannot "
+                    f"env list contains forbidden env var {name}: it {forbidden[name]} and cannot "
                     f"be set; remove it"))
     return findings
 
@@ -136,8 +135,7 @@ def _pod_label_conflicts(spec: dict) -> list[SpecError]:
     glob = spec["global"]
     for component in model.COMPONENTS:
         top = spec[component]
-        base = {"app": "pulsar", "cluster": glob["name"],
-                "component": glob["components"][_BASE_NAME_KEYS[component]]}
+        base = names.base_labels(glob["name"], glob["components"][_BASE_NAME_KEYS[component]])
         entries = [(f"spec.{component}", top.get("matchLabels"), top.get("podLabels"))]
         # a set's maps are merged over the component's (KAAP §6.2)
         entries += [(f"spec.{component}.sets.{name}",
@@ -365,9 +363,9 @@ def duplicates(objects: list) -> list[SpecError]:
 
 def _producer(obj: dict) -> str:
     labels = obj["metadata"].get("labels") or {}
-    component = labels.get("component", "?")
-    if "resource-set" in labels:
-        return f"{component} set {labels['resource-set']}"
+    component = labels.get(names.COMPONENT_LABEL, "?")
+    if names.RESOURCE_SET_LABEL in labels:
+        return f"{component} set {labels[names.RESOURCE_SET_LABEL]}"
     return component
 
 
@@ -375,7 +373,7 @@ def annotate(objects: list, source: str, cluster_name: str) -> None:
     """Marker, and a distinct file per object so kpt writes tidy files."""
     for obj in objects:
         metadata = obj["metadata"]
-        component = (metadata.get("labels") or {}).get("component", "cluster")
+        component = (metadata.get("labels") or {}).get(names.COMPONENT_LABEL, "cluster")
         annotations = metadata.setdefault("annotations", {})
         annotations[GENERATED_FROM] = source
         annotations[PATH_ANNOTATION] = (

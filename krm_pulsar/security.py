@@ -26,12 +26,6 @@ TRUSTSTORE = "/pulsar/tls.truststore.jks"
 STORE_PASSWORD_FILE = "/pulsar/keystoreSecret.txt"
 SELF_SIGNED_CA = f"{CERTS_DIR}/ca.crt"
 
-ZOOKEEPER_TLS_PORT = 2281
-BROKER_PULSAR_TLS_PORT = 6651
-BROKER_HTTPS_PORT = 8443
-PROXY_WSS_PORT = 8001
-FUNCTIONS_WORKER_HTTPS_PORT = 6751
-
 TOKEN_PROVIDER = "org.apache.pulsar.broker.authentication.AuthenticationProviderToken"
 TLS_PROVIDER = "org.apache.pulsar.broker.authentication.AuthenticationProviderTls"
 TOKEN_CLIENT_PLUGIN = "org.apache.pulsar.client.impl.auth.AuthenticationToken"

@@ -3,7 +3,7 @@ Services and PodDisruptionBudgets, following KAAP's conventions (§3)."""
 
 from __future__ import annotations
 
-from . import model, placement
+from . import model, names, placement
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
 if TYPE_CHECKING:
@@ -91,8 +91,7 @@ def config_checksum(config_map_obj: dict) -> str:
 
 
 def checksum_prefix(cluster) -> str:
-    prefix = "kaap.oss.datastax.com" if cluster.kaap_input else "krm-pulsar.io"
-    return f"{prefix}/configmap-"
+    return names.KAAP_CHECKSUM_PREFIX if cluster.kaap_input else names.CHECKSUM_PREFIX
 
 
 def checksum_annotations(cluster, config_maps: list) -> dict:
@@ -128,8 +127,8 @@ def pod_annotations(cluster, spec: dict, prometheus_port: int | None,
     ``podAnnotations``, the checksums of `config_maps` with ``restartOnConfigMapChange``."""
     annotations = {}
     if prometheus_port is not None:
-        annotations["prometheus.io/scrape"] = "true"
-        annotations["prometheus.io/port"] = str(prometheus_port)
+        annotations[names.PROMETHEUS_SCRAPE] = "true"
+        annotations[names.PROMETHEUS_PORT] = str(prometheus_port)
     annotations.update(spec.get("podAnnotations") or {})
     annotations.update(checksum_annotations(cluster, config_maps))
     return annotations
@@ -296,11 +295,6 @@ def pod_template(labels: dict, annotations: dict, pod: dict) -> dict:
 # --- services and disruption budgets ------------------------------------------------------------
 
 
-def ports(*entries) -> list:
-    """Service ports as KAAP writes them: name and port only."""
-    return [{"name": name, "port": port} for name, port in entries]
-
-
 def service(cluster, name: str, labels: dict, selector: dict, service_ports: list, service_spec,
             *, headless: bool = False, type_: str | None = None, publish_not_ready=False,
             extra_annotations: dict | None = None) -> dict:
@@ -401,7 +395,7 @@ def job(cluster, name: str, labels: dict, annotations, spec: dict, container: di
     pod = job_pod(cluster, spec, container, volumes=volumes,
                   service_account=spec.get("serviceAccountName") if service_account else None)
     template_labels = dict(pod_labels if pod_labels is not None else labels)
-    template_labels["component"] = pod_component
+    template_labels[names.COMPONENT_LABEL] = pod_component
     template_metadata = {"labels": template_labels}
     if pod_annotations:
         template_metadata["annotations"] = dict(pod_annotations)

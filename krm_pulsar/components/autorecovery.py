@@ -5,9 +5,9 @@ from __future__ import annotations
 import copy
 
 from .. import jvm, model, placement, security, startup, workload
+from ..endpoints import HTTP, number, port
 
 COMPONENT = "autorecovery"
-PROMETHEUS_PORT = 8000  # KAAP uses the bookie HTTP port
 
 
 KAAP_BOOKIE_MEM = "-Xms512m -Xmx512m -XX:+ExitOnOutOfMemoryError"
@@ -60,7 +60,7 @@ def render(cluster) -> list:
         + (security.PK8_STEP if bk_tls else "")
         + (security.keystore_step(cluster.spec) if zk_tls else "")
         + f"{workload.LOG4J_OPTS} exec bin/bookkeeper autorecovery",
-        ports=[{"name": "http", "containerPort": 8000}],
+        ports=[port(COMPONENT, HTTP).container()],
         env_from=[name],
         mounts=mounts,
     )
@@ -71,7 +71,7 @@ def render(cluster) -> list:
                             init_containers=inits)
     template = workload.pod_template(
         pod_labels,
-        workload.pod_annotations(cluster, spec, PROMETHEUS_PORT, [cm]),
+        workload.pod_annotations(cluster, spec, number(COMPONENT, HTTP), [cm]),
         pod)
     return [
         cm,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-from .. import jvm, placement, security, startup, storage, workload
+from .. import jvm, names, placement, security, startup, storage, workload
+from ..endpoints import BOOKIE, HTTP, number, port
 
 COMPONENT = "bookkeeper"
-PROMETHEUS_PORT = 8000
 JOURNAL_MOUNT = "/pulsar/data/bookkeeper/journal"
 LEDGERS_MOUNT = "/pulsar/data/bookkeeper/ledgers"
 
@@ -146,8 +146,7 @@ def render_set(cluster, rset) -> list:
         + (security.PK8_STEP if bk_tls else "")
         + zk_step
         + f"{workload.LOG4J_OPTS} exec bin/pulsar bookie",
-        ports=[{"name": "client", "containerPort": 3181},
-               {"name": "http", "containerPort": 8000}],
+        ports=[port(COMPONENT, BOOKIE).container(), port(COMPONENT, HTTP).container()],
         env_from=[name],
         probes=(workload.http_probe(probes["liveness"], liveness_path, "http"),
                 workload.http_probe(probes["readiness"], READY_PATH, "http"),
@@ -158,14 +157,14 @@ def render_set(cluster, rset) -> list:
                             init_containers=[init], volumes=volumes)
     template = workload.pod_template(
         rset.pod_labels(cluster),
-        workload.pod_annotations(cluster, spec, PROMETHEUS_PORT, [cm]),
+        workload.pod_annotations(cluster, spec, number(COMPONENT, HTTP), [cm]),
         pod)
     objects = [
         cm,
-        workload.service(cluster, name, labels, match, workload.ports(("server", 3181)),
+        workload.service(cluster, name, labels, match, [port(COMPONENT, BOOKIE).service()],
                          spec["service"], headless=True, publish_not_ready=True,
                          extra_annotations={
-                             "service.alpha.kubernetes.io/tolerate-unready-endpoints": "true"}),
+                             names.TOLERATE_UNREADY: "true"}),
         workload.statefulset(
             cluster, name, labels, annotations, replicas=spec["replicas"], selector=match,
             service_name=name, template=template,
@@ -183,6 +182,6 @@ def umbrella_service(cluster) -> dict:
     name = cluster.resource_name(COMPONENT)
     labels, match = placement.umbrella_labels(cluster, COMPONENT)
     return workload.service(
-        cluster, name, labels, match, workload.ports(("server", 3181)), spec["service"],
+        cluster, name, labels, match, [port(COMPONENT, BOOKIE).service()], spec["service"],
         headless=True, publish_not_ready=True,
-        extra_annotations={"service.alpha.kubernetes.io/tolerate-unready-endpoints": "true"})
+        extra_annotations={names.TOLERATE_UNREADY: "true"})

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from .. import jvm, placement, security, startup, storage, workload
+from ..endpoints import HTTP, KAFKA, KAFKA_SCHEMA_REGISTRY, PULSAR, localhost_url, number, port
 from ..schema import SpecError, warning
 
 COMPONENT = "broker"
-PROMETHEUS_PORT = 8080
-KAFKA_PORT = 9092
-KAFKA_SSL_PORT = 9093
-KAFKA_SCHEMA_REGISTRY_PORT = 8081
 PULSAR_MEM_OPTIONS = ("-Dio.netty.leakDetectionLevel=disabled "
                       "-Dio.netty.recycler.linkCapacity=1024 -XX:+ExitOnOutOfMemoryError")
 STATUS_FILE = "/pulsar/status"
@@ -41,8 +38,8 @@ def tls_config(cluster) -> dict:
         # KAAP writes " /pulsar/tls-pk8.key" with a leading blank; ours has none
         "tlsKeyFilePath": security.PK8_KEY_FILE,
         "tlsTrustCertsFilePath": ca,
-        "brokerServicePortTls": str(security.BROKER_PULSAR_TLS_PORT),
-        "webServicePortTls": str(security.BROKER_HTTPS_PORT),
+        "brokerServicePortTls": str(number(COMPONENT, PULSAR, tls=True)),
+        "webServicePortTls": str(number(COMPONENT, HTTP, tls=True)),
         "brokerClientTlsEnabled": "true",
         "brokerClientTrustCertsFilePath": ca,
         "brokerClient_tlsHostnameVerificationEnable": "true",
@@ -71,8 +68,8 @@ def config_defaults(cluster, spec: dict, set_name: str | None = None) -> dict:
         defaults.update({
             "functionsWorkerEnabled": "true",
             "pulsarFunctionsCluster": cluster.cluster_name,
-            "pulsarServiceUrl": "pulsar://localhost:6650",
-            "pulsarWebServiceUrl": "http://localhost:8080",
+            "pulsarServiceUrl": localhost_url("pulsar", COMPONENT, PULSAR),
+            "pulsarWebServiceUrl": localhost_url("http", COMPONENT, HTTP),
         })
     if spec["transactions"]["enabled"]:
         defaults["transactionCoordinatorEnabled"] = "true"
@@ -89,11 +86,11 @@ def config_defaults(cluster, spec: dict, set_name: str | None = None) -> dict:
             "protocolHandlerDirectory": "./protocols",
             "messagingProtocols": "kafka",
             "kopSchemaRegistryEnable": "true",
-            "kopSchemaRegistryPort": str(KAFKA_SCHEMA_REGISTRY_PORT),
+            "kopSchemaRegistryPort": str(number(COMPONENT, KAFKA_SCHEMA_REGISTRY)),
             "kafkaTransactionCoordinatorEnabled": "true",
             "kafkaNamespace": "kafka",
-            "kafkaListeners": f"PLAINTEXT://0.0.0.0:{KAFKA_PORT}",
-            "kafkaAdvertisedListeners": f"PLAINTEXT://advertisedAddress:{KAFKA_PORT}",
+            "kafkaListeners": f"PLAINTEXT://0.0.0.0:{number(COMPONENT, KAFKA)}",
+            "kafkaAdvertisedListeners": f"PLAINTEXT://advertisedAddress:{number(COMPONENT, KAFKA)}",
             "brokerEntryMetadataInterceptors":
                 "org.apache.pulsar.common.intercept.AppendIndexMetadataInterceptor,"
                 "org.apache.pulsar.common.intercept.AppendBrokerTimestampMetadataInterceptor",
@@ -102,8 +99,9 @@ def config_defaults(cluster, spec: dict, set_name: str | None = None) -> dict:
         if tls:
             defaults.update({
                 "kopSchemaRegistryEnableTls": "true",
-                "kafkaListeners": f"SASL_SSL://0.0.0.0:{KAFKA_SSL_PORT}",
-                "kafkaAdvertisedListeners": f"SASL_SSL://advertisedAddress:{KAFKA_SSL_PORT}",
+                "kafkaListeners": f"SASL_SSL://0.0.0.0:{number(COMPONENT, KAFKA, tls=True)}",
+                "kafkaAdvertisedListeners":
+                    f"SASL_SSL://advertisedAddress:{number(COMPONENT, KAFKA, tls=True)}",
                 "kopSslTruststoreLocation": security.TRUSTSTORE,
             })
     defaults.update(storage.broker_package_config(cluster))
@@ -157,7 +155,7 @@ def health_probe(config: dict, use_health_check: bool, fallback_path: str,
                # byte for byte KAAP's: the auth header (or nothing, leaving two spaces) after
                # --fail, so a cluster taken over from KAAP does not roll its pods
                f"curl -s --max-time {timeout} --fail {auth_header} "
-               f"http://localhost:8080/{path} > /dev/null"]
+               f"{localhost_url('http', COMPONENT, HTTP)}/{path} > /dev/null"]
     return workload.exec_probe(config, command)
 
 
@@ -169,20 +167,19 @@ def render(cluster) -> list:
 
 
 def service_ports(spec: dict, tls: bool = False) -> list:
-    entries = [("http", 8080), ("pulsar", 6650)]
+    entries = [(HTTP, False), (PULSAR, False)]
     if tls:
-        entries += [("https", security.BROKER_HTTPS_PORT),
-                    ("pulsarssl", security.BROKER_PULSAR_TLS_PORT)]
+        entries += [(HTTP, True), (PULSAR, True)]
     entries.extend(kafka_ports(spec, tls))
-    return workload.ports(*entries)
+    return [port(COMPONENT, protocol, with_tls).service() for protocol, with_tls in entries]
 
 
-def kafka_ports(spec: dict, tls: bool = False) -> list:
-    """Kafka listener and schema registry ports when Kafka is on and exposed (KAAP)."""
+def kafka_ports(spec: dict, tls: bool = False) -> list[tuple[str, bool]]:
+    """``(protocol, tls)`` of the Kafka listener and schema registry ports when Kafka is on and
+    exposed (KAAP)."""
     kafka = spec["kafka"]
     if kafka["enabled"] and kafka["exposePorts"]:
-        listener = ("kafkassl", KAFKA_SSL_PORT) if tls else ("kafkaplaintext", KAFKA_PORT)
-        return [listener, ("kafkaschemaregistry", KAFKA_SCHEMA_REGISTRY_PORT)]
+        return [(KAFKA, tls), (KAFKA_SCHEMA_REGISTRY, False)]
     return []
 
 
@@ -221,11 +218,10 @@ def render_set(cluster, rset) -> list:
               "bin/gen-yml-from-env.py conf/functions_worker.yml && ")
     if auth:
         steps += security.STRIP_TOKEN_STEP
-    ports = [{"name": "http", "containerPort": 8080},
-             {"name": "pulsar", "containerPort": 6650}]
+    ports = [port(COMPONENT, HTTP).container(), port(COMPONENT, PULSAR).container()]
     if tls:
-        ports += [{"name": "https", "containerPort": security.BROKER_HTTPS_PORT},
-                  {"name": "pulsarssl", "containerPort": security.BROKER_PULSAR_TLS_PORT}]
+        ports += [port(COMPONENT, HTTP, tls=True).container(),
+                  port(COMPONENT, PULSAR, tls=True).container()]
     if uses_status_file(spec):
         # /status.html answers 404 until this file exists (KAAP never writes it)
         steps += f'echo OK > "${{PULSAR_PREFIX_statusFilePath:-{STATUS_FILE}}}" && '
@@ -247,7 +243,7 @@ def render_set(cluster, rset) -> list:
                             volumes=volumes + package_volumes)
     template = workload.pod_template(
         rset.pod_labels(cluster),
-        workload.pod_annotations(cluster, spec, PROMETHEUS_PORT, [cm]),
+        workload.pod_annotations(cluster, spec, number(COMPONENT, HTTP), [cm]),
         pod)
     objects = [
         cm,

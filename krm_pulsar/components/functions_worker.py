@@ -8,16 +8,16 @@ variables ``bin/pulsar`` reads. The proxy points at the worker's ``-ca`` Service
 
 from __future__ import annotations
 
-from .. import jvm, security, storage, workload
+from .. import jvm, names, security, storage, workload
+from ..endpoints import HTTP, localhost_url, number, port
 from ..schema import SpecError, warning
 
 COMPONENT = "functionsWorker"
-HTTP_PORT = 6750
-HTTPS_PORT = 6751
 CONFIG_MOUNT = "/pulsar/funcconf/functions_worker.yml"
-# KAAP annotates the worker pods with 8080 although the worker serves metrics on 6750 (KAAP
-# Q18). KAAP input keeps 8080 so pod templates stay identical; our own input gets 6750.
-KAAP_PROMETHEUS_PORT = 8080
+# KAAP annotates the worker pods with the brokers' HTTP port although the worker serves metrics
+# on its own (KAAP Q18). KAAP input keeps KAAP's so pod templates stay identical; our own input
+# gets the worker's.
+KAAP_PROMETHEUS_PORT = number("broker", HTTP)
 
 RUNTIME_FACTORIES = {
     "process": "org.apache.pulsar.functions.runtime.process.ProcessRuntimeFactory",
@@ -72,7 +72,7 @@ def worker_config(cluster, spec: dict, name: str) -> dict:
         "pulsarFunctionsCluster": cluster.cluster_name,
         "workerId": name,
         "workerHostname": name,
-        "workerPort": str(HTTP_PORT),
+        "workerPort": str(number(COMPONENT, HTTP)),
         "pulsarServiceUrl": broker_service_url(cluster),
         "pulsarWebServiceUrl": broker_web_service_url(cluster),
         "downloadDirectory": "/tmp/pulsar_functions",
@@ -100,7 +100,7 @@ def worker_config(cluster, spec: dict, name: str) -> dict:
             "submittingInsidePod": True,
             "pulsarServiceUrl": broker_service_url(cluster),
             # KAAP's value, https on the plain port included
-            "pulsarAdminUrl": f"https://{cluster.host(name)}:{HTTP_PORT}/",
+            "pulsarAdminUrl": f"https://{cluster.host(name)}:{number(COMPONENT, HTTP)}/",
             "percentMemoryPadding": 10,
         }
         if cluster.glob["networkPolicies"]["enabled"]:
@@ -108,8 +108,9 @@ def worker_config(cluster, spec: dict, name: str) -> dict:
             # NetworkPolicies let them reach the brokers (their own component keeps them out of
             # every selector of ours)
             data["functionRuntimeFactoryConfigs"]["customLabels"] = {
-                "app": "pulsar", "cluster": cluster.name,
-                "component": f"{cluster.base_name(COMPONENT)}-instance"}
+                **names.cluster_labels(cluster.name),
+                names.COMPONENT_LABEL: names.job_component(cluster.base_name(COMPONENT),
+                                                           "instance")}
     else:
         data["functionRuntimeFactoryConfigs"] = {}
     # with package management on the brokers, the worker stores packages through them
@@ -174,7 +175,7 @@ def security_config(cluster) -> dict:
         ca = security.ca_path(spec)
         data.update({
             "tlsEnabled": "true",
-            "workerPortTls": str(HTTPS_PORT),
+            "workerPortTls": str(number(COMPONENT, HTTP, tls=True)),
             "tlsCertificateFilePath": security.CERT_FILE,
             "tlsKeyFilePath": security.PK8_KEY_FILE,
             "tlsTrustCertsFilePath": ca,
@@ -279,27 +280,26 @@ def render(cluster) -> list:
         f'export PF_workerHostname="${{workerHostname}}.{name}" && '
         "bin/gen-yml-from-env.py conf/functions_worker.yml && "
         f"{workload.LOG4J_OPTS} exec bin/pulsar functions-worker",
-        ports=[{"name": "http", "containerPort": HTTP_PORT},
-               {"name": "https", "containerPort": HTTPS_PORT}],
+        ports=[port(COMPONENT, HTTP).container(), port(COMPONENT, HTTP, tls=True).container()],
         env_from=[f"{name}-extra"],
         probes=(
             # the auth header after --fail (or nothing, leaving KAAP's two spaces)
             workload.exec_probe(probes["liveness"], [
                 "sh", "-c", f"curl -s --max-time {timeout} --fail "
                             f"{security.curl_auth_header(cluster.spec)} "
-                            f"http://localhost:{HTTP_PORT}/metrics/ > /dev/null"]),
-            workload.tcp_probe(probes["readiness"], HTTP_PORT)),
+                            f"{localhost_url('http', COMPONENT, HTTP)}/metrics/ > /dev/null"]),
+            workload.tcp_probe(probes["readiness"], number(COMPONENT, HTTP))),
         mounts=mounts,
     )
     pod_source = dict(spec, serviceAccountName=spec["serviceAccountName"] or name,
                       additionalVolumes=None)
     pod = workload.pod_spec(cluster, pod_source, [main], match_labels=match, volumes=volumes)
-    prometheus_port = KAAP_PROMETHEUS_PORT if cluster.kaap_input else HTTP_PORT
+    prometheus_port = KAAP_PROMETHEUS_PORT if cluster.kaap_input else number(COMPONENT, HTTP)
     template = workload.pod_template(
         pod_labels,
         workload.pod_annotations(cluster, spec, prometheus_port, [cm, extra]),
         pod)
-    service_ports = workload.ports(("http", HTTP_PORT), ("https", HTTPS_PORT))
+    service_ports = [port(COMPONENT, HTTP).service(), port(COMPONENT, HTTP, tls=True).service()]
     headless_service = {"additionalPorts": spec["service"]["additionalPorts"]}
     objects += [
         cm,

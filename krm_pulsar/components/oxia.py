@@ -13,14 +13,17 @@ KAAP has no Oxia; the objects, commands and ports follow the Apache Pulsar Helm 
 
 from __future__ import annotations
 
-from .. import model, storage, workload
+from .. import model, names, storage, workload
+from ..endpoints import INTERNAL, METRICS, PUBLIC, number, port
 
-PUBLIC_PORT = 6648
-INTERNAL_PORT = 6649
-METRICS_PORT = 8080
+SERVER = names.OXIA_SERVER
+COORDINATOR = names.OXIA_COORDINATOR
+PUBLIC_PORT = number(SERVER, PUBLIC)
+INTERNAL_PORT = number(SERVER, INTERNAL)
 # Oxia namespaces: Pulsar keeps broker and bookkeeper metadata apart in them (§2.2).
 OXIA_NAMESPACES = ("default", "broker", "bookkeeper")
-PORTS = (("public", PUBLIC_PORT), ("internal", INTERNAL_PORT), ("metrics", METRICS_PORT))
+SERVER_PORTS = (port(SERVER, PUBLIC), port(SERVER, INTERNAL), port(SERVER, METRICS))
+COORDINATOR_PORTS = (port(COORDINATOR, INTERNAL), port(COORDINATOR, METRICS))
 
 
 def render(cluster) -> list:
@@ -30,7 +33,7 @@ def render(cluster) -> list:
 
 
 def _names(cluster) -> dict:
-    base = f"{cluster.name}-oxia"
+    base = names.oxia_base(cluster.name)
     return {"base": base, "coordinator": f"{base}-coordinator", "server": f"{base}-server",
             "headless": cluster.oxia_service, "data": "data"}
 
@@ -77,17 +80,17 @@ def coordinator_security_context(cluster) -> dict | None:
 
 def coordinator_config(cluster) -> dict:
     oxia = cluster.spec["oxia"]
-    names = _names(cluster)
+    parts = _names(cluster)
     servers = []
     for ordinal in range(oxia["server"]["replicas"]):
-        pod = f"{names['server']}-{ordinal}"
+        pod = f"{parts['server']}-{ordinal}"
         servers.append({
-            "public": f"{cluster.pod_host(pod, names['headless'])}:{PUBLIC_PORT}",
-            "internal": f"{pod}.{names['headless']}:{INTERNAL_PORT}",
+            "public": f"{cluster.pod_host(pod, parts['headless'])}:{PUBLIC_PORT}",
+            "internal": f"{pod}.{parts['headless']}:{INTERNAL_PORT}",
         })
     # Oxia >= 0.16.3 checks the authority clients bootstrap through (§2.2)
     authorities = []
-    for service in (names["headless"], names["base"]):
+    for service in (parts["headless"], parts["base"]):
         authorities.append(f"{service}:{PUBLIC_PORT}")
         if cluster.namespace:
             authorities.append(f"{cluster.host(service)}:{PUBLIC_PORT}")
@@ -118,8 +121,7 @@ def coordinator(cluster) -> list:
                     f"--k8s-configmap-name={name}-status"],
         "env": [{"name": "POD_NAMESPACE",
                  "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}}],
-        "ports": [{"name": "internal", "containerPort": INTERNAL_PORT},
-                  {"name": "metrics", "containerPort": METRICS_PORT}],
+        "ports": [p.container() for p in COORDINATOR_PORTS],
         "livenessProbe": _health_probe(),
         "readinessProbe": _health_probe(),
     }
@@ -130,7 +132,8 @@ def coordinator(cluster) -> list:
                             with_affinity=False)
     template = workload.pod_template(
         dict(labels),
-        {"prometheus.io/scrape": "true", "prometheus.io/port": str(METRICS_PORT),
+        {names.PROMETHEUS_SCRAPE: "true",
+         names.PROMETHEUS_PORT: str(number(COORDINATOR, METRICS)),
          **workload.checksum_annotations(cluster, [cm])},
         pod)
     return [
@@ -150,7 +153,7 @@ def coordinator(cluster) -> list:
                            **({"namespace": cluster.namespace} if cluster.namespace else {}))]},
         cm,
         workload.service(cluster, name, labels, labels,
-                         workload.ports(("internal", INTERNAL_PORT), ("metrics", METRICS_PORT)),
+                         [p.service() for p in COORDINATOR_PORTS],
                          None),
         # one coordinator, replaced rather than rolled (two would fight over the status)
         workload.deployment(cluster, name, labels, None, replicas=1, selector=labels,
@@ -160,18 +163,18 @@ def coordinator(cluster) -> list:
 
 def server(cluster) -> list:
     oxia = cluster.spec["oxia"]
-    names = _names(cluster)
-    name = names["server"]
+    parts = _names(cluster)
+    name = parts["server"]
     labels = cluster.labels("oxia-server")
     mount, volume, claim, created_class = storage.oxia_data_volume(
-        cluster, names["base"], labels, None)
+        cluster, parts["base"], labels, None)
     container = {
         "name": "server",
         "image": oxia["image"],
         "imagePullPolicy": oxia["imagePullPolicy"],
         "command": ["oxia", "server", "--log-json", "--data-dir=/data/db", "--wal-dir=/data/wal",
                     f"--db-cache-size-mb={oxia['server']['dbCacheSizeMb']}"],
-        "ports": [{"name": port_name, "containerPort": port} for port_name, port in PORTS],
+        "ports": [p.container() for p in SERVER_PORTS],
         "volumeMounts": [mount],
         "livenessProbe": _health_probe(),
         "readinessProbe": _health_probe(("--service=oxia-readiness",)),
@@ -179,23 +182,24 @@ def server(cluster) -> list:
     }
     if oxia["server"]["resources"]:
         container["resources"] = oxia["server"]["resources"]
-    source = _pod_source(cluster, names["base"], server_security_context(cluster))
+    source = _pod_source(cluster, parts["base"], server_security_context(cluster))
     # the global anti-affinity applies, as to every Pulsar component
     pod = workload.pod_spec(cluster, source, [container], match_labels=labels,
                             volumes=[volume] if volume else None)
     template = workload.pod_template(
-        dict(labels), {"prometheus.io/scrape": "true", "prometheus.io/port": str(METRICS_PORT)},
+        dict(labels),
+        {names.PROMETHEUS_SCRAPE: "true", names.PROMETHEUS_PORT: str(number(SERVER, METRICS))},
         pod)
-    service_ports = workload.ports(*PORTS)
+    service_ports = [p.service() for p in SERVER_PORTS]
     objects = [
         {"apiVersion": "v1", "kind": "ServiceAccount",
-         "metadata": cluster.metadata(names["base"], labels)},
-        workload.service(cluster, names["headless"], labels, labels, service_ports, None,
+         "metadata": cluster.metadata(parts["base"], labels)},
+        workload.service(cluster, parts["headless"], labels, labels, service_ports, None,
                          headless=True, publish_not_ready=True),
-        workload.service(cluster, names["base"], labels, labels, service_ports, None),
+        workload.service(cluster, parts["base"], labels, labels, service_ports, None),
         workload.statefulset(
             cluster, name, labels, None, replicas=oxia["server"]["replicas"], selector=labels,
-            service_name=names["headless"], template=template,
+            service_name=parts["headless"], template=template,
             pod_management_policy="Parallel",
             volume_claim_templates=[claim] if claim else None),
     ]

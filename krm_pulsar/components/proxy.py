@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from .. import jvm, placement, security, workload
+from ..endpoints import (
+    HTTP,
+    KAFKA,
+    KAFKA_SCHEMA_REGISTRY,
+    PULSAR,
+    WEBSOCKET,
+    localhost_url,
+    number,
+    port,
+)
 
 COMPONENT = "proxy"
-PROMETHEUS_PORT = 8080
-KAFKA_PORT = 9092
-KAFKA_SSL_PORT = 9093
-KAFKA_SCHEMA_REGISTRY_PORT = 8081
 PULSAR_MEM_OPTIONS = ("-Dio.netty.leakDetectionLevel=disabled "
                       "-Dio.netty.recycler.linkCapacity=1024 -XX:+ExitOnOutOfMemoryError")
-WEBSOCKET_PORT = 8000
 # The websocket service serves /status.html (Pulsar's VipStatus) while this file exists; it
 # has no /metrics (WebSocketServiceStarter registers /ws, /admin, /admin/v2 and /status.html).
 WEBSOCKET_STATUS_FILE = "/pulsar/status"
@@ -30,9 +35,10 @@ def tls_config(cluster, set_name: str | None) -> dict:
         "tlsKeyFilePath": security.KEY_FILE,
         "tlsTrustCertsFilePath": ca,
         "brokerClientTrustCertsFilePath": ca,
-        "brokerServicePortTls": str(security.BROKER_PULSAR_TLS_PORT),
-        "webServicePortTls": str(security.BROKER_HTTPS_PORT),
-        "servicePortTls": str(security.BROKER_PULSAR_TLS_PORT),
+        # KAAP's keys: the proxy's own TLS listeners (brokerServicePortTls is deprecated)
+        "brokerServicePortTls": str(number(COMPONENT, PULSAR, tls=True)),
+        "webServicePortTls": str(number(COMPONENT, HTTP, tls=True)),
+        "servicePortTls": str(number(COMPONENT, PULSAR, tls=True)),
     }
     if security.tls_entry(cluster.spec, COMPONENT, set_name).get("enabledWithBroker"):
         config["tlsEnabledWithBroker"] = "true"
@@ -71,19 +77,20 @@ def config_defaults(cluster, spec: dict, name: str, set_name: str | None = None)
         # Kafka-on-Pulsar proxy extension keys, as KAAP writes them (plaintext listener)
         defaults.update({
             "kopSchemaRegistryEnable": "true",
-            "kopSchemaRegistryProxyPort": str(KAFKA_SCHEMA_REGISTRY_PORT),
+            "kopSchemaRegistryProxyPort": str(number(COMPONENT, KAFKA_SCHEMA_REGISTRY)),
             "kopSchemaRegistryProxyEnableTls": "false",
             "proxyExtensions": "kafka",
             "kafkaTransactionCoordinatorEnabled": "true",
             "kafkaNamespace": "kafka",
-            "kafkaListeners": f"PLAINTEXT://0.0.0.0:{KAFKA_PORT}",
-            "kafkaAdvertisedListeners": f"PLAINTEXT://{name}:{KAFKA_PORT}",
+            "kafkaListeners": f"PLAINTEXT://0.0.0.0:{number(COMPONENT, KAFKA)}",
+            "kafkaAdvertisedListeners": f"PLAINTEXT://{name}:{number(COMPONENT, KAFKA)}",
         })
         if tls:
             defaults.update({
                 "kopSchemaRegistryProxyEnableTls": "true",
-                "kafkaListeners": f"SASL_SSL://0.0.0.0:{KAFKA_SSL_PORT}",
-                "kafkaAdvertisedListeners": f"SASL_SSL://{name}:{KAFKA_SSL_PORT}",
+                "kafkaListeners": f"SASL_SSL://0.0.0.0:{number(COMPONENT, KAFKA, tls=True)}",
+                "kafkaAdvertisedListeners":
+                    f"SASL_SSL://{name}:{number(COMPONENT, KAFKA, tls=True)}",
                 "kopSslTruststoreLocation": security.TRUSTSTORE,
             })
             if security.tls_entry(cluster.spec, COMPONENT, set_name).get("enabledWithBroker"):
@@ -100,7 +107,7 @@ def websocket_config_defaults(cluster, spec: dict, set_name: str | None = None) 
         **cluster.metadata_store_config("websocket"),
         "clusterName": cluster.cluster_name,
         "numHttpServerThreads": "10",
-        "webServicePort": str(WEBSOCKET_PORT),
+        "webServicePort": str(number(COMPONENT, WEBSOCKET)),
         **workload.LOG_CONFIG,
     }
     if not cluster.kaap_input:
@@ -116,7 +123,7 @@ def websocket_config_defaults(cluster, spec: dict, set_name: str | None = None) 
                                                f"{security.TLS_PROVIDER}")
     if security.tls_on(cluster.spec, COMPONENT, set_name):
         defaults.update({
-            "webServicePortTls": str(security.PROXY_WSS_PORT),
+            "webServicePortTls": str(number(COMPONENT, WEBSOCKET, tls=True)),
             "tlsEnabled": "true",
             "tlsCertificateFilePath": security.CERT_FILE,
             "tlsKeyFilePath": security.KEY_FILE,
@@ -177,19 +184,17 @@ def service_ports(spec: dict, tls: bool = False) -> list:
     websocket = spec["webSocket"]["enabled"]
     entries = []
     if tls:
-        entries += [("https", security.BROKER_HTTPS_PORT),
-                    ("pulsarssl", security.BROKER_PULSAR_TLS_PORT)]
+        entries += [(HTTP, True), (PULSAR, True)]
         if websocket:
-            entries.append(("wss", security.PROXY_WSS_PORT))
+            entries.append((WEBSOCKET, True))
     if not tls or spec["service"]["enablePlainTextWithTLS"]:
-        entries += [("http", 8080), ("pulsar", 6650)]
+        entries += [(HTTP, False), (PULSAR, False)]
         if websocket:
-            entries.append(("ws", 8000))
+            entries.append((WEBSOCKET, False))
     kafka = spec["kafka"]
     if kafka["enabled"] and kafka["exposePorts"]:
-        entries += [("kafkassl", KAFKA_SSL_PORT) if tls else ("kafkaplaintext", KAFKA_PORT),
-                    ("kafkaschemaregistry", KAFKA_SCHEMA_REGISTRY_PORT)]
-    return workload.ports(*entries)
+        entries += [(KAFKA, tls), (KAFKA_SCHEMA_REGISTRY, False)]
+    return [port(COMPONENT, protocol, with_tls).service() for protocol, with_tls in entries]
 
 
 def _service_extra(service_spec: dict) -> dict:
@@ -245,11 +250,8 @@ def render_set(cluster, rset) -> list:
     # the auth header (or nothing, leaving KAAP's two spaces) after --fail
     header = security.curl_auth_header(cluster.spec).replace("{", "{{").replace("}", "}}")
     probe_cmd = ["sh", "-c", f"curl -s --max-time {{t}} --fail {header} "
-                 "http://localhost:8080/metrics/ > /dev/null"]
-    ports = ([{"name": "https", "containerPort": security.BROKER_HTTPS_PORT},
-              {"name": "pulsarssl", "containerPort": security.BROKER_PULSAR_TLS_PORT}] if tls
-             else [{"name": "http", "containerPort": 8080},
-                   {"name": "pulsar", "containerPort": 6650}])
+                 f"{localhost_url('http', COMPONENT, HTTP)}/metrics/ > /dev/null"]
+    ports = [port(COMPONENT, HTTP, tls).container(), port(COMPONENT, PULSAR, tls).container()]
     containers = [workload.container(
         name, spec,
         (security.STRIP_TOKEN_STEP if auth else "") + tls_steps
@@ -269,8 +271,7 @@ def render_set(cluster, rset) -> list:
             workload.config_data(websocket_config_defaults(cluster, spec, rset.name),
                                  websocket["config"]))
         config_maps.append(ws_cm)
-        ws_port = ({"name": "wss", "containerPort": security.PROXY_WSS_PORT} if tls
-                   else {"name": "ws", "containerPort": WEBSOCKET_PORT})
+        ws_port = port(COMPONENT, WEBSOCKET, tls).container()
         containers.append(workload.container(
             # KAAP gives the websocket container the volume mounts but not the user's env
             ws_name, dict(spec, env=None),
@@ -291,7 +292,7 @@ def render_set(cluster, rset) -> list:
                             volumes=volumes)
     template = workload.pod_template(
         rset.pod_labels(cluster),
-        workload.pod_annotations(cluster, spec, PROMETHEUS_PORT, config_maps),
+        workload.pod_annotations(cluster, spec, number(COMPONENT, HTTP), config_maps),
         pod)
     objects = [
         *config_maps,
@@ -318,7 +319,7 @@ def websocket_probes(cluster, probes: dict, proxy_probe_cmd: list, tls: bool) ->
         return (_curl_probe(probes["liveness"], proxy_probe_cmd),
                 _curl_probe(probes["readiness"], proxy_probe_cmd))
     handler = {"path": "/status.html",
-               "port": "wss" if tls else "ws"}
+               "port": port(COMPONENT, WEBSOCKET, tls).container_name}
     if tls:
         handler["scheme"] = "HTTPS"  # the kubelet does not verify the certificate
     return tuple(workload._probe(probes[kind], {"httpGet": dict(handler)})

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from .. import jvm, security, storage, workload
+from .. import jvm, names, security, storage, workload
+from ..endpoints import CLIENT, ELECTION, METRICS, QUORUM, number, port
 
 COMPONENT = "zookeeper"
-PROMETHEUS_PORT = 8000
-PORTS = (("server", 2888), ("leader-election", 3888), ("client", 2181))
 DATA_MOUNT = "/pulsar/data"
 
 PULSAR_MEM_OPTIONS = "-Dcom.sun.management.jmxremote -Djute.maxbuffer=10485760"
@@ -21,7 +20,7 @@ CONFIG_DEFAULTS = {
 # ZooKeeper TLS keys (KAAP §4.1); TLSv1.2 keeps ZooKeeper < 3.9.2 peers compatible
 TLS_CONFIG = {
     "serverCnxnFactory": "org.apache.zookeeper.server.NettyServerCnxnFactory",
-    "secureClientPort": str(security.ZOOKEEPER_TLS_PORT),
+    "secureClientPort": str(number(COMPONENT, CLIENT, tls=True)),
     "sslQuorum": "true",
     "ssl.protocol": "TLSv1.2",
     "ssl.quorum.protocol": "TLSv1.2",
@@ -67,9 +66,8 @@ def render(cluster) -> list:
         + tls_step
         + "bin/generate-zookeeper-config.sh conf/zookeeper.conf && "
         f"{workload.LOG4J_OPTS} exec bin/pulsar zookeeper",
-        ports=[{"name": "client", "containerPort": 2181},
-               {"name": "server", "containerPort": 2888},
-               {"name": "leader-election", "containerPort": 3888}],
+        ports=[port(COMPONENT, CLIENT).container(), port(COMPONENT, QUORUM).container(),
+               port(COMPONENT, ELECTION).container()],
         env=[{"name": "ZOOKEEPER_SERVERS", "value": servers}],
         env_from=[name],
         probes=(ruok("liveness"), ruok("readiness"), ruok("startup")),
@@ -78,16 +76,18 @@ def render(cluster) -> list:
     pod = workload.pod_spec(cluster, spec, [main], match_labels=match, volumes=volumes)
     template = workload.pod_template(
         pod_labels,
-        workload.pod_annotations(cluster, spec, PROMETHEUS_PORT, [cm]),
+        workload.pod_annotations(cluster, spec, number(COMPONENT, METRICS), [cm]),
         pod)
-    service_ports = workload.ports(*PORTS, *((("client-tls", security.ZOOKEEPER_TLS_PORT),)
-                                             if tls else ()))
+    service_ports = [port(COMPONENT, QUORUM).service(), port(COMPONENT, ELECTION).service(),
+                     port(COMPONENT, CLIENT).service()]
+    if tls:
+        service_ports.append(port(COMPONENT, CLIENT, tls=True).service())
     objects = [
         cm,
         workload.service(cluster, name, labels, match, service_ports, spec["service"],
                          headless=True, publish_not_ready=True,
                          extra_annotations={
-                             "service.alpha.kubernetes.io/tolerate-unready-endpoints": "true"}),
+                             names.TOLERATE_UNREADY: "true"}),
         workload.service(cluster, f"{name}-ca", labels, match, service_ports, spec["service"]),
         workload.statefulset(
             cluster, name, labels, annotations, replicas=spec["replicas"], selector=match,
