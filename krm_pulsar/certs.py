@@ -177,8 +177,10 @@ def render(cluster, workloads: list | tuple = ()) -> list:
         entry["names"].extend(component_config.get("dnsNames") or [])
         if entry["key"] is None and component_config.get("privateKey"):
             entry["key"] = component_config["privateKey"]
-    provided = {security.secret_name(spec, section) for section in SECTIONS
-                if (self_signed.get(section) or {}).get("generate") is False}
+    from .registry import TLS_COMPONENTS
+
+    provided = {security.secret_name(spec, c.section) for c in TLS_COMPONENTS
+                if (self_signed.get(c.section) or {}).get("generate") is False}
     for component, secret in _mounted_cert_secrets(workloads):
         if secret not in by_secret and secret != ca_secret and secret not in provided:
             # a client certificate only: the pods dial TLS servers with it
@@ -205,9 +207,6 @@ def render(cluster, workloads: list | tuple = ()) -> list:
         body["issuerRef"] = {"name": ca_issuer, "kind": "Issuer", "group": "cert-manager.io"}
         objects.append(obj("Certificate", secret, body))
     return objects
-
-
-SECTIONS = ("zookeeper", "bookkeeper", "broker", "proxy", "autorecovery", "functionsWorker")
 
 
 def _mounted_cert_secrets(workloads) -> list:

@@ -6,23 +6,12 @@ only read. Component renderers take it and return plain Kubernetes objects.
 
 from __future__ import annotations
 
-from . import model, names
+from . import model, names, registry
 from .endpoints import CLIENT, HTTP, PUBLIC, PULSAR, number
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
 if TYPE_CHECKING:
     from typing import Any
-
-# Base-name keys of spec.global.components, per component section.
-_BASE_NAME_KEYS = {
-    "zookeeper": "zookeeperBaseName",
-    "bookkeeper": "bookkeeperBaseName",
-    "broker": "brokerBaseName",
-    "proxy": "proxyBaseName",
-    "autorecovery": "autorecoveryBaseName",
-    "bastion": "bastionBaseName",
-    "functionsWorker": "functionsWorkerBaseName",
-}
 
 
 class Cluster:
@@ -46,7 +35,8 @@ class Cluster:
     # --- names ---------------------------------------------------------------------------------
 
     def base_name(self, component: str) -> str:
-        key = _BASE_NAME_KEYS.get(component)
+        entry = registry.BY_SECTION.get(component)
+        key = entry.base_name_key if entry else None
         # components without a configurable base name (the Oxia parts) use their own name
         return self.glob["components"][key] if key else component
 
@@ -86,8 +76,17 @@ class Cluster:
         """Oxia address without the Oxia namespace: ``oxia://<svc>:6648``."""
         return f"oxia://{self.host(self.oxia_service)}:{number('oxia-server', PUBLIC)}"
 
+    def metadata_store_keys(self, section: str) -> dict:
+        """The metadata-store keys of component `section`'s configuration (its registry
+        entry says which kind)."""
+        consumer = registry.BY_SECTION[section].metadata_keys
+        if consumer is None:
+            raise ValueError(section)
+        return self.metadata_store_config(consumer)
+
     def metadata_store_config(self, consumer: str) -> dict:
-        """The metadata-store keys of one consumer's configuration, for ZooKeeper or Oxia.
+        """The metadata-store keys of one consumer's configuration, for ZooKeeper or Oxia;
+        `consumer` is a component's ``registry.Component.metadata_keys``.
 
         This is the one place that decides how components find the metadata store.
         ZooKeeper keeps KAAP's legacy keys (a KAAP user sees no config change); Oxia uses the
@@ -96,19 +95,19 @@ class Cluster:
         """
         if not self.oxia:
             zk = self.zookeeper_connect
-            if consumer in ("broker", "proxy", "websocket", "functionsWorker"):
+            if consumer in ("broker", "proxy", "functionsWorker"):
                 return {"zookeeperServers": zk, "configurationStoreServers": zk}
-            if consumer in ("bookkeeper", "autorecovery"):
+            if consumer == "bookkeeper":
                 return {"zkServers": zk}
             raise ValueError(consumer)
         if consumer == "broker":
             return {"metadataStoreUrl": f"{self.oxia_url}/broker",
                     "bookkeeperMetadataServiceUri": f"metadata-store:{self.oxia_url}/bookkeeper"}
-        if consumer in ("bookkeeper", "autorecovery"):
+        if consumer == "bookkeeper":
             # the Helm chart blanks the ZooKeeper keys so nothing falls back to localhost:2181
             return {"metadataServiceUri": f"metadata-store:{self.oxia_url}/bookkeeper",
                     "zkServers": "", "zkLedgersRootPath": ""}
-        if consumer in ("proxy", "websocket"):
+        if consumer == "proxy":
             return {}  # proxies and websocket talk to brokers only
         raise ValueError(consumer)
 

@@ -89,25 +89,21 @@ def with_memory(kind: str, resources: dict | None, options: str) -> str:
     return f"{flags} {options}".strip() if flags else options
 
 
-# Where each sized JVM takes its memory from: (component, path of its resources in a set or
-# the component spec).
-_SIZED = (("zookeeper", ("resources",)), ("bookkeeper", ("resources",)),
-          ("broker", ("resources",)), ("proxy", ("resources",)),
-          ("proxy", ("webSocket", "resources")), ("autorecovery", ("resources",)),
-          ("bastion", ("resources",)), ("functionsWorker", ("resources",)))
-
-
 def check(cluster) -> list:
     """A warning for each JVM of our API version whose size cannot be derived: a container
     with neither a memory request nor a limit (its JVM would take a quarter of the node)."""
     if cluster.kaap_input:
         return []
+    from .registry import PULSAR_COMPONENTS
     from .schema import warning
 
     findings = []
-    for component, path in _SIZED:
+    # where each sized JVM takes its memory from (registry.Component.jvms)
+    sized = [(entry, path) for entry in PULSAR_COMPONENTS for _kind, path in entry.jvms]
+    for entry, path in sized:
+        component = entry.section
         spec = cluster.spec[component]
-        if spec["replicas"] <= 0 or (component == "zookeeper" and cluster.oxia):
+        if spec["replicas"] <= 0 or not entry.rendered(cluster.spec):
             continue
         value = spec
         for part in path:

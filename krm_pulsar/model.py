@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 
+from . import registry
 from .schema import (
     Any,
     Bool,
@@ -581,17 +582,6 @@ SET_COMPONENTS = {"bookkeeper": BOOKKEEPER_SET, "broker": BROKER_SET, "proxy": P
 
 # --- derived defaults ---------------------------------------------------------------------------
 
-# Every component section, in the order KAAP gates their rollout (metadata store, bookies,
-# brokers, the rest, functions worker last).
-COMPONENTS = ("zookeeper", "bookkeeper", "broker", "proxy", "autorecovery", "bastion",
-              "functionsWorker")
-
-# The data volumes of each component (paths inside its spec), for the storage defaults (KAAP §9.2).
-_VOLUMES = {
-    "zookeeper": ("dataVolume",),
-    "bookkeeper": ("volumes.journal", "volumes.ledgers"),
-    "functionsWorker": ("logsVolume",),
-}
 
 
 def with_defaults(spec: dict | None, metadata: dict, api_version: str) -> dict:
@@ -617,11 +607,12 @@ def with_defaults(spec: dict | None, metadata: dict, api_version: str) -> dict:
     if not storage["existingStorageClassName"] and not storage["storageClass"]:
         storage["existingStorageClassName"] = "default"
 
-    for name in COMPONENTS:
-        component = resolved[name]
-        component_defaults(component, glob)
-        for path in _VOLUMES.get(name, ()):
-            volume = component
+    for entry in registry.PULSAR_COMPONENTS:
+        component_defaults(resolved[entry.section], glob)
+    # the data volumes of every component (registry.Component.volumes), KAAP §9.2
+    for entry in registry.COMPONENTS:
+        for path in entry.volumes:
+            volume = resolved[entry.section]
             for part in path.split("."):
                 volume = volume[part]
             volume_defaults(volume, glob)
@@ -639,7 +630,6 @@ def with_defaults(spec: dict | None, metadata: dict, api_version: str) -> dict:
     oxia = resolved["oxia"]
     if not oxia["imagePullPolicy"]:
         oxia["imagePullPolicy"] = glob["imagePullPolicy"]
-    volume_defaults(oxia["server"]["storage"], glob)
     package_storage_defaults(resolved["broker"], glob)
     tls_defaults(glob)
     return resolved
@@ -665,9 +655,6 @@ def api_version_defaults(resolved: dict, kaap: bool) -> None:
         probes["useHealthCheckForLiveness"] = kaap
 
 
-TLS_SECTIONS = ("zookeeper", "bookkeeper", "autorecovery", "broker", "proxy", "functionsWorker")
-
-
 def tls_defaults(glob: dict) -> None:
     """TLS values derived from other fields (KAAP ``getTlsSecretNameFor*``, §6.6).
 
@@ -681,11 +668,14 @@ def tls_defaults(glob: dict) -> None:
       ``functionsWorker.enabledWithBroker`` says otherwise (ours; KAAP's default is off).
     """
     tls = glob["tls"]
-    for section in TLS_SECTIONS:
-        entry = tls[section]
+    for component in registry.TLS_COMPONENTS:
+        entry = tls[component.tls]
         if not entry.get("secretName"):
             entry["secretName"] = tls["defaultSecretName"]
-    for sets_key, section in (("brokerResourceSets", "broker"), ("proxyResourceSets", "proxy")):
+    for component in registry.TLS_COMPONENTS:
+        if not component.set_tls_key:
+            continue
+        sets_key, section = component.set_tls_key, component.tls
         tls[sets_key] = {
             name: {key: ((entry or {}).get(key) if (entry or {}).get(key) is not None
                          else tls[section].get(key))

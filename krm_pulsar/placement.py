@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import re
 
-from . import model, names
+from . import model, names, registry
 from .schema import DNS_LABEL, SpecError, child_path, warning
 
 # The literal names of the default set of each set component (they do not follow base names).
-DEFAULT_SET = {"bookkeeper": "bookkeeper", "broker": "broker", "proxy": "proxy"}
+DEFAULT_SET = {c.section: c.default_set for c in registry.SET_COMPONENTS}
 
 PREFERRED_WEIGHT = 100
 
@@ -226,18 +226,9 @@ def region_aware(spec: dict) -> bool:
 
 SYNC_WAVE = names.SYNC_WAVE
 
-# Rollout stages in the order KAAP gates them (§1.2): metadata store, bookies, brokers, the
-# rest, functions worker last. "oxia" is the metadata store when it replaces ZooKeeper.
-# Waves reserved per stage: more sets than this in one component would reach the next stage.
+# Waves reserved per rollout stage (registry.Component.stage): more sets than this in one
+# component would reach the next stage.
 STAGE_WAVE_SPAN = 1000
-
-ROLLOUT_STAGES = (
-    ("zookeeper", "oxia"),
-    ("bookkeeper",),
-    ("broker",),
-    ("proxy", "autorecovery", "bastion"),
-    ("functionsWorker",),
-)
 
 
 def sync_waves(cluster) -> dict:
@@ -254,12 +245,11 @@ def sync_waves(cluster) -> dict:
     then changes exactly the files of what changed).
     """
     waves = {}
-    for index, stage in enumerate(ROLLOUT_STAGES):
-        wave = index * STAGE_WAVE_SPAN
-        for section in stage:
-            waves[(section, None)] = wave
-            if section not in model.SET_COMPONENTS:
-                continue
+    for entry in registry.in_rollout_order():
+        section = entry.section
+        wave = entry.stage * STAGE_WAVE_SPAN
+        waves[(section, None)] = wave
+        if entry.has_sets:
             rolling = cluster.spec[section]["setsUpdateStrategy"] != "Parallel"
             rendered = [s for s in resource_sets(cluster, section) if s.spec["replicas"] > 0]
             for position, rset in enumerate(rendered):
@@ -276,9 +266,10 @@ def annotate_sync_waves(cluster, objects: list) -> None:
     """
     waves = sync_waves(cluster)
     by_base: dict[str, str] = {}
-    for section in model.COMPONENTS:
+    sections = [entry.section for entry in registry.PULSAR_COMPONENTS]
+    for section in sections:
         by_base.setdefault(cluster.base_name(section), section)
-    prefixes = sorted(((cluster.resource_name(section), section) for section in model.COMPONENTS),
+    prefixes = sorted(((cluster.resource_name(section), section) for section in sections),
                       key=lambda item: -len(item[0]))
     for obj in objects:
         metadata = obj["metadata"]
@@ -343,7 +334,7 @@ def validate(spec: dict, raw: dict | None = None) -> list[SpecError]:
                 f"Resource set {set_name} references a rack {rack} that does not exist. You must "
                 f"define racks in .global.racks (declared: {_listing(racks)}); declare rack "
                 f"{rack} there or map the set to one of the declared racks"))
-    for component in model.SET_COMPONENTS:
+    for component in DEFAULT_SET:
         if len(spec[component].get("sets") or {}) > STAGE_WAVE_SPAN:
             errors.append(SpecError(
                 f"spec.{component}.sets",
@@ -367,7 +358,7 @@ def _resource_names(spec: dict) -> list[SpecError]:
     errors = []
     glob = spec["global"]
     owners: dict[str, str] = {}
-    for component in model.SET_COMPONENTS:
+    for component in DEFAULT_SET:
         top = spec[component]
         base = f"{glob['name']}-{glob['components'][component + 'BaseName']}"
         sets = top.get("sets")
@@ -410,7 +401,7 @@ def _placement_warnings(spec: dict, raw: dict) -> list[SpecError]:
     racks = glob["racks"] or {}
     declared = glob["resourceSets"] or {}
     used_racks: dict[str, str] = {}
-    for component in model.SET_COMPONENTS:
+    for component in DEFAULT_SET:
         top = spec[component]
         sets = top.get("sets") or {}
         names = list(sets) or [DEFAULT_SET[component]]

@@ -44,10 +44,11 @@ def _where(spec: dict, field: str, value) -> str:
     """The spec path a pod-level value comes from: the global one, else a component's own."""
     if spec["global"].get(field) == value:
         return f"spec.global.{field}"
-    for component in ("zookeeper", "bookkeeper", "broker", "proxy", "autorecovery", "bastion",
-                      "functionsWorker"):
-        if spec[component].get(field) == value:
-            return f"spec.{component}.{field}"
+    from .registry import PULSAR_COMPONENTS
+
+    for entry in PULSAR_COMPONENTS:
+        if spec[entry.section].get(field) == value:
+            return f"spec.{entry.section}.{field}"
     return f"spec.global.{field}"
 
 

@@ -102,18 +102,17 @@ def check(spec: dict, raw: dict) -> list[SpecError]:
     return findings
 
 
-# Environment variables a component computes itself (KAAP §10.2: "Env list contains forbidden
-# env var"); a user value would silently break the pods.
-FORBIDDEN_ENV = {
-    "zookeeper": {"ZOOKEEPER_SERVERS": "is computed from the replicas"},
-    "functionsWorker": {"workerHostname": "is set to the pod name",
-                        "PF_workerId": "is set to the pod name"},
-}
-
-
 def _forbidden_env(spec: dict) -> list[SpecError]:
+    """Environment variables a component computes itself (registry.Component.forbidden_env;
+    KAAP: "Env list contains forbidden env var"): a user value would silently break the
+    pods."""
+    from . import registry
+
     findings = []
-    for component, forbidden in FORBIDDEN_ENV.items():
+    for entry in registry.COMPONENTS:
+        component, forbidden = entry.section, entry.forbidden_env
+        if not forbidden:
+            continue
         for index, env in enumerate(spec[component]["env"] or []):
             name = env.get("name")
             if name in forbidden:
@@ -129,13 +128,14 @@ def _pod_label_conflicts(spec: dict) -> list[SpecError]:
     labels app/component/cluster, or a matchLabels entry), or blanks it, would give pods the
     selector does not match: the API server rejects the workload, and its Service and PDB
     select nothing."""
-    from .cluster import _BASE_NAME_KEYS
+    from . import registry
 
     findings = []
     glob = spec["global"]
-    for component in model.COMPONENTS:
+    for entry in registry.PULSAR_COMPONENTS:
+        component = entry.section
         top = spec[component]
-        base = names.base_labels(glob["name"], glob["components"][_BASE_NAME_KEYS[component]])
+        base = names.base_labels(glob["name"], glob["components"][entry.base_name_key])
         entries = [(f"spec.{component}", top.get("matchLabels"), top.get("podLabels"))]
         # a set's maps are merged over the component's (KAAP §6.2)
         entries += [(f"spec.{component}.sets.{name}",
@@ -240,21 +240,14 @@ def _unsupported(spec: dict) -> list[SpecError]:
 
 def render_objects(cluster) -> list[dict]:
     """Every object of the cluster, in rollout order (metadata store, bookies, brokers, ...)."""
-    from .components import (
-        autorecovery,
-        bastion,
-        bookkeeper,
-        broker,
-        functions_worker,
-        oxia,
-        proxy,
-        zookeeper,
-    )
+    import importlib
+
+    from . import registry
 
     objects = []
-    for component in (oxia, zookeeper, bookkeeper, broker, proxy, autorecovery, bastion,
-                      functions_worker):
-        objects.extend(component.render(cluster))
+    for entry in registry.in_rollout_order():
+        module = importlib.import_module(f"krm_pulsar.components.{entry.module}")
+        objects.extend(module.render(cluster))
     from . import rack_registration
 
     objects.extend(rack_registration.render(cluster))

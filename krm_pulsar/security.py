@@ -48,8 +48,11 @@ def tls(spec: dict) -> dict:
 def tls_entry(spec: dict, section: str, set_name: str | None = None) -> dict:
     """The TLS entry of a component, or of one broker/proxy resource set (§6.6)."""
     entries = tls(spec)
-    if set_name is not None and section in ("broker", "proxy"):
-        per_set = entries[f"{section}ResourceSets"] or {}
+    from .registry import BY_SECTION
+
+    sets_key = BY_SECTION[section].set_tls_key
+    if set_name is not None and sets_key:
+        per_set = entries[sets_key] or {}
         if set_name in per_set:
             return per_set[set_name]
     return entries[section]
@@ -61,11 +64,12 @@ def tls_on(spec: dict, section: str, set_name: str | None = None) -> bool:
 
 
 def any_tls(spec: dict) -> bool:
+    from .registry import TLS_COMPONENTS
+
     entries = tls(spec)
-    return (any(entries[s].get("enabled") for s in ("zookeeper", "bookkeeper", "autorecovery",
-                                                     "broker", "proxy", "functionsWorker"))
-            or any((e or {}).get("enabled") for key in ("brokerResourceSets", "proxyResourceSets")
-                   for e in (entries[key] or {}).values()))
+    return (any(entries[c.tls].get("enabled") for c in TLS_COMPONENTS if c.tls)
+            or any((e or {}).get("enabled") for c in TLS_COMPONENTS if c.set_tls_key
+                   for e in (entries[c.set_tls_key] or {}).values()))
 
 
 def secret_name(spec: dict, section: str, set_name: str | None = None) -> str:

@@ -76,10 +76,10 @@ def zookeeper_tls_client(cluster, certs_secret: str):
 
 def bookkeeper_metadata_env(cluster) -> list:
     """Where BookKeeper keeps its metadata, as env for apply-config-from-env.py (the keys the
-    bookies get from cluster.metadata_store_config)."""
+    bookies get from cluster.metadata_store_keys)."""
     from .workload import config_data
 
-    data = config_data(cluster.metadata_store_config("bookkeeper"), None)
+    data = config_data(cluster.metadata_store_keys("bookkeeper"), None)
     return [{"name": key, "value": value} for key, value in data.items()]
 
 

@@ -133,33 +133,40 @@ def storage_class(name: str, config: dict, labels: dict, annotations: dict | Non
 
 def _rendered_volumes(cluster) -> list:
     """``(field path, effective volume, raw paths to look for a storageClass in, most specific
-    first)`` for every data volume that will be rendered."""
-    from . import placement
+    first)`` for every data volume that will be rendered (registry.Component.volumes)."""
+    from . import placement, registry
 
     spec = cluster.spec
     result: list[tuple[str, dict, tuple[str, ...]]] = []
-    zookeeper = spec["zookeeper"]
-    if zookeeper["replicas"] > 0 and not cluster.oxia:
-        path = "spec.zookeeper.dataVolume"
-        result.append((path, zookeeper["dataVolume"], (path,)))
-    declared_sets = bool(spec["bookkeeper"].get("sets"))
-    for rset in placement.resource_sets(cluster, "bookkeeper"):
-        if rset.spec["replicas"] <= 0:
+    for entry in registry.COMPONENTS:
+        section = entry.section
+        if not entry.volumes or not entry.rendered(spec):
             continue
-        for key in ("journal", "ledgers"):
-            top = f"spec.bookkeeper.volumes.{key}"
-            if declared_sets:
-                path = f"spec.bookkeeper.sets.{rset.name}.volumes.{key}"
-                result.append((path, rset.spec["volumes"][key], (path, top)))
-            else:
-                result.append((top, rset.spec["volumes"][key], (top,)))
-    if spec["functionsWorker"]["replicas"] > 0:
-        path = "spec.functionsWorker.logsVolume"
-        result.append((path, spec["functionsWorker"]["logsVolume"], (path,)))
-    if cluster.oxia:
-        path = "spec.oxia.server.storage"
-        result.append((path, spec["oxia"]["server"]["storage"], (path,)))
+        if not entry.has_sets:
+            for key in entry.volumes:
+                path = f"spec.{section}.{key}"
+                result.append((path, _lookup(spec[section], key), (path,)))
+            continue
+        declared_sets = bool(spec[section].get("sets"))
+        for rset in placement.resource_sets(cluster, section):
+            if rset.spec["replicas"] <= 0:
+                continue
+            for key in entry.volumes:
+                top = f"spec.{section}.{key}"
+                if declared_sets:
+                    path = f"spec.{section}.sets.{rset.name}.{key}"
+                    result.append((path, _lookup(rset.spec, key), (path, top)))
+                else:
+                    result.append((top, _lookup(rset.spec, key), (top,)))
     return result
+
+
+def _lookup(spec: dict, path: str):
+    """The value at a dotted `path` inside `spec` (``volumes.journal``)."""
+    value = spec
+    for part in path.split("."):
+        value = value[part]
+    return value
 
 
 def _raw(raw_spec, path: str):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import copy
 
 from .. import jvm, model, placement, security, startup, workload
-from ..endpoints import HTTP, number, port
+from ..endpoints import HTTP, port
+from ..registry import metrics_port
 
 COMPONENT = "autorecovery"
 
@@ -15,7 +16,7 @@ KAAP_BOOKIE_MEM = "-Xms512m -Xmx512m -XX:+ExitOnOutOfMemoryError"
 
 def config_defaults(cluster, spec: dict) -> dict:
     return {
-        **cluster.metadata_store_config(COMPONENT),
+        **cluster.metadata_store_keys(COMPONENT),
         # KAAP input keeps KAAP's JVM settings; ours are sized from the container's memory
         "BOOKIE_MEM": KAAP_BOOKIE_MEM if cluster.kaap_input
         else jvm.with_memory(COMPONENT, spec.get("resources"), "-XX:+ExitOnOutOfMemoryError"),
@@ -71,7 +72,7 @@ def render(cluster) -> list:
                             init_containers=inits)
     template = workload.pod_template(
         pod_labels,
-        workload.pod_annotations(cluster, spec, number(COMPONENT, HTTP), [cm]),
+        workload.pod_annotations(cluster, spec, metrics_port(COMPONENT), [cm]),
         pod)
     return [
         cm,

@@ -39,7 +39,7 @@ def config_defaults(cluster, spec: dict) -> dict:
                                                  CONFIG_DEFAULTS["PULSAR_MEM"])
     # where BookKeeper keeps its metadata, for `bin/bookkeeper shell` (the Helm chart's toolset
     # carries the BookKeeper client configuration too)
-    defaults.update(cluster.metadata_store_config("bookkeeper"))
+    defaults.update(cluster.metadata_store_keys(COMPONENT))
     if security.auth_on(cluster.spec):
         defaults["authPlugin"] = security.TOKEN_CLIENT_PLUGIN
         defaults["authParams"] = f"file://{security.STRIPPED_SUPERUSER_TOKEN}"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 from .. import jvm, names, placement, security, startup, storage, workload
-from ..endpoints import BOOKIE, HTTP, number, port
+from ..endpoints import BOOKIE, HTTP, port
+from ..registry import metrics_port
 
 COMPONENT = "bookkeeper"
 JOURNAL_MOUNT = "/pulsar/data/bookkeeper/journal"
@@ -42,7 +43,7 @@ def config_defaults(cluster, spec: dict) -> dict:
         "BOOKIE_GC": "-XX:+UseG1GC",
         **workload.LOG_CONFIG,
         "statsProviderClass": "org.apache.bookkeeper.stats.prometheus.PrometheusMetricsProvider",
-        **cluster.metadata_store_config("bookkeeper"),
+        **cluster.metadata_store_keys(COMPONENT),
     }
 
 
@@ -157,7 +158,7 @@ def render_set(cluster, rset) -> list:
                             init_containers=[init], volumes=volumes)
     template = workload.pod_template(
         rset.pod_labels(cluster),
-        workload.pod_annotations(cluster, spec, number(COMPONENT, HTTP), [cm]),
+        workload.pod_annotations(cluster, spec, metrics_port(COMPONENT), [cm]),
         pod)
     objects = [
         cm,

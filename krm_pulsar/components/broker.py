@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .. import jvm, placement, security, startup, storage, workload
 from ..endpoints import HTTP, KAFKA, KAFKA_SCHEMA_REGISTRY, PULSAR, localhost_url, number, port
+from ..registry import metrics_port
 from ..schema import SpecError, warning
 
 COMPONENT = "broker"
@@ -48,7 +49,7 @@ def tls_config(cluster) -> dict:
 
 def config_defaults(cluster, spec: dict, set_name: str | None = None) -> dict:
     defaults = {
-        **cluster.metadata_store_config("broker"),
+        **cluster.metadata_store_keys(COMPONENT),
         "clusterName": cluster.cluster_name,
         "allowAutoTopicCreationType": "non-partitioned",
         # KAAP input keeps KAAP's JVM settings; ours are sized from the broker's memory
@@ -243,7 +244,7 @@ def render_set(cluster, rset) -> list:
                             volumes=volumes + package_volumes)
     template = workload.pod_template(
         rset.pod_labels(cluster),
-        workload.pod_annotations(cluster, spec, number(COMPONENT, HTTP), [cm]),
+        workload.pod_annotations(cluster, spec, metrics_port(COMPONENT), [cm]),
         pod)
     objects = [
         cm,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from .. import jvm, names, security, storage, workload
 from ..endpoints import HTTP, localhost_url, number, port
+from ..registry import metrics_port
 from ..schema import SpecError, warning
 
 COMPONENT = "functionsWorker"
@@ -67,7 +68,7 @@ def worker_config(cluster, spec: dict, name: str) -> dict:
     """``functions_worker.yml``: KAAP's defaults, then the user's non-``PULSAR_*`` keys with
     their own types."""
     data = {
-        **cluster.metadata_store_config(COMPONENT),
+        **cluster.metadata_store_keys(COMPONENT),
         "zooKeeperSessionTimeoutMillis": "30000",
         "pulsarFunctionsCluster": cluster.cluster_name,
         "workerId": name,
@@ -294,7 +295,7 @@ def render(cluster) -> list:
     pod_source = dict(spec, serviceAccountName=spec["serviceAccountName"] or name,
                       additionalVolumes=None)
     pod = workload.pod_spec(cluster, pod_source, [main], match_labels=match, volumes=volumes)
-    prometheus_port = KAAP_PROMETHEUS_PORT if cluster.kaap_input else number(COMPONENT, HTTP)
+    prometheus_port = KAAP_PROMETHEUS_PORT if cluster.kaap_input else metrics_port(COMPONENT)
     template = workload.pod_template(
         pod_labels,
         workload.pod_annotations(cluster, spec, prometheus_port, [cm, extra]),

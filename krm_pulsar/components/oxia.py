@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from .. import model, names, storage, workload
 from ..endpoints import INTERNAL, METRICS, PUBLIC, number, port
+from ..registry import metrics_port
 
 SERVER = names.OXIA_SERVER
 COORDINATOR = names.OXIA_COORDINATOR
@@ -188,7 +189,7 @@ def server(cluster) -> list:
                             volumes=[volume] if volume else None)
     template = workload.pod_template(
         dict(labels),
-        {names.PROMETHEUS_SCRAPE: "true", names.PROMETHEUS_PORT: str(number(SERVER, METRICS))},
+        {names.PROMETHEUS_SCRAPE: "true", names.PROMETHEUS_PORT: str(metrics_port("oxia"))},
         pod)
     service_ports = [p.service() for p in SERVER_PORTS]
     objects = [

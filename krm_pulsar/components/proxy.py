@@ -13,6 +13,7 @@ from ..endpoints import (
     number,
     port,
 )
+from ..registry import metrics_port
 
 COMPONENT = "proxy"
 PULSAR_MEM_OPTIONS = ("-Dio.netty.leakDetectionLevel=disabled "
@@ -54,7 +55,7 @@ def config_defaults(cluster, spec: dict, name: str, set_name: str | None = None)
         "brokerServiceURLTLS": cluster.broker_service_url_tls,
         "brokerWebServiceURL": cluster.broker_web_service_url,
         "brokerWebServiceURLTLS": cluster.broker_web_service_url_tls,
-        **cluster.metadata_store_config("proxy"),
+        **cluster.metadata_store_keys(COMPONENT),
         "clusterName": cluster.cluster_name,
         "numHttpServerThreads": "10",
         **workload.LOG_CONFIG,
@@ -104,7 +105,7 @@ def websocket_config_defaults(cluster, spec: dict, set_name: str | None = None) 
         "brokerServiceUrlTls": cluster.broker_service_url_tls,
         "serviceUrl": cluster.broker_web_service_url,
         "serviceUrlTls": cluster.broker_web_service_url_tls,
-        **cluster.metadata_store_config("websocket"),
+        **cluster.metadata_store_keys(COMPONENT),
         "clusterName": cluster.cluster_name,
         "numHttpServerThreads": "10",
         "webServicePort": str(number(COMPONENT, WEBSOCKET)),
@@ -292,7 +293,7 @@ def render_set(cluster, rset) -> list:
                             volumes=volumes)
     template = workload.pod_template(
         rset.pod_labels(cluster),
-        workload.pod_annotations(cluster, spec, number(COMPONENT, HTTP), config_maps),
+        workload.pod_annotations(cluster, spec, metrics_port(COMPONENT), config_maps),
         pod)
     objects = [
         *config_maps,

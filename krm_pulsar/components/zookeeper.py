@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from .. import jvm, names, security, storage, workload
-from ..endpoints import CLIENT, ELECTION, METRICS, QUORUM, number, port
+from ..endpoints import CLIENT, ELECTION, QUORUM, number, port
+from ..registry import metrics_port
 
 COMPONENT = "zookeeper"
 DATA_MOUNT = "/pulsar/data"
@@ -76,7 +77,7 @@ def render(cluster) -> list:
     pod = workload.pod_spec(cluster, spec, [main], match_labels=match, volumes=volumes)
     template = workload.pod_template(
         pod_labels,
-        workload.pod_annotations(cluster, spec, number(COMPONENT, METRICS), [cm]),
+        workload.pod_annotations(cluster, spec, metrics_port(COMPONENT), [cm]),
         pod)
     service_ports = [port(COMPONENT, QUORUM).service(), port(COMPONENT, ELECTION).service(),
                      port(COMPONENT, CLIENT).service()]
