@@ -135,10 +135,10 @@ def check(cluster) -> list:
     return findings
 
 
-def render(cluster, workloads: list | tuple = ()) -> list:
-    """The cert-manager objects; `workloads` are the rendered objects, whose mounted TLS
-    Secrets all get a Certificate (a component that is only a TLS client of another, e.g.
-    brokers when only the bookies have TLS, mounts its Secret too)."""
+def render(cluster) -> list:
+    """The cert-manager objects: every TLS Secret a rendered pod mounts (its TLS plan) gets a
+    Certificate (a component that is only a TLS client of another, e.g. brokers when only the
+    bookies have TLS, mounts its Secret too)."""
     spec = cluster.spec
     if not security.self_signed(spec) or not security.any_tls(spec):
         return []
@@ -181,7 +181,7 @@ def render(cluster, workloads: list | tuple = ()) -> list:
 
     provided = {security.secret_name(spec, c.section) for c in TLS_COMPONENTS
                 if (self_signed.get(c.section) or {}).get("generate") is False}
-    for component, secret in _mounted_cert_secrets(workloads):
+    for component, secret in _mounted_cert_secrets(cluster):
         if secret not in by_secret and secret != ca_secret and secret not in provided:
             # a client certificate only: the pods dial TLS servers with it
             by_secret[secret] = {"sections": [component], "names": [], "key": None,
@@ -209,20 +209,28 @@ def render(cluster, workloads: list | tuple = ()) -> list:
     return objects
 
 
-def _mounted_cert_secrets(workloads) -> list:
-    """``[(component label, Secret)]`` of every TLS Secret a rendered pod mounts, in order."""
+def _mounted_cert_secrets(cluster) -> list:
+    """``[(pod component label, Secret)]`` of every TLS Secret a rendered pod mounts, in
+    rollout order (their TLS plans). The Jobs of a component mount its Secret, so they add
+    none."""
+    from . import registry
+
     found = []
-    for obj in workloads:
-        template = (obj.get("spec") or {}).get("template") if obj.get("kind") in (
-            "StatefulSet", "Deployment", "Job") else None
-        if not template:
+    for entry in registry.in_rollout_order():
+        if not entry.rendered(cluster.spec):
             continue
-        component = (template.get("metadata", {}).get("labels") or {}).get(
-            names.COMPONENT_LABEL)
-        for volume in template["spec"].get("volumes") or []:
-            secret = (volume.get("secret") or {}).get("secretName")
-            if volume.get("name") == "certs" and secret and (component, secret) not in found:
-                found.append((component, secret))
+        section = entry.section
+        if entry.has_sets:
+            pods = [(cluster.tls_plan(section, rset), rset.pod_labels(cluster))
+                    for rset in placement.resource_sets(cluster, section)
+                    if rset.spec["replicas"] > 0]
+        else:
+            pods = [(cluster.tls_plan(section),
+                     cluster.pod_labels(section, cluster.spec[section]))]
+        for plan, labels in pods:
+            pair = (labels.get(names.COMPONENT_LABEL), plan.secret)
+            if plan.secret and pair not in found:
+                found.append(pair)
     return found
 
 

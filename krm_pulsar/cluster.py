@@ -13,11 +13,14 @@ TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded impo
 if TYPE_CHECKING:
     from typing import Any
 
+    from .placement import ResourceSet
+    from .tls_plan import TlsPlan
+
 
 class Cluster:
     """One PulsarCluster being rendered: the resolved spec plus derived names and URLs."""
 
-    def __init__(self, spec: dict, config: dict):
+    def __init__(self, spec: dict, config: dict) -> None:
         metadata = config.get("metadata") or {}
         self.spec = spec
         self.config = config
@@ -31,6 +34,29 @@ class Cluster:
         self.namespace = metadata.get("namespace") or None
         self.domain = self.glob["kubernetesClusterDomain"]
         self.oxia = bool(spec["oxia"]["enabled"])
+        # the resource sets of every set component, resolved once (placement.resource_sets)
+        from .placement import build_resource_sets
+
+        self.sets: dict[str, list[ResourceSet]] = {
+            entry.section: build_resource_sets(self, entry.section)
+            for entry in registry.SET_COMPONENTS}
+        self._tls_plans: dict[tuple[str, str | None], TlsPlan] = {}
+
+    # --- TLS -----------------------------------------------------------------------------------
+
+    def tls_plan(self, section: str, rset: ResourceSet | None = None) -> TlsPlan:
+        """The TLS plan of a component, or of one of its resource sets, computed once."""
+        key = (section, rset.name if rset is not None else None)
+        found = self._tls_plans.get(key)
+        if found is None:
+            from .tls_plan import plan
+
+            if rset is None:
+                found = plan(self, section)
+            else:
+                found = plan(self, section, rset.name, rset.spec)
+            self._tls_plans[key] = found
+        return found
 
     # --- names ---------------------------------------------------------------------------------
 

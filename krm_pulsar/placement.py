@@ -12,6 +12,10 @@ import re
 from . import model, names, registry
 from .schema import DNS_LABEL, SpecError, child_path, warning
 
+TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
+if TYPE_CHECKING:
+    from .cluster import Cluster
+
 # The literal names of the default set of each set component (they do not follow base names).
 DEFAULT_SET = {c.section: c.default_set for c in registry.SET_COMPONENTS}
 
@@ -73,7 +77,12 @@ class ResourceSet:
         return labels
 
 
-def resource_sets(cluster, component: str) -> list[ResourceSet]:
+def resource_sets(cluster: Cluster, component: str) -> list[ResourceSet]:
+    """The sets of a component (resolved once, when the Cluster is built)."""
+    return cluster.sets[component]
+
+
+def build_resource_sets(cluster: Cluster, component: str) -> list[ResourceSet]:
     """The sets of a component, in declaration order; one default set when none is declared.
 
     Each set inherits the defaulted component spec and overrides it with KAAP's merge rules.

@@ -18,7 +18,7 @@ Trade-offs against the alternatives (per-bookie init or sidecar containers, a Cr
 
 from __future__ import annotations
 
-from . import names, placement, security, workload
+from . import names, placement, security, tls_plan, workload
 from .endpoints import BOOKIE, number
 
 # KAAP's group name in /bookies, kept so a cluster moved from KAAP keeps its entries.
@@ -114,11 +114,10 @@ def render(cluster) -> list:
         "env": [{"name": "POD_NAMESPACE",
                  "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}}],
     }
-    mounts, volumes = [], []
-    if cluster.broker_tls:
-        mount, volume = security.certs_volume(security.secret_name(cluster.spec, "broker"))
-        mounts.append(mount)
-        volumes.append(volume)
+    # a client of the brokers' admin API, trusting the CA of the brokers' Secret
+    plan = tls_plan.client_plan(cluster, security.secret_name(cluster.spec, "broker"),
+                                ("broker",))
+    mounts, volumes = plan.volume()
     if security.auth_on(cluster.spec):
         token_mounts, token_volumes = security.token_volumes(("superuser",))
         mounts += token_mounts

@@ -253,7 +253,7 @@ def render_objects(cluster) -> list[dict]:
     objects.extend(rack_registration.render(cluster))
     from . import certs, token_init
 
-    objects.extend(certs.render(cluster, objects))
+    objects.extend(certs.render(cluster))
     objects.extend(token_init.render(cluster))
     if cluster.glob["networkPolicies"]["enabled"]:
         from . import network_policy

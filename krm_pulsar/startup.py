@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import copy
 
-from . import jvm, model, security
+from . import jvm, model
 
 RETRY_PAUSE_SECONDS = 5
 # One attempt of a wait: one BookKeeper shell or ZooKeeper shell JVM talking to the store.
@@ -67,11 +67,12 @@ def init_container(spec: dict, name: str, args: str, *, env=None, env_from=None,
 
 def zookeeper_tls_client(cluster, certs_secret: str):
     """``(steps, mounts)`` a ZooKeeper TLS client needs, or empty ones. The pod has the
-    certificates volume already: every ZooKeeper client pod mounts it with ZooKeeper TLS."""
-    if cluster.oxia or not security.tls_on(cluster.spec, "zookeeper"):
-        return "", []
-    mount, _ = security.certs_volume(certs_secret)
-    return security.keystore_step(cluster.spec), [mount]
+    certificates volume already: every ZooKeeper client pod mounts it with ZooKeeper TLS
+    (tls_plan)."""
+    from .tls_plan import client_plan
+
+    plan = client_plan(cluster, certs_secret, ("zookeeper",))
+    return plan.steps(cluster), plan.mounts()
 
 
 def bookkeeper_metadata_env(cluster) -> list:

@@ -33,10 +33,9 @@ def render(cluster) -> list:
         return []
     name, labels, match, pod_labels = cluster.identity(COMPONENT, spec)
     annotations = spec["annotations"]
-    bk_tls = security.tls_on(cluster.spec, "bookkeeper")
-    zk_tls = security.tls_on(cluster.spec, "zookeeper") and not cluster.oxia
+    plan = cluster.tls_plan(COMPONENT)
     defaults = config_defaults(cluster, spec)
-    if bk_tls:
+    if "bookkeeper" in plan.client_of:
         # a bookie client with its own certificate (KAAP §4.5)
         defaults.update({
             "tlsHostnameVerificationEnabled": "true",
@@ -51,15 +50,11 @@ def render(cluster) -> list:
         })
     cm = workload.config_map(cluster, name, labels, annotations,
                              workload.config_data(defaults, spec["config"]))
-    mounts, volumes = [], []
-    if bk_tls or zk_tls:
-        mount, volume = security.certs_volume(security.secret_name(cluster.spec, COMPONENT))
-        mounts, volumes = [mount], [volume]
+    mounts, volumes = plan.volume()
     main = workload.container(
         name, spec,
         "bin/apply-config-from-env.py conf/bookkeeper.conf && "
-        + (security.PK8_STEP if bk_tls else "")
-        + (security.keystore_step(cluster.spec) if zk_tls else "")
+        + plan.steps(cluster)
         + f"{workload.LOG4J_OPTS} exec bin/bookkeeper autorecovery",
         ports=[port(COMPONENT, HTTP).container()],
         env_from=[name],

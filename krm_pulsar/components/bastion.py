@@ -18,7 +18,9 @@ CONFIG_DEFAULTS = {
 
 
 def target_tls(cluster, spec: dict) -> bool:
-    return cluster.proxy_tls if spec["targetProxy"] else cluster.broker_tls
+    """Whether the CLI tools dial their target over TLS (tls_plan: the bastion is a TLS client
+    of the proxy, else of the brokers)."""
+    return bool(cluster.tls_plan(COMPONENT).client_of)
 
 
 def config_defaults(cluster, spec: dict) -> dict:
@@ -57,12 +59,8 @@ def render(cluster) -> list:
     annotations = spec["annotations"]
     cm = workload.config_map(cluster, name, labels, annotations,
                              workload.config_data(config_defaults(cluster, spec), spec["config"]))
-    mounts, volumes = [], []
-    if target_tls(cluster, spec):
-        # the target's Secret: its ca.crt is the CA to trust (KAAP mounts tls.ssCa's Secret)
-        section = "proxy" if spec["targetProxy"] else "broker"
-        mount, volume = security.certs_volume(security.secret_name(cluster.spec, section))
-        mounts, volumes = [mount], [volume]
+    # the target's Secret: its ca.crt is the CA to trust (KAAP mounts tls.ssCa's Secret)
+    mounts, volumes = cluster.tls_plan(COMPONENT).volume()
     auth = security.auth_on(cluster.spec)
     if auth:
         # the admin and superuser tokens, not the private key (KAAP mounts it; see docs/auth.md)

@@ -87,22 +87,17 @@ def render_set(cluster, rset) -> list:
     labels = rset.labels(cluster)
     match = rset.match_labels(cluster)
     annotations = spec["annotations"]
-    bk_tls = security.tls_on(cluster.spec, COMPONENT)
-    zk_tls = security.tls_on(cluster.spec, "zookeeper") and not cluster.oxia
+    plan = cluster.tls_plan(COMPONENT, rset)
+    zk_tls = "zookeeper" in plan.client_of
     defaults = config_defaults(cluster, spec)
-    if bk_tls:
+    if plan.serves:
         defaults.update(tls_config(cluster.spec))
     cm = workload.config_map(cluster, name, labels, annotations,
                              workload.config_data(defaults, spec["config"]))
 
-    mounts, volumes, claims, classes = [], [], [], []
-    certs_mount = None
-    if bk_tls or zk_tls:
-        certs_mount, certs_volume = security.certs_volume(
-            security.secret_name(cluster.spec, COMPONENT))
-        mounts.append(certs_mount)
-        volumes.append(certs_volume)
-    zk_step = security.keystore_step(cluster.spec) if zk_tls else ""
+    mounts, volumes = plan.volume()
+    claims, classes = [], []
+    zk_step = security.keystore_step(cluster.spec) if plan.jks else ""
     for key, mount_path in (("journal", JOURNAL_MOUNT), ("ledgers", LEDGERS_MOUNT)):
         mount, volume, claim, created = storage.data_volume(
             cluster, spec["volumes"][key], name, mount_path, labels, annotations,
@@ -137,15 +132,14 @@ def render_set(cluster, rset) -> list:
         init = startup.init_container(spec, init_name, startup.format_bookkeeper_args(zk_step),
                                       env_from=[name])
     if zk_tls:
-        init["volumeMounts"] = [certs_mount]
+        init["volumeMounts"] = plan.mounts()
     probes = spec["probes"]
     liveness_path = KAAP_LIVENESS_PATH if cluster.kaap_input else LIVENESS_PATH
     main = workload.container(
         base, spec,
         "bin/apply-config-from-env.py conf/bookkeeper.conf && "
         + rocksdb_step(spec["image"])
-        + (security.PK8_STEP if bk_tls else "")
-        + zk_step
+        + plan.steps(cluster)
         + f"{workload.LOG4J_OPTS} exec bin/pulsar bookie",
         ports=[port(COMPONENT, BOOKIE).container(), port(COMPONENT, HTTP).container()],
         env_from=[name],

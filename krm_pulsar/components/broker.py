@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import jvm, placement, security, startup, storage, workload
+from .. import jvm, placement, security, startup, storage, tls_plan, workload
 from ..endpoints import HTTP, KAFKA, KAFKA_SCHEMA_REGISTRY, PULSAR, localhost_url, number, port
 from ..registry import metrics_port
 from ..schema import SpecError, warning
@@ -80,6 +80,7 @@ def config_defaults(cluster, spec: dict, set_name: str | None = None) -> dict:
     if tls:
         defaults.update(tls_config(cluster))
     if security.tls_on(cluster.spec, "bookkeeper"):
+        # a BookKeeper client with its certificate (tls_plan: brokers are bookie clients)
         defaults.update(security.bookkeeper_client_tls_config(cluster.spec))
     if spec["kafka"]["enabled"]:
         # Kafka-on-Pulsar protocol handler keys, as KAAP writes them (plaintext listener)
@@ -196,24 +197,15 @@ def render_set(cluster, rset) -> list:
                              post=_min_racks_per_write_quorum))
     probes = spec["probes"]
     package_mounts, package_volumes = storage.broker_package_volume(cluster)
-    tls = security.tls_on(cluster.spec, COMPONENT, rset.name)
-    zk_tls = security.tls_on(cluster.spec, "zookeeper") and not cluster.oxia
+    plan = cluster.tls_plan(COMPONENT, rset)
+    tls = plan.serves
     auth = security.auth_on(cluster.spec)
-    mounts, volumes = [], []
-    if tls or zk_tls or security.tls_on(cluster.spec, "bookkeeper"):
-        mount, volume = security.certs_volume(
-            security.secret_name(cluster.spec, COMPONENT, rset.name))
-        mounts.append(mount)
-        volumes.append(volume)
+    mounts, volumes = plan.volume()
     if auth:
         token_mounts, token_volumes = security.token_volumes(("public-key", "superuser"))
         mounts += token_mounts
         volumes += token_volumes
-    steps = ""
-    if tls or security.tls_on(cluster.spec, "bookkeeper"):
-        steps += security.PK8_STEP
-    if tls or zk_tls:
-        steps += security.keystore_step(cluster.spec)
+    steps = plan.steps(cluster)
     steps += ("bin/apply-config-from-env.py conf/broker.conf && "
               "bin/apply-config-from-env.py conf/client.conf && "
               "bin/gen-yml-from-env.py conf/functions_worker.yml && ")
@@ -371,13 +363,12 @@ def transactions_job(cluster, rset) -> dict:
         f"--configuration-store {cluster.configuration_store} "
         f"--initial-num-transaction-coordinators {transactions['partitions']}"
     )
-    pre_steps, mounts, volumes = "", None, None
-    if security.tls_on(cluster.spec, "zookeeper") and not cluster.oxia:
-        # a ZooKeeper client: the key and trust stores and the ZooKeeper TLS options
-        pre_steps = security.keystore_step(cluster.spec)
-        mount, volume = security.certs_volume(
-            security.secret_name(cluster.spec, COMPONENT, rset.name))
-        mounts, volumes = [mount], [volume]
+    # a ZooKeeper client with the set's certificates: the key and trust stores and the
+    # ZooKeeper TLS options
+    plan = tls_plan.client_plan(cluster, security.secret_name(cluster.spec, COMPONENT, rset.name),
+                                ("zookeeper",))
+    pre_steps = plan.steps(cluster)
+    mounts, volumes = plan.volume()
     container = workload.job_container(
         rset.resource_name, spec, transactions["initJob"], command,
         "initializing the transaction coordinator metadata", pre_steps=pre_steps, mounts=mounts)

@@ -136,9 +136,8 @@ def worker_config(cluster, spec: dict, name: str) -> dict:
 
 def to_broker_tls(cluster) -> bool:
     """The worker dials the brokers over TLS when they have it, unless
-    ``tls.functionsWorker.enabledWithBroker: false`` (model.tls_defaults)."""
-    return cluster.broker_tls and bool(
-        cluster.spec["global"]["tls"]["functionsWorker"]["enabledWithBroker"])
+    ``tls.functionsWorker.enabledWithBroker: false`` (model.tls_defaults; tls_plan)."""
+    return "broker" in cluster.tls_plan(COMPONENT).client_of
 
 
 def broker_service_url(cluster) -> str:
@@ -245,26 +244,17 @@ def render(cluster) -> list:
     mounts.append({"name": "config-volume", "mountPath": CONFIG_MOUNT,
                    "subPath": "functions_worker.yml"})
     mounts.append(logs_mount)
-    tls = security.tls_on(cluster.spec, COMPONENT)
-    zk_tls = security.tls_on(cluster.spec, "zookeeper")
-    bk_tls = security.tls_on(cluster.spec, "bookkeeper")
-    to_broker = to_broker_tls(cluster)
-    if tls or to_broker or zk_tls or bk_tls:
-        certs_mount, certs_volume = security.certs_volume(
-            security.secret_name(cluster.spec, COMPONENT))
-        mounts.append(certs_mount)
-        volumes.append(certs_volume)
+    plan = cluster.tls_plan(COMPONENT)
+    certs_mounts, certs_volumes = plan.volume()
+    mounts += certs_mounts
+    volumes += certs_volumes
     auth = security.auth_on(cluster.spec)
     if auth:
         token_mounts, token_volumes = security.token_volumes(("superuser", "public-key"))
         mounts += token_mounts
         volumes += token_volumes
-    steps = security.STRIP_TOKEN_STEP if auth else ""
-    if tls or bk_tls:
-        steps += security.PK8_STEP
-    if zk_tls:
-        # JKS stores for the ZooKeeper client; the worker trusts the brokers from PEM files
-        steps += security.keystore_step(cluster.spec)
+    # JKS stores for the ZooKeeper client; the worker trusts the brokers from PEM files
+    steps = (security.STRIP_TOKEN_STEP if auth else "") + plan.steps(cluster)
     # the worker's identity comes from the pod name; the user's env goes first (KAAP)
     env = list(spec["env"] or []) + [
         {"name": "workerHostname", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},

@@ -225,21 +225,13 @@ def render_set(cluster, rset) -> list:
         workload.config_data(config_defaults(cluster, spec, name, rset.name), spec["config"]))
     config_maps = [cm]
     probes = spec["probes"]
-    tls = security.tls_on(cluster.spec, COMPONENT, rset.name)
-    auth = security.auth_on(cluster.spec)
     # KAAP mounts the certificates when the proxy or the brokers have TLS; ours also with
-    # ZooKeeper TLS, because the proxies read the configuration store on ZooKeeper's TLS port
-    zk_tls = security.tls_on(cluster.spec, "zookeeper") and not cluster.oxia
-    # ... and with functions worker TLS: its https URL is verified against the mounted CA
-    worker_tls = spec["standaloneFunctionsWorker"] and security.tls_on(
-        cluster.spec, "functionsWorker")
-    certs = tls or cluster.broker_tls or zk_tls or worker_tls
-    mounts, volumes = [], []
-    if certs:
-        mount, volume = security.certs_volume(
-            security.secret_name(cluster.spec, COMPONENT, rset.name))
-        mounts.append(mount)
-        volumes.append(volume)
+    # ZooKeeper TLS, because the proxies read the configuration store on ZooKeeper's TLS port,
+    # and with functions worker TLS: its https URL is verified against the mounted CA
+    plan = cluster.tls_plan(COMPONENT, rset)
+    tls = plan.serves
+    auth = security.auth_on(cluster.spec)
+    mounts, volumes = plan.volume()
     if auth:
         # not the private key (KAAP mounts it): a proxy never signs tokens
         roles = ("public-key", "proxy", "websocket", "superuser") \
@@ -247,7 +239,7 @@ def render_set(cluster, rset) -> list:
         token_mounts, token_volumes = security.token_volumes(roles)
         mounts += token_mounts
         volumes += token_volumes
-    tls_steps = (security.PK8_STEP + security.keystore_step(cluster.spec)) if certs else ""
+    tls_steps = plan.steps(cluster)
     # the auth header (or nothing, leaving KAAP's two spaces) after --fail
     header = security.curl_auth_header(cluster.spec).replace("{", "{{").replace("}", "}}")
     probe_cmd = ["sh", "-c", f"curl -s --max-time {{t}} --fail {header} "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import jvm, names, security, storage, workload
+from .. import jvm, names, security, storage, tls_plan, workload
 from ..endpoints import CLIENT, ELECTION, QUORUM, number, port
 from ..registry import metrics_port
 
@@ -37,7 +37,8 @@ def render(cluster) -> list:
     name, labels, match, pod_labels = cluster.identity(COMPONENT, spec)
     annotations = spec["annotations"]
 
-    tls = security.tls_on(cluster.spec, COMPONENT)
+    plan = cluster.tls_plan(COMPONENT)
+    tls = plan.serves
     defaults = {**CONFIG_DEFAULTS, **(TLS_CONFIG if tls else {})}
     if not cluster.kaap_input:  # KAAP input keeps KAAP's JVM settings
         defaults["PULSAR_MEM"] = jvm.with_memory("zookeeper", spec.get("resources"),
@@ -47,14 +48,10 @@ def render(cluster) -> list:
 
     mount, volume, claim, created_class = storage.data_volume(
         cluster, spec["dataVolume"], name, DATA_MOUNT, labels, annotations)
-    mounts, volumes = [mount], [volume] if volume else []
-    tls_step = ""
-    if tls:
-        certs_mount, certs_volume = security.certs_volume(
-            security.secret_name(cluster.spec, COMPONENT))
-        mounts.append(certs_mount)
-        volumes.append(certs_volume)
-        tls_step = security.keystore_step(cluster.spec)
+    certs_mounts, certs_volumes = plan.volume()
+    mounts = [mount, *certs_mounts]
+    volumes = ([volume] if volume else []) + certs_volumes
+    tls_step = plan.steps(cluster)
     servers = ",".join(f"{name}-{i}" for i in range(spec["replicas"]))
     def ruok(kind: str) -> dict | None:
         return workload.exec_probe(spec["probes"][kind], [
@@ -107,12 +104,13 @@ def render(cluster) -> list:
 def metadata_job(cluster, spec: dict, labels: dict) -> dict:
     """``<name>-zookeeper-metadata-<hash>``: cluster metadata initialization against ZooKeeper."""
     name = f"{cluster.resource_name(COMPONENT)}-metadata"
+    # the job is a ZooKeeper client: the same stores and client options as the servers
+    plan = tls_plan.client_plan(cluster, security.secret_name(cluster.spec, COMPONENT),
+                                ("zookeeper",))
     tls: dict = {}
-    if security.tls_on(cluster.spec, COMPONENT):
-        # the job is a ZooKeeper client: the same stores and client options as the servers
-        mount, volume = security.certs_volume(security.secret_name(cluster.spec, COMPONENT))
-        tls = {"pre_steps": security.keystore_step(cluster.spec), "mounts": [mount],
-               "volumes": [volume]}
+    if plan.mounted:
+        mounts, volumes = plan.volume()
+        tls = {"pre_steps": plan.steps(cluster), "mounts": mounts, "volumes": volumes}
     return workload.cluster_metadata_job(cluster, name, labels, spec["annotations"], spec,
                                          spec["metadataInitializationJob"],
                                          service_account=True,
