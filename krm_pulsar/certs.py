@@ -90,8 +90,10 @@ def check(cluster) -> list:
     spec = cluster.spec
     tls = spec["global"]["tls"]
     self_signed = tls["certProvisioner"]["selfSigned"]
+    if not self_signed["enabled"]:
+        return []
     findings = []
-    if self_signed["enabled"] and not tls["enabled"]:
+    if not tls["enabled"]:
         findings.append(warning(
             "spec.global.tls.enabled",
             "certProvisioner.selfSigned.enabled has no effect while global.tls.enabled is "

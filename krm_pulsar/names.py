@@ -69,6 +69,13 @@ KAAP_CHECKSUM_PREFIX = "kaap.oss.datastax.com/configmap-"
 CHECKSUM_PREFIX = "krm-pulsar.io/configmap-"
 
 
+def object_key(obj: dict) -> tuple:
+    """What identifies an object to the API server: group, kind, namespace, name."""
+    metadata = obj.get("metadata") or {}
+    group = obj.get("apiVersion", "").rpartition("/")[0]
+    return group, obj.get("kind"), metadata.get("namespace") or "", metadata.get("name")
+
+
 # --- object names -------------------------------------------------------------------------------
 
 

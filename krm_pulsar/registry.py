@@ -47,7 +47,8 @@ class Component:
     """One component. ``section`` is its key under ``spec`` (and its name everywhere in the
     code); the other fields are described where each is used."""
 
-    __slots__ = ("base_name_key", "connects_to", "default_set", "endpoints", "forbidden_env",
+    __slots__ = ("base_name_key", "checks", "connects_to", "default_set", "endpoints",
+                 "forbidden_env",
                  "jvms", "metadata_keys", "metrics", "module", "pulsar", "rendered", "section",
                  "set_tls_key", "stage", "tls", "tls_client_of", "tls_server_formats",
                  "volumes")
@@ -72,6 +73,7 @@ class Component:
         metrics: Metrics | None = None,
         endpoints: tuple[str, ...] = (),
         connects_to: tuple[str, ...] = (),
+        checks: tuple[tuple[str, str], ...] = (),
     ) -> None:
         self.section = section
         # krm_pulsar.components.<module> renders it: render(cluster) -> list of objects
@@ -104,6 +106,8 @@ class Component:
         self.endpoints = endpoints
         # what its rendered configuration dials: components, or METADATA_STORE
         self.connects_to = connects_to
+        # its own checks: (phase of krm_pulsar/checks, function of its module)
+        self.checks = checks
 
     @property
     def has_sets(self) -> bool:
@@ -155,6 +159,7 @@ COMPONENTS: tuple[Component, ...] = (
         metrics=Metrics("broker", "http", "/metrics/"),
         endpoints=("broker",),
         connects_to=(METADATA_STORE, "bookkeeper", "broker"),
+        checks=(("cluster", "check_quorums"),),
     ),
     Component(
         "proxy", module="proxy", stage=SERVICES_STAGE, rendered=_always,
@@ -166,6 +171,7 @@ COMPONENTS: tuple[Component, ...] = (
         metrics=Metrics("proxy", "http", "/metrics/"),
         endpoints=("proxy",),
         connects_to=(METADATA_STORE, "broker", "functionsWorker"),
+        checks=(("cluster", "check_rollout"),),
     ),
     Component(
         "autorecovery", module="autorecovery", stage=SERVICES_STAGE,
@@ -202,6 +208,7 @@ COMPONENTS: tuple[Component, ...] = (
         metrics=Metrics("functionsWorker", "http", "/metrics"),
         endpoints=("functionsWorker",),
         connects_to=(METADATA_STORE, "bookkeeper", "broker"),
+        checks=(("cluster", "validate"),),
     ),
     # ours: the metadata store that replaces ZooKeeper (no base name, no KAAP fields)
     Component(

@@ -239,7 +239,7 @@ def token_roles(spec: dict) -> list:
 _ROLE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
 
 
-def check(spec: dict) -> list:
+def check(spec: dict, raw: dict | None = None) -> list:
     """Cross-field checks of TLS and token authentication, with field paths."""
     findings = []
     tls_conf = tls(spec)

@@ -288,7 +288,7 @@ def check_functions_package_storage(spec: dict) -> list[SpecError]:
         "or use ZooKeeper as the metadata store")]
 
 
-def check(spec: dict) -> list[SpecError]:
+def check(spec: dict, raw: dict | None = None) -> list[SpecError]:
     """Package storage checks on the resolved spec (render.check calls this)."""
     findings = check_functions_package_storage(spec)
     management = spec["broker"]["packageManagement"]

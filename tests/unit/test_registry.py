@@ -98,3 +98,15 @@ def test_rollout_order_starts_with_the_metadata_store():
     order = [entry.section for entry in registry.in_rollout_order()]
     assert order[:2] == ["zookeeper", "oxia"] and order[-1] == "functionsWorker"
     assert sorted(order) == sorted(IDS)
+
+
+def test_every_registered_check_resolves():
+    from krm_pulsar import checks
+
+    assert set(checks.PHASES) == {check.phase for check in checks.CHECKS}
+    for phase in checks.PHASES:
+        for check in checks.in_phase(phase):
+            assert callable(check.resolve()), check
+    for entry in ENTRIES:
+        for phase, _function in entry.checks:
+            assert phase in checks.PHASES, f"{entry.section}: unknown phase {phase}"
