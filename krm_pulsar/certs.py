@@ -213,9 +213,9 @@ def render(cluster) -> list:
 
 def _mounted_cert_secrets(cluster) -> list:
     """``[(pod component label, Secret)]`` of every TLS Secret a rendered pod mounts, in
-    rollout order (their TLS plans). The Jobs of a component mount its Secret, so they add
-    none."""
-    from . import registry
+    rollout order (their TLS plans). The Jobs of a component mount its Secret, which its pods
+    mount too; the rack registration Job mounts the brokers', which no broker pod may mount."""
+    from . import rack_registration, registry
 
     found = []
     for entry in registry.in_rollout_order():
@@ -233,6 +233,11 @@ def _mounted_cert_secrets(cluster) -> list:
             pair = (labels.get(names.COMPONENT_LABEL), plan.secret)
             if plan.secret and pair not in found:
                 found.append(pair)
+    if rack_registration.needed(cluster):
+        plan = rack_registration.tls(cluster)
+        pair = (names.RACK_REGISTRATION_COMPONENT, plan.secret)
+        if plan.secret and pair not in found:
+            found.append(pair)
     return found
 
 

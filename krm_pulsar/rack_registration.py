@@ -101,6 +101,12 @@ def script(cluster) -> str:
     return "\n".join(lines) + "\n"
 
 
+def tls(cluster) -> tls_plan.TlsPlan:
+    """A client of the brokers' admin API, trusting the CA of the brokers' Secret."""
+    return tls_plan.client_plan(cluster, security.secret_name(cluster.spec, "broker"),
+                                ("broker",))
+
+
 def render(cluster) -> list:
     if not needed(cluster):
         return []
@@ -114,10 +120,7 @@ def render(cluster) -> list:
         "env": [{"name": "POD_NAMESPACE",
                  "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}}],
     }
-    # a client of the brokers' admin API, trusting the CA of the brokers' Secret
-    plan = tls_plan.client_plan(cluster, security.secret_name(cluster.spec, "broker"),
-                                ("broker",))
-    mounts, volumes = plan.volume()
+    mounts, volumes = tls(cluster).volume()
     if security.auth_on(cluster.spec):
         token_mounts, token_volumes = security.token_volumes(("superuser",))
         mounts += token_mounts
