@@ -28,7 +28,7 @@ import cert_manager
 from conftest import KRM_PULSAR, tool_env
 from k8s import VERSIONS, assert_valid
 from pss import restricted_violations
-from test_security import REFUSED_PATTERNS, secret_findings
+from unit.test_security import REFUSED_PATTERNS, secret_findings
 from krm_pulsar import krm, render, yamlio
 
 SETTINGS = settings(max_examples=25, deadline=None,
