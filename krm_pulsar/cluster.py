@@ -67,7 +67,7 @@ class Cluster:
         return self.glob["components"][key] if key else component
 
     def resource_name(self, component: str) -> str:
-        """``<global.name>-<base name>``, e.g. ``pulsar-broker`` (KAAP §3.1)."""
+        """``<global.name>-<base name>``, e.g. ``pulsar-broker`` (kaap-parity.md#names)."""
         return names.resource_name(self.name, self.base_name(component))
 
     def host(self, service: str) -> str:
@@ -87,14 +87,16 @@ class Cluster:
 
     @property
     def zookeeper_connect(self) -> str:
-        # KAAP targets the non-headless `-ca` Service (§3.7), on the TLS port with ZooKeeper TLS
+        # KAAP targets the non-headless `-ca` Service (kaap-parity.md#internal-urls), on the TLS
+        # port with ZooKeeper TLS
         tls = bool((self.glob["tls"]["zookeeper"] or {}).get("enabled"))
         port = number("zookeeper", CLIENT, tls)
         return f"{self.host(names.client_service(self.resource_name('zookeeper')))}:{port}"
 
     @property
     def oxia_service(self) -> str:
-        """Headless Service of the Oxia servers, which Pulsar dials (Helm chart §2.3)."""
+        """Headless Service of the Oxia servers, which Pulsar dials (Helm chart,
+        helm-parity.md#metadata-store-urls)."""
         return names.oxia_headless_service(self.name)
 
     @property
@@ -116,8 +118,8 @@ class Cluster:
 
         This is the one place that decides how components find the metadata store.
         ZooKeeper keeps KAAP's legacy keys (a KAAP user sees no config change); Oxia uses the
-        metadata-store URL keys of the Apache Helm chart (helm-chart-facts.md §2.3), with the
-        Oxia namespaces ``broker`` and ``bookkeeper`` keeping the two apart.
+        metadata-store URL keys of the Apache Helm chart (helm-parity.md#metadata-store-urls), with
+        the Oxia namespaces ``broker`` and ``bookkeeper`` keeping the two apart.
         """
         if not self.oxia:
             zk = self.zookeeper_connect
@@ -228,7 +230,8 @@ class Cluster:
         return labels
 
     def selector_labels(self, component: str, custom: dict | None = None) -> dict:
-        """Pod and selector labels: a blank custom value removes that key (KAAP §3.2)."""
+        """Pod and selector labels: a blank custom value removes that key
+        (kaap-parity.md#labels)."""
         labels = names.base_labels(self.name, self.base_name(component))
         for key, value in (custom or {}).items():
             if value in (None, ""):

@@ -1,10 +1,12 @@
 """The PulsarCluster spec: every field, its type and its default, in one place.
 
-The layout is KAAP's (``spec.global``, ``spec.zookeeper``, ... see
-``../shared/reference/kaap-semantics.md`` §2), so a ``kaap.oss.datastax.com/v1beta1``
-PulsarCluster is accepted as it is. Fields that KAAP does not have are marked "ours".
+The layout is KAAP's (``spec.global``, ``spec.zookeeper``, ..., docs/kaap-parity.md#spec-layout),
+so a ``kaap.oss.datastax.com/v1beta1`` PulsarCluster is accepted as it is. Fields that KAAP does
+not have are marked "ours" in their ``doc``.
 
-Nothing else in the code base declares a default: renderers read the resolved spec.
+Nothing else in the code base declares a default: renderers read the resolved spec. Code
+comments cite KAAP's and the Helm chart's behaviour by the anchors of docs/kaap-parity.md and
+docs/helm-parity.md (``kaap-parity.md#q19`` is docs/kaap-parity.md, section Q19).
 """
 
 from __future__ import annotations
@@ -147,7 +149,8 @@ PDB = Obj({
 
 ANTI_AFFINITY_RULE = Obj({"enabled": Bool(), "required": Bool()}, default=None)
 
-# Component-level antiAffinity: no defaults (it replaces the global one as a whole, KAAP §7.2).
+# Component-level antiAffinity: no defaults (it replaces the global one as a whole,
+# kaap-parity.md#anti-affinity).
 ANTI_AFFINITY = Obj({"host": ANTI_AFFINITY_RULE, "zone": ANTI_AFFINITY_RULE}, default=None)
 
 GLOBAL_ANTI_AFFINITY = Obj({
@@ -156,7 +159,8 @@ GLOBAL_ANTI_AFFINITY = Obj({
 })
 
 # KAAP gives only a global storageClass reclaimPolicy Retain; a component's class gets none and
-# Kubernetes then deletes the data with the claim (KAAP Q17). Ours: Retain wherever it is given.
+# Kubernetes then deletes the data with the claim (kaap-parity.md#q17). Ours: Retain wherever it is
+# given.
 STORAGE_CLASS = Obj({
     "reclaimPolicy": Str("Retain", enum=("Retain", "Delete")),
     "provisioner": Str(),
@@ -389,7 +393,7 @@ PROXY = Obj({
     "setsUpdateStrategy": Str("RollingUpdate", enum=SET_UPDATE_STRATEGIES),
 })
 
-# Autorecovery and bastion have no PDB, Service, volumes or sets (KAAP §2.7, §2.8).
+# Autorecovery and bastion have no PDB, Service, volumes or sets (kaap-parity.md#spec-layout).
 _NO_SERVICE_FIELDS = ("additionalVolumes", "pdb", "probes")
 
 AUTORECOVERY = Obj({
@@ -577,7 +581,7 @@ SPEC = Obj({
     "patches": List(PATCH),  # ours
 })
 
-# Components that have resource sets, with the literal default set name (KAAP §3.1).
+# Components that have resource sets, with the literal default set name (kaap-parity.md#names).
 SET_COMPONENTS = {"bookkeeper": BOOKKEEPER_SET, "broker": BROKER_SET, "proxy": PROXY_SET}
 
 # --- derived defaults ---------------------------------------------------------------------------
@@ -601,7 +605,7 @@ def with_defaults(spec: dict | None, metadata: dict, api_version: str) -> dict:
         glob["topologyKeys"]["zone"] = (
             KAAP_ZONE_TOPOLOGY_KEY if api_version == KAAP_API_VERSION else ZONE_TOPOLOGY_KEY
         )
-    # KAAP §7.4: each rack is merged with the rack defaults field by field
+    # kaap-parity.md#racks: each rack is merged with the rack defaults field by field
     glob["racks"] = {name: RACK.with_defaults(rack) for name, rack in (glob["racks"] or {}).items()}
     storage = glob["storage"]
     if not storage["existingStorageClassName"] and not storage["storageClass"]:
@@ -609,7 +613,8 @@ def with_defaults(spec: dict | None, metadata: dict, api_version: str) -> dict:
 
     for entry in registry.PULSAR_COMPONENTS:
         component_defaults(resolved[entry.section], glob)
-    # the data volumes of every component (registry.Component.volumes), KAAP §9.2
+    # the data volumes of every component (registry.Component.volumes),
+    # kaap-parity.md#storage-defaults
     for entry in registry.COMPONENTS:
         for path in entry.volumes:
             volume = resolved[entry.section]
@@ -617,7 +622,7 @@ def with_defaults(spec: dict | None, metadata: dict, api_version: str) -> dict:
                 volume = volume[part]
             volume_defaults(volume, glob)
 
-    # KAAP §1.3: cross-component adjustments
+    # kaap-parity.md#cross-component-defaults: cross-component adjustments
     if resolved["bastion"]["targetProxy"] is None:
         resolved["bastion"]["targetProxy"] = resolved["proxy"]["replicas"] > 0
     if resolved["functionsWorker"]["replicas"] > 0:
@@ -656,7 +661,8 @@ def api_version_defaults(resolved: dict, kaap: bool) -> None:
 
 
 def tls_defaults(glob: dict) -> None:
-    """TLS values derived from other fields (KAAP ``getTlsSecretNameFor*``, §6.6).
+    """TLS values derived from other fields (KAAP ``getTlsSecretNameFor*``,
+    kaap-parity.md#per-set-tls).
 
     * every component's ``secretName`` falls back to ``defaultSecretName``;
     * a broker/proxy resource set's entry takes each unset field from the component's entry
@@ -745,7 +751,8 @@ def package_storage_defaults(broker: dict, glob: dict) -> None:
 
 
 def volume_defaults(volume: dict, glob: dict) -> None:
-    """KAAP §9.2: a volume with no storage choice of its own takes the global one."""
+    """kaap-parity.md#storage-defaults: a volume with no storage choice of its own takes the global
+    one."""
     if not volume.get("existingStorageClassName") and not volume.get("storageClass"):
         storage = glob["storage"]
         if storage["existingStorageClassName"]:

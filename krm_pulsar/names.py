@@ -1,6 +1,6 @@
 """Label keys, annotation keys and the names of generated objects: one place for each.
 
-KAAP's conventions (docs/kaap-parity.md#names-and-labels): every object carries ``app:
+KAAP's conventions (docs/kaap-parity.md#names, kaap-parity.md#labels): every object carries ``app:
 pulsar``, ``component: <base name>`` and ``cluster: <global.name>``, in that order; objects
 of a resource set add ``resource-set`` and, when the set is mapped to a rack, ``rack``.
 Objects are named ``<global.name>-<base name>[-<set>]``.

@@ -1,4 +1,5 @@
-"""Bookie rack registration without an operator (``bookkeeper.autoRackConfig``, KAAP §8.2/§8.3).
+"""Bookie rack registration without an operator (``bookkeeper.autoRackConfig``,
+kaap-parity.md#rack-registration).
 
 KAAP's operator writes every bookie of a racked set into the metadata store's ``/bookies`` map
 (``<rack>/<node>``) and keeps it current. krm-pulsar renders one Job instead:
@@ -57,7 +58,8 @@ def needed(cluster) -> bool:
 def script(cluster) -> str:
     """The shell script of the Job: one ``register`` line per bookie.
 
-    Bookie ids are what bookies announce with ``useHostNameAsBookieID`` (KAAP §8.2):
+    Bookie ids are what bookies announce with ``useHostNameAsBookieID``
+    (kaap-parity.md#rack-registration):
     ``<pod>.<service>.<namespace>.svc.<domain>:3181``. The namespace is read from the pod at
     run time, so the Job follows a later kustomize ``namespace:``.
     """

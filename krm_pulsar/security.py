@@ -1,5 +1,5 @@
 """TLS and token authentication: what each component mounts, runs and configures (KAAP's
-``global.tls`` and ``global.auth``, kaap-semantics.md §2.1, §4, §6.6).
+``global.tls`` and ``global.auth``, kaap-parity.md#conventions).
 
 Everything here is decided from the resolved spec; no key or certificate is ever produced at
 render time. Certificates come from Secrets (made by the user or by cert-manager, see certs.py),
@@ -46,7 +46,8 @@ def tls(spec: dict) -> dict:
 
 
 def tls_entry(spec: dict, section: str, set_name: str | None = None) -> dict:
-    """The TLS entry of a component, or of one broker/proxy resource set (§6.6)."""
+    """The TLS entry of a component, or of one broker/proxy resource set
+    (kaap-parity.md#per-set-tls)."""
     entries = tls(spec)
     from .registry import BY_SECTION
 
@@ -138,7 +139,8 @@ def keystore_step(spec: dict) -> str:
     """Shell steps that turn the mounted PEM files into the JKS key and trust stores some
     Pulsar parts need (proxy, ZooKeeper clients), with a password made at container start
     (never at render time), and, with ZooKeeper TLS, the ZooKeeper client options appended to
-    ``conf/pulsar_env.sh`` and ``conf/bkenv.sh`` (KAAP's certificate converter, §4).
+    ``conf/pulsar_env.sh`` and ``conf/bkenv.sh`` (KAAP's certificate converter,
+    kaap-parity.md#components).
 
     The exported ``*Password`` variables are read by apply-config-from-env.py afterwards.
     """
@@ -170,7 +172,7 @@ def keystore_step(spec: dict) -> str:
 
 
 def bookkeeper_client_tls_config(spec: dict) -> dict:
-    """A BookKeeper client's TLS keys (brokers, functions worker; KAAP §4.3)."""
+    """A BookKeeper client's TLS keys (brokers, functions worker; kaap-parity.md#broker)."""
     return {
         "bookkeeperTLSClientAuthentication": "true",
         "bookkeeperTLSKeyFileType": "PEM",

@@ -1,5 +1,6 @@
-"""Storage: data volumes, their claim templates and the StorageClasses we create (KAAP §9), and
-the brokers' package storage for Pulsar Functions (Helm chart PR #697).
+"""Storage: data volumes, their claim templates and the StorageClasses we create
+(kaap-parity.md#storage), and the brokers' package storage for Pulsar Functions (Helm chart PR
+#697).
 
 Component renderers call the builders here (``data_volume``, ``broker_package_*``); the checks
 (``check`` on the resolved spec, ``check_cluster`` once names and namespace are known) report
@@ -13,7 +14,8 @@ import posixpath
 from . import model
 from .schema import SpecError, warning
 
-# Mount paths as KAAP writes them (§9.3); Oxia's as the Apache chart does (helm-chart-facts §6.2).
+# Mount paths as KAAP writes them (kaap-parity.md#storage-objects); Oxia's as the Apache chart does
+# (helm-parity.md#oxia-storage).
 FUNCTIONS_WORKER_LOGS_MOUNT = "/pulsar/logs"
 OXIA_DATA_MOUNT = "/data"
 
@@ -50,9 +52,9 @@ def created_class_name(cluster, resource_name: str, volume_name: str) -> str:
     """Name of the StorageClass we create for one volume: KAAP's ``<R>-<volume>``.
 
     StorageClasses are cluster-wide, so two clusters with the same ``global.name`` in different
-    namespaces would share (and overwrite) KAAP's names (KAAP Q16). With our API and a known
-    namespace the namespace leads the name. KAAP input keeps KAAP's name: a StatefulSet's claim
-    templates cannot be changed in place, so a cluster taken over from KAAP must keep them.
+    namespaces would share (and overwrite) KAAP's names (kaap-parity.md#q16). With our API and a
+    known namespace the namespace leads the name. KAAP input keeps KAAP's name: a StatefulSet's
+    claim templates cannot be changed in place, so a cluster taken over from KAAP must keep them.
     """
     name = f"{resource_name}-{volume_name}"
     if cluster.namespace and not cluster.kaap_input:
@@ -61,7 +63,7 @@ def created_class_name(cluster, resource_name: str, volume_name: str) -> str:
 
 
 def creates_class(cluster, volume: dict) -> bool:
-    """Whether this volume gets a StorageClass of its own (KAAP §9.3)."""
+    """Whether this volume gets a StorageClass of its own (kaap-parity.md#storage-objects)."""
     return bool(cluster.glob["persistence"] and not volume.get("existingStorageClassName")
                 and volume.get("storageClass"))
 
@@ -76,8 +78,8 @@ def data_volume(cluster, volume: dict, resource_name: str, mount_path: str, labe
         return mount, {"name": claim_name, "emptyDir": {}}, None, None
     spec = {"accessModes": ["ReadWriteOnce"],
             "resources": {"requests": {"storage": volume["size"]}}}
-    # KAAP Q2: with a pvcPrefix KAAP names the class without it and the claims stay Pending;
-    # we reference the class we actually create.
+    # kaap-parity.md#q2: with a pvcPrefix KAAP names the class without it and the claims stay
+    # Pending; we reference the class we actually create.
     class_name = created_class_name(cluster, resource_name, volume["name"])
     explicit = storage_class_name(volume, class_name)
     if explicit:
@@ -91,7 +93,8 @@ def data_volume(cluster, volume: dict, resource_name: str, mount_path: str, labe
 
 def functions_worker_logs_volume(cluster, spec: dict, resource_name: str, labels: dict,
                                  annotations: dict | None):
-    """The functions worker's ``logsVolume`` at ``/pulsar/logs`` (KAAP §9.3); `spec` is
+    """The functions worker's ``logsVolume`` at ``/pulsar/logs`` (kaap-parity.md#storage-objects);
+    `spec` is
     ``spec.functionsWorker``. Same result shape as ``data_volume``."""
     return data_volume(cluster, spec["logsVolume"], resource_name, FUNCTIONS_WORKER_LOGS_MOUNT,
                        labels, annotations)
@@ -105,8 +108,9 @@ def oxia_data_volume(cluster, resource_name: str, labels: dict, annotations: dic
 
 
 def storage_class(name: str, config: dict, labels: dict, annotations: dict | None) -> dict:
-    """A StorageClass for one volume. Cluster-scoped, so no namespace (KAAP Q16). The
-    reclaimPolicy default (Retain, also for a set's own class) comes from the model (KAAP Q17)."""
+    """A StorageClass for one volume. Cluster-scoped, so no namespace (kaap-parity.md#q16). The
+    reclaimPolicy default (Retain, also for a set's own class) comes from the model
+    (kaap-parity.md#q17)."""
     config = model.STORAGE_CLASS.with_defaults(config)
     parameters = {}
     if config.get("type"):
@@ -182,7 +186,7 @@ def _raw(raw_spec, path: str):
 def check_cluster(cluster) -> list[SpecError]:
     """Storage checks that need the cluster's names and namespace: every StorageClass we create
     needs a provisioner; a storageClass next to an existing class name is ignored; created
-    class names are cluster-wide (KAAP Q16); the package claim's namespace."""
+    class names are cluster-wide (kaap-parity.md#q16); the package claim's namespace."""
     findings = []
     raw_spec = cluster.config.get("spec") or {}
     reported = set()

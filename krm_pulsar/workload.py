@@ -1,5 +1,5 @@
 """Building blocks shared by the component renderers: ConfigMaps, pod templates, probes,
-Services and PodDisruptionBudgets, following KAAP's conventions (§3)."""
+Services and PodDisruptionBudgets, following KAAP's conventions (kaap-parity.md#conventions)."""
 
 from __future__ import annotations
 
@@ -193,7 +193,8 @@ def container(name: str, spec: dict, args: str, *, ports=None, env_from=None, en
 
 
 def scheduling(spec: dict) -> dict:
-    """The scheduling fields every pod of a component takes from its spec (KAAP §3.5)."""
+    """The scheduling fields every pod of a component takes from its spec
+    (kaap-parity.md#pod-spec)."""
     pod = {}
     if spec.get("dnsConfig"):
         pod["dnsConfig"] = spec["dnsConfig"]
@@ -211,7 +212,7 @@ def scheduling(spec: dict) -> dict:
 def job_pod(cluster, spec: dict, container: dict, *, service_account: str | None = None,
             automount_token: bool | None = None, volumes=None) -> dict:
     """The pod of a one-shot Job: the component's scheduling fields, our hardened container,
-    ``restartPolicy: OnFailure``. Jobs get no affinity (KAAP §7.6)."""
+    ``restartPolicy: OnFailure``. Jobs get no affinity (kaap-parity.md#affinity)."""
     pod = scheduling(spec)
     if service_account:
         pod["serviceAccountName"] = service_account
@@ -230,8 +231,8 @@ def job_pod(cluster, spec: dict, container: dict, *, service_account: str | None
 def pod_spec(cluster, spec: dict, main_containers: list, *, match_labels: dict,
              rack: str | None = None, init_containers=None, volumes=None,
              restart_policy: str | None = None, with_affinity: bool = True) -> dict:
-    """A pod spec with KAAP's common fields (§3.5); user sidecars come before our containers,
-    user init containers before ours, user volumes before ours."""
+    """A pod spec with KAAP's common fields (kaap-parity.md#pod-spec); user sidecars come before our
+    containers, user init containers before ours, user volumes before ours."""
     pod = scheduling(spec)
     if spec.get("serviceAccountName"):
         pod["serviceAccountName"] = spec["serviceAccountName"]
@@ -377,7 +378,7 @@ def content_hash(value) -> str:
 def job(cluster, name: str, labels: dict, annotations, spec: dict, container: dict, *,
         pod_component: str, pod_labels: dict | None = None, pod_annotations: dict | None = None,
         service_account: bool = False, volumes: list | None = None) -> dict:
-    """A one-shot Job with the component's scheduling fields (KAAP §4.1, §4.3).
+    """A one-shot Job with the component's scheduling fields (kaap-parity.md#zookeeper).
 
     KAAP runs its Jobs once the StatefulSet they need is ready; statically they start at once,
     and ``restartPolicy: OnFailure`` retries until the store answers. The commands we run are

@@ -57,7 +57,7 @@ def pod_label_conflicts(spec: dict, raw_spec: dict) -> list[SpecError]:
         top = spec[component]
         base = names.base_labels(glob["name"], glob["components"][entry.base_name_key])
         entries = [(f"spec.{component}", top.get("matchLabels"), top.get("podLabels"))]
-        # a set's maps are merged over the component's (KAAP §6.2)
+        # a set's maps are merged over the component's (kaap-parity.md#set-merge)
         entries += [(f"spec.{component}.sets.{name}",
                      {**(top.get("matchLabels") or {}), **((raw or {}).get("matchLabels") or {})},
                      {**(top.get("podLabels") or {}), **((raw or {}).get("podLabels") or {})})

@@ -1,4 +1,5 @@
-"""Autorecovery: the BookKeeper auditor and replication workers, one Deployment (KAAP §4.5)."""
+"""Autorecovery: the BookKeeper auditor and replication workers, one Deployment
+(kaap-parity.md#autorecovery)."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ def render(cluster) -> list:
     plan = cluster.tls_plan(COMPONENT)
     defaults = config_defaults(cluster, spec)
     if "bookkeeper" in plan.client_of:
-        # a bookie client with its own certificate (KAAP §4.5)
+        # a bookie client with its own certificate (kaap-parity.md#autorecovery)
         defaults.update({
             "tlsHostnameVerificationEnabled": "true",
             "tlsProvider": "OpenSSL",

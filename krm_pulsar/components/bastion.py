@@ -1,6 +1,7 @@
-"""Bastion: a pod with the Pulsar CLI tools configured for this cluster (KAAP §4.6).
+"""Bastion: a pod with the Pulsar CLI tools configured for this cluster (kaap-parity.md#bastion).
 
-It targets the proxy when there is one, else the brokers (``targetProxy``, KAAP §1.3).
+It targets the proxy when there is one, else the brokers (``targetProxy``,
+kaap-parity.md#cross-component-defaults).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""BookKeeper: the bookies, one StatefulSet per resource set (KAAP §4.2)."""
+"""BookKeeper: the bookies, one StatefulSet per resource set (kaap-parity.md#bookkeeper)."""
 
 from __future__ import annotations
 
@@ -48,7 +48,8 @@ def config_defaults(cluster, spec: dict) -> dict:
 
 
 def tls_config(spec: dict) -> dict:
-    """Bookie TLS keys (KAAP §4.2): OpenSSL provider, PEM key/cert, client authentication."""
+    """Bookie TLS keys (kaap-parity.md#bookkeeper): OpenSSL provider, PEM key/cert, client
+    authentication."""
     return {
         "tlsProvider": "OpenSSL",
         "tlsProviderFactoryClass": "org.apache.bookkeeper.tls.TLSContextFactory",
@@ -65,7 +66,8 @@ def tls_config(spec: dict) -> dict:
 
 
 def rocksdb_step(image: str) -> str:
-    """RocksDB config step by the image's major version (KAAP §4.2); 2 when it cannot be told."""
+    """RocksDB config step by the image's major version (kaap-parity.md#bookkeeper); 2 when it
+    cannot be told."""
     match = _IMAGE_VERSION.search(image or "")
     major = int(match.group(1)) if match else 2
     if major >= 4:
@@ -111,7 +113,7 @@ def render_set(cluster, rset) -> list:
             classes.append(created)
 
     base = cluster.resource_name(COMPONENT)
-    # KAAP names this container after the component, not the set (harmless, KAAP Q14)
+    # KAAP names this container after the component, not the set (harmless, kaap-parity.md#q14)
     init_name = f"{base}-metadata-format"
     if cluster.kaap_input and not cluster.oxia:
         # KAAP's step, kept so a cluster leaving the operator does not roll; on ZooKeeper the
@@ -172,7 +174,7 @@ def render_set(cluster, rset) -> list:
 
 
 def umbrella_service(cluster) -> dict:
-    """Headless Service over every bookie of every set (KAAP §6.5)."""
+    """Headless Service over every bookie of every set (kaap-parity.md#umbrella-service)."""
     spec = cluster.spec[COMPONENT]
     name = cluster.resource_name(COMPONENT)
     labels, match = placement.umbrella_labels(cluster, COMPONENT)

@@ -1,4 +1,4 @@
-"""Brokers: one StatefulSet per resource set, behind an umbrella Service (KAAP §4.3)."""
+"""Brokers: one StatefulSet per resource set, behind an umbrella Service (kaap-parity.md#broker)."""
 
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ PULSAR_DEFAULT_MIN_RACKS = 2
 
 
 def auth_config(cluster) -> dict:
-    """Token authentication and authorization (KAAP §4.3); tokens and keys are files from
-    the mounted Secrets. ``authPlugin``/``authParams`` are for client.conf (pulsar-admin in
-    the pod)."""
+    """Token authentication and authorization (kaap-parity.md#broker); tokens and keys are files
+    from the mounted Secrets. ``authPlugin``/``authParams`` are for client.conf (pulsar-admin in the
+    pod)."""
     conf = security.token(cluster.spec)
     return {
         **security.server_auth_config(cluster.spec, "superuser"),
@@ -112,7 +112,7 @@ def config_defaults(cluster, spec: dict, set_name: str | None = None) -> dict:
 
 def _min_racks_per_write_quorum(config: dict) -> None:
     """KAAP: the write quorum also becomes the minimum number of racks per write quorum unless
-    the user set it. Both plain and PULSAR_PREFIX_ spellings count (KAAP Q19)."""
+    the user set it. Both plain and PULSAR_PREFIX_ spellings count (kaap-parity.md#q19)."""
     for quorum_key in ("managedLedgerDefaultWriteQuorum",
                        "PULSAR_PREFIX_managedLedgerDefaultWriteQuorum"):
         if quorum_key in config:
@@ -380,7 +380,7 @@ def transactions_job(cluster, rset) -> dict:
 
 
 def _service_type(spec: dict) -> str:
-    # KAAP Q15: KAAP pairs any type with clusterIP: None, which the API server rejects for
+    # kaap-parity.md#q15: KAAP pairs any type with clusterIP: None, which the API server rejects for
     # LoadBalancer/NodePort. The broker Service stays headless ClusterIP; validation rejects
     # other types with a pointer to the proxy.
     return spec["service"]["type"]  # always ClusterIP here: render.check refuses others

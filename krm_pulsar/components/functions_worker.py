@@ -1,4 +1,5 @@
-"""The standalone functions worker: a StatefulSet next to the brokers (KAAP §4.7).
+"""The standalone functions worker: a StatefulSet next to the brokers
+(kaap-parity.md#functions-worker).
 
 Rendered when ``functionsWorker.replicas > 0``. Its configuration is a ``functions_worker.yml``
 file (ConfigMap ``R``, mounted into the pod) plus a ``-extra`` ConfigMap with the ``PULSAR_*``
@@ -16,8 +17,8 @@ from ..schema import SpecError, warning
 COMPONENT = "functionsWorker"
 CONFIG_MOUNT = "/pulsar/funcconf/functions_worker.yml"
 # KAAP annotates the worker pods with the brokers' HTTP port although the worker serves metrics
-# on its own (KAAP Q18). KAAP input keeps KAAP's so pod templates stay identical; our own input
-# gets the worker's.
+# on its own (kaap-parity.md#q18). KAAP input keeps KAAP's so pod templates stay identical; our own
+# input gets the worker's.
 KAAP_PROMETHEUS_PORT = number("broker", HTTP)
 
 RUNTIME_FACTORIES = {
@@ -151,7 +152,8 @@ def broker_web_service_url(cluster) -> str:
 
 
 def security_config(cluster) -> dict:
-    """TLS and token keys of functions_worker.yml (KAAP §4.7), typed as YAML."""
+    """TLS and token keys of functions_worker.yml (kaap-parity.md#functions-worker), typed as
+    YAML."""
     spec = cluster.spec
     data = {}
     if security.tls_on(spec, "bookkeeper"):

@@ -1,7 +1,7 @@
 """Oxia: the metadata store that replaces ZooKeeper when ``spec.oxia.enabled`` (ours).
 
 KAAP has no Oxia; the objects, commands and ports follow the Apache Pulsar Helm chart
-(helm-chart-facts.md §2), named ``<global.name>-oxia-...`` after our own naming:
+(helm-parity.md#oxia), named ``<global.name>-oxia-...`` after our own naming:
 
 * coordinator: ServiceAccount, Role, RoleBinding, ConfigMap (``config.yaml``), Service and a
   one-replica Deployment ``<name>-oxia-coordinator``;
@@ -21,7 +21,8 @@ SERVER = names.OXIA_SERVER
 COORDINATOR = names.OXIA_COORDINATOR
 PUBLIC_PORT = number(SERVER, PUBLIC)
 INTERNAL_PORT = number(SERVER, INTERNAL)
-# Oxia namespaces: Pulsar keeps broker and bookkeeper metadata apart in them (§2.2).
+# Oxia namespaces: Pulsar keeps broker and bookkeeper metadata apart in them
+# (helm-parity.md#oxia-coordinator).
 OXIA_NAMESPACES = ("default", "broker", "bookkeeper")
 SERVER_PORTS = (port(SERVER, PUBLIC), port(SERVER, INTERNAL), port(SERVER, METRICS))
 COORDINATOR_PORTS = (port(COORDINATOR, INTERNAL), port(COORDINATOR, METRICS))
@@ -89,7 +90,8 @@ def coordinator_config(cluster) -> dict:
             "public": f"{cluster.pod_host(pod, parts['headless'])}:{PUBLIC_PORT}",
             "internal": f"{pod}.{parts['headless']}:{INTERNAL_PORT}",
         })
-    # Oxia >= 0.16.3 checks the authority clients bootstrap through (§2.2)
+    # Oxia >= 0.16.3 checks the authority clients bootstrap through
+    # (helm-parity.md#oxia-coordinator)
     authorities = []
     for service in (parts["headless"], parts["base"]):
         authorities.append(f"{service}:{PUBLIC_PORT}")

@@ -1,4 +1,4 @@
-"""Proxies: one Deployment per resource set, the cluster's front door (KAAP §4.4)."""
+"""Proxies: one Deployment per resource set, the cluster's front door (kaap-parity.md#proxy)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ WEBSOCKET_STATUS_FILE = "/pulsar/status"
 
 def tls_config(cluster, set_name: str | None) -> dict:
     """The proxy's own TLS listener and, with ``enabledWithBroker``, TLS to the brokers
-    (KAAP §4.4). The proxy reads PEM files; the JKS stores serve the Kafka extension."""
+    (kaap-parity.md#proxy). The proxy reads PEM files; the JKS stores serve the Kafka extension."""
     ca = security.ca_path(cluster.spec)
     config = {
         "tlsKeyStore": security.KEYSTORE,
@@ -328,7 +328,7 @@ def _curl_probe(config: dict, command: list) -> dict | None:
 
 def umbrella_service(cluster) -> dict:
     """The umbrella Service over every proxy of every set. KAAP makes it a LoadBalancer like
-    the sets' Services (one more load balancer; KAAP Q13, kept for parity)."""
+    the sets' Services (one more load balancer; kaap-parity.md#q13, kept for parity)."""
     spec = cluster.spec[COMPONENT]
     name = cluster.resource_name(COMPONENT)
     labels, match = placement.umbrella_labels(cluster, COMPONENT)

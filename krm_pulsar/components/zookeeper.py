@@ -1,4 +1,4 @@
-"""ZooKeeper: the metadata store when Oxia is not used (KAAP §4.1)."""
+"""ZooKeeper: the metadata store when Oxia is not used (kaap-parity.md#zookeeper)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ CONFIG_DEFAULTS = {
                          "-Dpulsar.log.root.level=info",
 }
 
-# ZooKeeper TLS keys (KAAP §4.1); TLSv1.2 keeps ZooKeeper < 3.9.2 peers compatible
+# ZooKeeper TLS keys (kaap-parity.md#zookeeper); TLSv1.2 keeps ZooKeeper < 3.9.2 peers compatible
 TLS_CONFIG = {
     "serverCnxnFactory": "org.apache.zookeeper.server.NettyServerCnxnFactory",
     "secureClientPort": str(number(COMPONENT, CLIENT, tls=True)),

@@ -11,7 +11,7 @@ PREFERRED_WEIGHT = 100
 
 
 def affinity(cluster, component_spec: dict, match_labels: dict, rack: str | None = None):
-    """The pod ``affinity`` block, or None when it would be empty (KAAP §7.2)."""
+    """The pod ``affinity`` block, or None when it would be empty (kaap-parity.md#anti-affinity)."""
     keys = cluster.glob["topologyKeys"]
     pod_affinity: dict[str, list] = {"requiredDuringSchedulingIgnoredDuringExecution": [],
                     "preferredDuringSchedulingIgnoredDuringExecution": []}
@@ -20,7 +20,8 @@ def affinity(cluster, component_spec: dict, match_labels: dict, rack: str | None
     if rack:
         _rack_rules(cluster, rack, match_labels, keys, pod_affinity, anti_affinity)
     else:
-        # a component's antiAffinity replaces the global one as a whole (KAAP §7.2)
+        # a component's antiAffinity replaces the global one as a whole
+        # (kaap-parity.md#anti-affinity)
         effective = component_spec.get("antiAffinity") or cluster.glob["antiAffinity"]
         _anti_term(effective.get("host"), keys["host"], match_labels, anti_affinity)
         _anti_term(effective.get("zone"), keys["zone"], match_labels, anti_affinity)
@@ -50,7 +51,7 @@ def _anti_term(rule, topology_key: str, match_labels: dict, anti_affinity: dict)
     if not rule or rule.get("enabled") is not True:
         return
     term = {"labelSelector": {"matchLabels": dict(match_labels)}, "topologyKey": topology_key}
-    # `required` left out means preferred (KAAP §7.3)
+    # `required` left out means preferred (kaap-parity.md#anti-affinity)
     _place(term, rule.get("required") is True, anti_affinity)
 
 

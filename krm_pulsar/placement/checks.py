@@ -25,9 +25,9 @@ def _valid_name(name) -> bool:
 
 
 def validate(spec: dict, raw: dict | None = None) -> list[SpecError]:
-    """Resource-set and rack checks (KAAP §10.1 plus our §10.3 choices), all reported at once
-    (KAAP stops at the first, Q22). Errors stop the render; warnings point at KAAP behaviour
-    that is kept but easy to get wrong."""
+    """Resource-set and rack checks (KAAP's and ours, kaap-parity.md#validation), all reported
+    at once (KAAP stops at the first, kaap-parity.md#q22). Errors stop the render; warnings point
+    at KAAP behaviour that is kept but easy to get wrong."""
     raw = raw or {}
     errors = []
     glob = spec["global"]
@@ -175,7 +175,7 @@ def _placement_warnings(spec: dict, raw: dict) -> list[SpecError]:
 def _override_path(top: dict, set_spec, component: str, set_name: str):
     """``(field path, effective value)`` of the antiAffinity override in effect for a set
     without rack, or None when the global one applies. A set's value merges over the
-    component's (KAAP §6.2)."""
+    component's (kaap-parity.md#set-merge)."""
     own = (set_spec or {}).get("antiAffinity")
     if own is not None:
         return (f"spec.{component}.sets.{set_name}.antiAffinity",
@@ -186,8 +186,8 @@ def _override_path(top: dict, set_spec, component: str, set_name: str):
 
 
 def _anti_affinity_warning(glob: dict, override) -> list[SpecError]:
-    """KAAP Q6: an override replaces the global antiAffinity as a whole, so an override that
-    does not mention `host` drops the global host rule."""
+    """kaap-parity.md#q6: an override replaces the global antiAffinity as a whole, so an override
+    that does not mention `host` drops the global host rule."""
     path, value = override
     host_global = glob["antiAffinity"]["host"]["enabled"]
     if host_global and not (value or {}).get("host"):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-# Bookie rack awareness as KAAP writes it (§8.1). The resolver reads the /bookies rack map from
-# the metadata store; the region-aware policy turns "<rack>/<node>" into region/rack.
+# Bookie rack awareness as KAAP writes it (kaap-parity.md#rack-awareness). The resolver reads the
+# /bookies rack map from the metadata store; the region-aware policy turns "<rack>/<node>" into
+# region/rack.
 RACK_RESOLVER_CLASS = "org.apache.pulsar.zookeeper.ZkBookieRackAffinityMapping"
 REGION_AWARE_POLICY = "org.apache.bookkeeper.client.RegionAwareEnsemblePlacementPolicy"
 

@@ -66,7 +66,7 @@ def build_resource_sets(cluster: Cluster, component: str) -> list[ResourceSet]:
     """The sets of a component, in declaration order; one default set when none is declared.
 
     Each set inherits the defaulted component spec and overrides it with KAAP's merge rules.
-    Sets with ``replicas: 0`` are kept here; renderers skip them (KAAP §1.5).
+    Sets with ``replicas: 0`` are kept here; renderers skip them (kaap-parity.md#zero-replicas).
     """
     top = cluster.spec[component]
     declared = cluster.glob["resourceSets"] or {}
@@ -97,7 +97,7 @@ def _set_specs(top: dict, component: str) -> list:
     result = []
     for name, declared in declared_sets.items():
         raw = declared or {}  # `name: {}` and `name:` (null) both mean "inherit everything"
-        # KAAP Q3: a top-level overrideResourceName is not inherited (every set would
+        # kaap-parity.md#q3: a top-level overrideResourceName is not inherited (every set would
         # otherwise render under the same name and overwrite the others).
         spec = schema.merge(dict(top, overrideResourceName=None), raw)
         _set_pdb(spec, raw)
@@ -113,7 +113,7 @@ def _drop_top_level_fields(spec: dict) -> None:
 
 
 def _set_pdb(spec: dict, raw: dict) -> None:
-    """KAAP Q4: the set's own choice between minAvailable and maxUnavailable wins over the
+    """kaap-parity.md#q4: the set's own choice between minAvailable and maxUnavailable wins over the
     inherited one; Kubernetes rejects a PDB with both."""
     own = raw.get("pdb") or {}
     if own.get("minAvailable") is not None:
@@ -123,7 +123,7 @@ def _set_pdb(spec: dict, raw: dict) -> None:
 
 
 def _set_storage(spec: dict, raw: dict) -> None:
-    """KAAP Q5: a set's own storageClass must not be masked by the inherited
+    """kaap-parity.md#q5: a set's own storageClass must not be masked by the inherited
     ``existingStorageClassName`` that the component took from the global default."""
     volumes = raw.get("volumes") or {}
     for key, volume in volumes.items():
@@ -134,8 +134,8 @@ def _set_storage(spec: dict, raw: dict) -> None:
 
 
 def render_sets(cluster, component: str, render_set, umbrella_service) -> list:
-    """The objects of every set with replicas (KAAP §1.5: zero replicas render nothing), in
-    declaration order, then the umbrella Service when one is needed."""
+    """The objects of every set with replicas (kaap-parity.md#zero-replicas: zero replicas render
+    nothing), in declaration order, then the umbrella Service when one is needed."""
     sets = resource_sets(cluster, component)
     objects = []
     for rset in sets:
@@ -149,11 +149,11 @@ def render_sets(cluster, component: str, render_set, umbrella_service) -> list:
 def umbrella_needed(cluster, component: str, sets: list) -> bool:
     """Whether the component needs a separate umbrella Service ``<name>-<base>``.
 
-    KAAP renders it when sets are declared (§6.5). We render it whenever some set renders and
-    none of the rendered sets already owns that name: other components dial it (broker URLs,
-    the bastion's proxy), so it must exist also when the top-level ``replicas`` is 0 (KAAP Q12)
-    or the default set is renamed with ``overrideResourceName``. A set named like the default
-    keeps the name for its own Service (KAAP Q11: the set wins).
+    KAAP renders it when sets are declared (kaap-parity.md#umbrella-service). We render it whenever
+    some set renders and none of the rendered sets already owns that name: other components dial it
+    (broker URLs, the bastion's proxy), so it must exist also when the top-level ``replicas`` is 0
+    (kaap-parity.md#q12) or the default set is renamed with ``overrideResourceName``. A set named
+    like the default keeps the name for its own Service (kaap-parity.md#q11: the set wins).
     """
     rendered = [s for s in sets if s.spec["replicas"] > 0]
     umbrella = cluster.resource_name(component)
@@ -164,8 +164,9 @@ def umbrella_labels(cluster, component: str) -> tuple[dict, dict]:
     """``(metadata labels, selector)`` of the umbrella Service. Metadata labels are KAAP's (the
     umbrella is built as the default set: ``resource-set: <default>``); the selector has only
     the component's selector labels, so it picks every pod of every set (without the ``rack``
-    KAAP would add when the default set name is mapped to a rack, §6.5 Edge), and without the
-    component's custom ``matchLabels`` keys that a rendered set gives another value."""
+    KAAP would add when the default set name is mapped to a rack, kaap-parity.md#umbrella-service
+    Edge), and without the component's custom ``matchLabels`` keys that a rendered set gives another
+    value."""
     top = cluster.spec[component]
     labels = cluster.labels(component, top.get("labels"))
     labels[names.RESOURCE_SET_LABEL] = DEFAULT_SET[component]
