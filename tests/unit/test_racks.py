@@ -1,4 +1,4 @@
-"""Resource sets, racks, affinity, sync waves and their validation (KAAP §3.2, §6, §7, §10)."""
+"""Resource sets, racks, affinity, sync waves and their validation (docs/kaap-parity.md)."""
 
 import copy
 

@@ -1,4 +1,4 @@
-"""Storage: data volumes and StorageClasses (KAAP §9 and the quirks we decided), and the
+"""Storage: data volumes and StorageClasses (docs/kaap-parity.md#storage and the quirks we decided), and the
 brokers' FileSystem package storage (Helm chart PR #697)."""
 
 from __future__ import annotations
