@@ -132,7 +132,8 @@ def _placement_warnings(spec: dict, raw: dict) -> list[SpecError]:
                     findings.append(warning(
                         f"spec.{component}.sets.{set_name}.antiAffinity",
                         f"has no effect: set {set_name} is mapped to rack {rack}, and racked "
-                        f"sets take their placement from spec.global.racks.{rack} (KAAP §7.4)"))
+                        f"sets take their placement from spec.global.racks.{rack} (see "
+                        f"docs/racks.md)"))
             else:
                 override = _override_path(top, sets.get(set_name), component, set_name)
                 if override:
