@@ -18,13 +18,17 @@ from __future__ import annotations
 from . import names, placement, security
 from .schema import SpecError, warning
 
+TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
+if TYPE_CHECKING:
+    from .cluster import Cluster
+
 API_VERSION = "cert-manager.io/v1"
 # Before the metadata store (wave 0): the Secrets must exist before pods can mount them.
 SYNC_WAVE = "-1"
 COMPONENT_LABEL = names.TLS_COMPONENT
 
 
-def _names(cluster, service: str, wildcard: bool) -> list:
+def _names(cluster: Cluster, service: str, wildcard: bool) -> list:
     """The names a client may dial for a Service (and its pods with ``wildcard``)."""
     hosts = [service]
     if cluster.namespace:
@@ -35,7 +39,7 @@ def _names(cluster, service: str, wildcard: bool) -> list:
     return hosts
 
 
-def _set_groups(cluster, section: str) -> list:
+def _set_groups(cluster: Cluster, section: str) -> list:
     """``[(secret, set name or None, [dns names])]`` for the rendered sets with TLS on."""
     spec = cluster.spec
     wildcard = section != "proxy"  # brokers advertise per-pod names; proxies do not
@@ -54,7 +58,7 @@ def _set_groups(cluster, section: str) -> list:
     return groups
 
 
-def server_groups(cluster) -> list:
+def server_groups(cluster: Cluster) -> list:
     """``[(section, secret, [dns names])]`` for every component with TLS on, in rollout order."""
     spec = cluster.spec
     groups = []
@@ -85,7 +89,7 @@ def server_groups(cluster) -> list:
     return groups
 
 
-def check(cluster) -> list:
+def check(cluster: Cluster) -> list:
     """Findings about the self-signed provisioner (needs the cluster for names)."""
     spec = cluster.spec
     tls = spec["global"]["tls"]
@@ -137,7 +141,7 @@ def check(cluster) -> list:
     return findings
 
 
-def render(cluster) -> list:
+def render(cluster: Cluster) -> list:
     """The cert-manager objects: every TLS Secret a rendered pod mounts (its TLS plan) gets a
     Certificate (a component that is only a TLS client of another, e.g. brokers when only the
     bookies have TLS, mounts its Secret too)."""
@@ -211,7 +215,7 @@ def render(cluster) -> list:
     return objects
 
 
-def _mounted_cert_secrets(cluster) -> list:
+def _mounted_cert_secrets(cluster: Cluster) -> list:
     """``[(pod component label, Secret)]`` of every TLS Secret a rendered pod mounts, in
     rollout order (their TLS plans). The Jobs of a component mount its Secret, which its pods
     mount too; the rack registration Job mounts the brokers', which no broker pod may mount."""

@@ -16,6 +16,10 @@ from __future__ import annotations
 
 import re
 
+TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
+if TYPE_CHECKING:
+    from .cluster import Cluster
+
 # (heap share, direct-memory share) of the container memory, per process kind.
 SHARES = {
     # Pulsar's default broker ratio is 1:2 (2g heap, 4g direct): the managed-ledger cache and
@@ -89,7 +93,7 @@ def with_memory(kind: str, resources: dict | None, options: str) -> str:
     return f"{flags} {options}".strip() if flags else options
 
 
-def check(cluster) -> list:
+def check(cluster: Cluster) -> list:
     """A warning for each JVM of our API version whose size cannot be derived: a container
     with neither a memory request nor a limit (its JVM would take a quarter of the node)."""
     if cluster.kaap_input:

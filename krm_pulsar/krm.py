@@ -29,7 +29,7 @@ DEFAULT_MAX_INPUT_MB = 16
 class Outcome:
     """What one run produced: output items, results, and whether it failed."""
 
-    def __init__(self, items: list, results: list):
+    def __init__(self, items: list, results: list) -> None:
         self.items = items
         self.results = results
 

@@ -21,8 +21,12 @@ from __future__ import annotations
 
 from . import names
 
+TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
+if TYPE_CHECKING:
+    from .cluster import Cluster
 
-def render(cluster, objects: list) -> list:
+
+def render(cluster: Cluster, objects: list) -> list:
     """The policies for the cluster's rendered `objects`: ports are read from what was
     rendered (Service ports, ``prometheus.io/port`` pod annotations), so TLS, Kafka, additional
     ports and the functions worker's metrics port are opened exactly when they exist."""
@@ -46,7 +50,7 @@ def render(cluster, objects: list) -> list:
     return policies
 
 
-def _client_rule(cluster, own: dict, objects: list) -> dict | None:
+def _client_rule(cluster: Cluster, own: dict, objects: list) -> dict | None:
     """The proxy's Service ports, or the brokers' when no proxy runs; None when neither runs."""
     for component in ("proxy", "broker"):
         base = cluster.base_name(component)
@@ -81,7 +85,7 @@ def _ports(ports) -> list:
     return [{"protocol": "TCP", "port": port} for port in numbers + names]
 
 
-def _policy(cluster, name: str, selector: dict, ingress: list) -> dict:
+def _policy(cluster: Cluster, name: str, selector: dict, ingress: list) -> dict:
     labels = {**names.cluster_labels(cluster.name),
               names.COMPONENT_LABEL: names.NETWORK_POLICY_COMPONENT}
     return {

@@ -21,6 +21,10 @@ from __future__ import annotations
 from . import names
 from .schema import SpecError
 
+TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
+if TYPE_CHECKING:
+    from .cluster import Cluster
+
 _WORKLOADS = ("StatefulSet", "Deployment", "Job")
 
 
@@ -52,7 +56,7 @@ def _where(spec: dict, field: str, value) -> str:
     return f"spec.global.{field}"
 
 
-def check(cluster, objects: list) -> list:
+def check(cluster: Cluster, objects: list) -> list:
     spec = cluster.spec
     findings = []
     rendered = {(obj.get("kind"), obj["metadata"].get("name")) for obj in objects}
@@ -99,7 +103,7 @@ def _claims(objects: list):
                 yield str(_mapping(claim.get("metadata")).get("name")), _mapping(claim.get("spec"))
 
 
-def _storage(cluster, objects: list, rendered: set) -> list:
+def _storage(cluster: Cluster, objects: list, rendered: set) -> list:
     findings = []
     named: dict[str, list] = {}
     unnamed: list[str] = []
@@ -138,7 +142,7 @@ def _storage(cluster, objects: list, rendered: set) -> list:
     return findings
 
 
-def _secrets(cluster, objects: list, rendered: set) -> list:
+def _secrets(cluster: Cluster, objects: list, rendered: set) -> list:
     written = {name for kind, name in rendered if kind == "Secret"}
     for obj in objects:
         if obj.get("kind") == "Certificate":

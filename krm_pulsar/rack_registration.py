@@ -22,6 +22,10 @@ from __future__ import annotations
 from . import names, placement, security, tls_plan, workload
 from .endpoints import BOOKIE, number
 
+TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
+if TYPE_CHECKING:
+    from .cluster import Cluster
+
 # KAAP's group name in /bookies, kept so a cluster moved from KAAP keeps its entries.
 GROUP = "defaultgroup"
 # KAAP's node placeholder for a bookie whose pod is not scheduled (node names are only known at
@@ -36,7 +40,7 @@ RETRY_SECONDS = 10
 DEADLINE_SECONDS = 1800
 
 
-def bookies(cluster) -> list:
+def bookies(cluster: Cluster) -> list:
     """``[(bookie pod name, headless Service name, rack)]`` for every bookie of a racked set,
     in set declaration order (KAAP: sets without a rack contribute nothing)."""
     result = []
@@ -48,14 +52,14 @@ def bookies(cluster) -> list:
     return result
 
 
-def needed(cluster) -> bool:
+def needed(cluster: Cluster) -> bool:
     if not cluster.spec["bookkeeper"]["autoRackConfig"]["enabled"]:
         return False
     brokers = placement.resource_sets(cluster, "broker")
     return bool(bookies(cluster)) and any(s.spec["replicas"] > 0 for s in brokers)
 
 
-def script(cluster) -> str:
+def script(cluster: Cluster) -> str:
     """The shell script of the Job: one ``register`` line per bookie.
 
     Bookie ids are what bookies announce with ``useHostNameAsBookieID``
@@ -103,13 +107,13 @@ def script(cluster) -> str:
     return "\n".join(lines) + "\n"
 
 
-def tls(cluster) -> tls_plan.TlsPlan:
+def tls(cluster: Cluster) -> tls_plan.TlsPlan:
     """A client of the brokers' admin API, trusting the CA of the brokers' Secret."""
     return tls_plan.client_plan(cluster, security.secret_name(cluster.spec, "broker"),
                                 ("broker",))
 
 
-def render(cluster) -> list:
+def render(cluster: Cluster) -> list:
     if not needed(cluster):
         return []
     spec = cluster.spec["bookkeeper"]

@@ -10,6 +10,10 @@ from __future__ import annotations
 from . import model, names, placement
 from .schema import SpecError
 
+TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
+if TYPE_CHECKING:
+    from .cluster import Cluster
+
 # re-exported: the KRM envelope and the tests know them as render.GENERATED_FROM, ...
 GENERATED_FROM = names.GENERATED_FROM
 PATH_ANNOTATION = names.PATH_ANNOTATION
@@ -71,7 +75,7 @@ def load(config: dict):
 # --- render -------------------------------------------------------------------------------------
 
 
-def render_objects(cluster) -> list[dict]:
+def render_objects(cluster: Cluster) -> list[dict]:
     """Every object of the cluster, in rollout order (metadata store, bookies, brokers, ...)."""
     import importlib
 

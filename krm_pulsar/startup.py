@@ -25,6 +25,10 @@ import copy
 
 from . import jvm, model
 
+TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
+if TYPE_CHECKING:
+    from .cluster import Cluster
+
 RETRY_PAUSE_SECONDS = 5
 # One attempt of a wait: one BookKeeper shell or ZooKeeper shell JVM talking to the store.
 CHECK_TIMEOUT_SECONDS = 60
@@ -65,7 +69,7 @@ def init_container(spec: dict, name: str, args: str, *, env=None, env_from=None,
     return container
 
 
-def zookeeper_tls_client(cluster, certs_secret: str):
+def zookeeper_tls_client(cluster: Cluster, certs_secret: str):
     """``(steps, mounts)`` a ZooKeeper TLS client needs, or empty ones. The pod has the
     certificates volume already: every ZooKeeper client pod mounts it with ZooKeeper TLS
     (tls_plan)."""
@@ -75,7 +79,7 @@ def zookeeper_tls_client(cluster, certs_secret: str):
     return plan.steps(cluster), plan.mounts()
 
 
-def bookkeeper_metadata_env(cluster) -> list:
+def bookkeeper_metadata_env(cluster: Cluster) -> list:
     """Where BookKeeper keeps its metadata, as env for apply-config-from-env.py (the keys the
     bookies get from cluster.metadata_store_keys)."""
     from .workload import config_data
@@ -97,7 +101,7 @@ def format_bookkeeper_args(pre_steps: str) -> str:
     )
 
 
-def wait_bookkeeper(cluster, spec: dict, certs_secret: str, name: str = "wait-bookkeeper"):
+def wait_bookkeeper(cluster: Cluster, spec: dict, certs_secret: str, name: str = "wait-bookkeeper"):
     """An init container that waits until the BookKeeper instance id can be read."""
     steps, mounts = zookeeper_tls_client(cluster, certs_secret)
     args = (steps + "bin/apply-config-from-env.py conf/bookkeeper.conf && "
@@ -107,7 +111,7 @@ def wait_bookkeeper(cluster, spec: dict, certs_secret: str, name: str = "wait-bo
                           mounts=mounts)
 
 
-def wait_cluster_metadata(cluster, spec: dict, certs_secret: str,
+def wait_cluster_metadata(cluster: Cluster, spec: dict, certs_secret: str,
                           name: str = "wait-cluster-metadata"):
     """An init container that waits until the cluster metadata exists.
 

@@ -14,6 +14,10 @@ import posixpath
 from . import model
 from .schema import SpecError, warning
 
+TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
+if TYPE_CHECKING:
+    from .cluster import Cluster
+
 # Mount paths as KAAP writes them (kaap-parity.md#storage-objects); Oxia's as the Apache chart does
 # (helm-parity.md#oxia-storage).
 FUNCTIONS_WORKER_LOGS_MOUNT = "/pulsar/logs"
@@ -48,7 +52,7 @@ def storage_class_name(volume: dict, claim_name: str):
     return None
 
 
-def created_class_name(cluster, resource_name: str, volume_name: str) -> str:
+def created_class_name(cluster: Cluster, resource_name: str, volume_name: str) -> str:
     """Name of the StorageClass we create for one volume: KAAP's ``<R>-<volume>``.
 
     StorageClasses are cluster-wide, so two clusters with the same ``global.name`` in different
@@ -62,13 +66,13 @@ def created_class_name(cluster, resource_name: str, volume_name: str) -> str:
     return name
 
 
-def creates_class(cluster, volume: dict) -> bool:
+def creates_class(cluster: Cluster, volume: dict) -> bool:
     """Whether this volume gets a StorageClass of its own (kaap-parity.md#storage-objects)."""
     return bool(cluster.glob["persistence"] and not volume.get("existingStorageClassName")
                 and volume.get("storageClass"))
 
 
-def data_volume(cluster, volume: dict, resource_name: str, mount_path: str, labels: dict,
+def data_volume(cluster: Cluster, volume: dict, resource_name: str, mount_path: str, labels: dict,
                 annotations: dict | None, pvc_prefix: str = ""):
     """Everything one data volume needs: ``(mount, pod volume or None, claim template or None,
     StorageClass or None)``. With ``global.persistence`` off the volume is an emptyDir."""
@@ -91,7 +95,7 @@ def data_volume(cluster, volume: dict, resource_name: str, mount_path: str, labe
     return mount, None, claim, created
 
 
-def functions_worker_logs_volume(cluster, spec: dict, resource_name: str, labels: dict,
+def functions_worker_logs_volume(cluster: Cluster, spec: dict, resource_name: str, labels: dict,
                                  annotations: dict | None):
     """The functions worker's ``logsVolume`` at ``/pulsar/logs`` (kaap-parity.md#storage-objects);
     `spec` is
@@ -100,7 +104,7 @@ def functions_worker_logs_volume(cluster, spec: dict, resource_name: str, labels
                        labels, annotations)
 
 
-def oxia_data_volume(cluster, resource_name: str, labels: dict, annotations: dict | None):
+def oxia_data_volume(cluster: Cluster, resource_name: str, labels: dict, annotations: dict | None):
     """The Oxia server's data volume (``spec.oxia.server.storage``) at ``/data``: the same
     persistence and storage-class rules as every other data volume."""
     return data_volume(cluster, cluster.spec["oxia"]["server"]["storage"], resource_name,
@@ -135,7 +139,7 @@ def storage_class(name: str, config: dict, labels: dict, annotations: dict | Non
     return result
 
 
-def _rendered_volumes(cluster) -> list:
+def _rendered_volumes(cluster: Cluster) -> list:
     """``(field path, effective volume, raw paths to look for a storageClass in, most specific
     first)`` for every data volume that will be rendered (registry.Component.volumes)."""
     from . import placement, registry
@@ -183,7 +187,7 @@ def _raw(raw_spec, path: str):
     return value
 
 
-def check_cluster(cluster) -> list[SpecError]:
+def check_cluster(cluster: Cluster) -> list[SpecError]:
     """Storage checks that need the cluster's names and namespace: every StorageClass we create
     needs a provisioner; a storageClass next to an existing class name is ignored; created
     class names are cluster-wide (kaap-parity.md#q16); the package claim's namespace."""
@@ -399,7 +403,7 @@ def _check_storage_path(spec: dict, path: str) -> list[SpecError]:
     return findings
 
 
-def broker_package_config(cluster) -> dict:
+def broker_package_config(cluster: Cluster) -> dict:
     """Broker configuration keys for the Packages Management Service (before the prefix rule,
     so they become PULSAR_PREFIX_* and land in broker.conf; STORAGE_PATH is read by
     FileSystemPackagesStorage from the broker's properties)."""
@@ -427,7 +431,7 @@ def functions_worker_package_config(spec: dict) -> dict:
     return {"functionsWorkerEnablePackageManagement": True}
 
 
-def broker_package_volume(cluster):
+def broker_package_volume(cluster: Cluster):
     """``(mounts, pod volumes)`` for every broker pod: the package claim at the storage path;
     with ``global.persistence: false`` an emptyDir, like every other data volume (packages
     live as long as the pod, and each broker has its own: see `check`)."""
@@ -441,7 +445,7 @@ def broker_package_volume(cluster):
                      "persistentVolumeClaim": {"claimName": files["claimName"]}}]
 
 
-def broker_package_objects(cluster) -> list:
+def broker_package_objects(cluster: Cluster) -> list:
     """The StorageClass, PersistentVolume and PersistentVolumeClaim given for package storage
     (raw objects; apiVersion and kind are ours, ``{}`` renders nothing)."""
     if not package_storage_enabled(cluster.spec) or not cluster.glob["persistence"]:
@@ -459,7 +463,7 @@ def broker_package_objects(cluster) -> list:
     return objects
 
 
-def _raw_object(cluster, raw: dict, api_version: str, kind: str, namespaced: bool,
+def _raw_object(cluster: Cluster, raw: dict, api_version: str, kind: str, namespaced: bool,
                 labels: dict) -> dict:
     import copy
 

@@ -9,6 +9,8 @@ TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded impo
 if TYPE_CHECKING:
     from typing import Any
 
+    from .cluster import Cluster
+
 LOG4J_OPTS = 'OPTS="${OPTS} -Dlog4j2.formatMsgNoLookups=true"'
 
 # The log settings KAAP puts in every component's ConfigMap (ZooKeeper adds its own options).
@@ -67,7 +69,8 @@ def user_set(user: dict | None, key: str) -> bool:
     return key in user or ("PULSAR_PREFIX_" + key) in user
 
 
-def config_map(cluster, name: str, labels: dict, annotations: dict | None, data: dict) -> dict:
+def config_map(cluster: Cluster, name: str, labels: dict, annotations: dict | None,
+               data: dict) -> dict:
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
@@ -90,18 +93,18 @@ def config_checksum(config_map_obj: dict) -> str:
     return sha256_of(config_map_obj.get("data") or {})
 
 
-def checksum_prefix(cluster) -> str:
+def checksum_prefix(cluster: Cluster) -> str:
     return names.KAAP_CHECKSUM_PREFIX if cluster.kaap_input else names.CHECKSUM_PREFIX
 
 
-def checksum_annotations(cluster, config_maps: list) -> dict:
+def checksum_annotations(cluster: Cluster, config_maps: list) -> dict:
     if not cluster.glob["restartOnConfigMapChange"]:
         return {}
     prefix = checksum_prefix(cluster)
     return {f"{prefix}{cm['metadata']['name']}": config_checksum(cm) for cm in config_maps}
 
 
-def refresh_checksums(cluster, objects: list) -> None:
+def refresh_checksums(cluster: Cluster, objects: list) -> None:
     """Recompute the checksum annotations from the ConfigMaps as they are now (after
     spec.patches), so a patched ConfigMap still rolls the pods that use it."""
     if not cluster.glob["restartOnConfigMapChange"]:
@@ -121,7 +124,7 @@ def refresh_checksums(cluster, objects: list) -> None:
 # --- pods ---------------------------------------------------------------------------------------
 
 
-def pod_annotations(cluster, spec: dict, prometheus_port: int | None,
+def pod_annotations(cluster: Cluster, spec: dict, prometheus_port: int | None,
                     config_maps: list) -> dict:
     """KAAP's pod annotations, in its order (later wins): prometheus, the user's
     ``podAnnotations``, the checksums of `config_maps` with ``restartOnConfigMapChange``."""
@@ -209,7 +212,7 @@ def scheduling(spec: dict) -> dict:
     return pod
 
 
-def job_pod(cluster, spec: dict, container: dict, *, service_account: str | None = None,
+def job_pod(cluster: Cluster, spec: dict, container: dict, *, service_account: str | None = None,
             automount_token: bool | None = None, volumes=None) -> dict:
     """The pod of a one-shot Job: the component's scheduling fields, our hardened container,
     ``restartPolicy: OnFailure``. Jobs get no affinity (kaap-parity.md#affinity)."""
@@ -228,7 +231,7 @@ def job_pod(cluster, spec: dict, container: dict, *, service_account: str | None
     return pod
 
 
-def pod_spec(cluster, spec: dict, main_containers: list, *, match_labels: dict,
+def pod_spec(cluster: Cluster, spec: dict, main_containers: list, *, match_labels: dict,
              rack: str | None = None, init_containers=None, volumes=None,
              restart_policy: str | None = None, with_affinity: bool = True) -> dict:
     """A pod spec with KAAP's common fields (kaap-parity.md#pod-spec); user sidecars come before our
@@ -260,11 +263,11 @@ def pod_spec(cluster, spec: dict, main_containers: list, *, match_labels: dict,
     return pod
 
 
-def restricted(cluster) -> bool:
+def restricted(cluster: Cluster) -> bool:
     return cluster.glob["podSecurity"] == "restricted"
 
 
-def pod_security_context(cluster, spec: dict) -> dict | None:
+def pod_security_context(cluster: Cluster, spec: dict) -> dict | None:
     """The pod ``securityContext``: the component's own (KAAP's field) over the restricted
     defaults, or the component's own alone in ``kaap`` mode (KAAP's templates)."""
     own = spec.get("securityContext") or {}
@@ -275,7 +278,7 @@ def pod_security_context(cluster, spec: dict) -> dict | None:
     return {**copy.deepcopy(model.RESTRICTED_POD_SECURITY_CONTEXT), **own}
 
 
-def secure_container(cluster, container: dict) -> dict:
+def secure_container(cluster: Cluster, container: dict) -> dict:
     """One of our containers with the restricted container ``securityContext`` (restricted mode
     only). User sidecars and init containers are left exactly as written."""
     if not restricted(cluster) or "securityContext" in container:
@@ -296,7 +299,8 @@ def pod_template(labels: dict, annotations: dict, pod: dict) -> dict:
 # --- services and disruption budgets ------------------------------------------------------------
 
 
-def service(cluster, name: str, labels: dict, selector: dict, service_ports: list, service_spec,
+def service(cluster: Cluster, name: str, labels: dict, selector: dict, service_ports: list,
+            service_spec: dict | None,
             *, headless: bool = False, type_: str | None = None, publish_not_ready=False,
             extra_annotations: dict | None = None) -> dict:
     annotations = dict(extra_annotations or {})
@@ -318,7 +322,7 @@ def service(cluster, name: str, labels: dict, selector: dict, service_ports: lis
     }
 
 
-def pod_disruption_budget(cluster, name: str, labels: dict, annotations: dict | None,
+def pod_disruption_budget(cluster: Cluster, name: str, labels: dict, annotations: dict | None,
                           selector: dict, pdb: dict) -> dict | None:
     if not pdb or not pdb.get("enabled"):
         return None
@@ -336,7 +340,8 @@ def pod_disruption_budget(cluster, name: str, labels: dict, annotations: dict | 
     }
 
 
-def statefulset(cluster, name: str, labels: dict, annotations, *, replicas: int, selector: dict,
+def statefulset(cluster: Cluster, name: str, labels: dict, annotations: dict | None, *,
+                replicas: int, selector: dict,
                 service_name: str, template: dict, pod_management_policy=None,
                 update_strategy=None, volume_claim_templates=None) -> dict:
     spec = {"replicas": replicas, "selector": {"matchLabels": dict(selector)},
@@ -356,7 +361,8 @@ def statefulset(cluster, name: str, labels: dict, annotations, *, replicas: int,
     }
 
 
-def deployment(cluster, name: str, labels: dict, annotations, *, replicas: int, selector: dict,
+def deployment(cluster: Cluster, name: str, labels: dict, annotations: dict | None, *,
+               replicas: int, selector: dict,
                template: dict, strategy=None) -> dict:
     spec = {"replicas": replicas, "selector": {"matchLabels": dict(selector)}}
     if strategy:
@@ -375,7 +381,7 @@ def content_hash(value) -> str:
     return sha256_of(value)[:8]
 
 
-def job(cluster, name: str, labels: dict, annotations, spec: dict, container: dict, *,
+def job(cluster: Cluster, name: str, labels: dict, annotations, spec: dict, container: dict, *,
         pod_component: str, pod_labels: dict | None = None, pod_annotations: dict | None = None,
         service_account: bool = False, volumes: list | None = None) -> dict:
     """A one-shot Job with the component's scheduling fields (kaap-parity.md#zookeeper).
@@ -417,7 +423,7 @@ def name_jobs(objects: list) -> None:
             obj["metadata"]["name"] = f"{obj['metadata']['name']}-{content_hash(obj['spec'])}"
 
 
-def cluster_metadata_command(cluster) -> str:
+def cluster_metadata_command(cluster: Cluster) -> str:
     """``bin/pulsar initialize-cluster-metadata`` with the umbrella broker URLs, against
     ZooKeeper or Oxia (the store flags come from the cluster, the one place that knows the
     store). With broker TLS the TLS URLs are registered too (KAAP), so clients looking the
@@ -463,7 +469,7 @@ def job_container(name: str, spec: dict, job_spec: dict, command: str, what: str
     return container
 
 
-def cluster_metadata_job(cluster, name: str, labels: dict, annotations, spec: dict,
+def cluster_metadata_job(cluster: Cluster, name: str, labels: dict, annotations, spec: dict,
                          job_spec: dict, service_account: bool = False, *, pod_component: str,
                          pre_steps: str = "", mounts=None, volumes=None) -> dict:
     """The cluster metadata Job (``cluster_metadata_command``); `pre_steps` prepare the

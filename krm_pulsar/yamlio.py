@@ -282,7 +282,7 @@ def _merge_key(mapping: dict, value, merged: set, mark) -> None:
 
 
 class _PyParser:
-    def __init__(self, text):
+    def __init__(self, text) -> None:
         import yaml
 
         self._loader = yaml.SafeLoader(text)

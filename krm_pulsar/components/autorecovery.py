@@ -9,13 +9,17 @@ from .. import jvm, model, placement, security, startup, workload
 from ..endpoints import HTTP, port
 from ..registry import metrics_port
 
+TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
+if TYPE_CHECKING:
+    from ..cluster import Cluster
+
 COMPONENT = "autorecovery"
 
 
 KAAP_BOOKIE_MEM = "-Xms512m -Xmx512m -XX:+ExitOnOutOfMemoryError"
 
 
-def config_defaults(cluster, spec: dict) -> dict:
+def config_defaults(cluster: Cluster, spec: dict) -> dict:
     return {
         **cluster.metadata_store_keys(COMPONENT),
         # KAAP input keeps KAAP's JVM settings; ours are sized from the container's memory
@@ -28,7 +32,7 @@ def config_defaults(cluster, spec: dict) -> dict:
     }
 
 
-def render(cluster) -> list:
+def render(cluster: Cluster) -> list:
     spec = cluster.spec[COMPONENT]
     if spec["replicas"] <= 0:
         return []

@@ -10,6 +10,10 @@ import copy
 
 from .. import jvm, model, security, workload
 
+TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
+if TYPE_CHECKING:
+    from ..cluster import Cluster
+
 COMPONENT = "bastion"
 
 CONFIG_DEFAULTS = {
@@ -18,13 +22,13 @@ CONFIG_DEFAULTS = {
 }
 
 
-def target_tls(cluster, spec: dict) -> bool:
+def target_tls(cluster: Cluster, spec: dict) -> bool:
     """Whether the CLI tools dial their target over TLS (tls_plan: the bastion is a TLS client
     of the proxy, else of the brokers)."""
     return bool(cluster.tls_plan(COMPONENT).client_of)
 
 
-def config_defaults(cluster, spec: dict) -> dict:
+def config_defaults(cluster: Cluster, spec: dict) -> dict:
     """client.conf of the CLI tools: the TLS URLs of the target when it has TLS (KAAP)."""
     tls = target_tls(cluster, spec)
     if spec["targetProxy"]:
@@ -52,7 +56,7 @@ def config_defaults(cluster, spec: dict) -> dict:
     return defaults
 
 
-def render(cluster) -> list:
+def render(cluster: Cluster) -> list:
     spec = cluster.spec[COMPONENT]
     if spec["replicas"] <= 0:
         return []

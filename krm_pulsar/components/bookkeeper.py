@@ -8,6 +8,11 @@ from .. import jvm, names, placement, security, startup, storage, workload
 from ..endpoints import BOOKIE, HTTP, port
 from ..registry import metrics_port
 
+TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
+if TYPE_CHECKING:
+    from ..cluster import Cluster
+    from ..placement import ResourceSet
+
 COMPONENT = "bookkeeper"
 JOURNAL_MOUNT = "/pulsar/data/bookkeeper/journal"
 LEDGERS_MOUNT = "/pulsar/data/bookkeeper/ledgers"
@@ -25,7 +30,7 @@ LIVENESS_PATH = "/api/v1/bookie/state"
 READY_PATH = "/api/v1/bookie/is_ready"
 
 
-def bookie_mem(cluster, spec: dict) -> str:
+def bookie_mem(cluster: Cluster, spec: dict) -> str:
     """KAAP's fixed 2g heap and 2g direct memory for KAAP input (its JVM settings stay); ours
     from the bookie's memory (jvm.py)."""
     if cluster.kaap_input:
@@ -33,7 +38,7 @@ def bookie_mem(cluster, spec: dict) -> str:
     return jvm.with_memory("bookie", spec.get("resources"), BOOKIE_MEM_OPTIONS)
 
 
-def config_defaults(cluster, spec: dict) -> dict:
+def config_defaults(cluster: Cluster, spec: dict) -> dict:
     return {
         "autoRecoveryDaemonEnabled": "false",
         "useHostNameAsBookieID": "true",
@@ -79,11 +84,11 @@ def rocksdb_step(image: str) -> str:
     return ""
 
 
-def render(cluster) -> list:
+def render(cluster: Cluster) -> list:
     return placement.render_sets(cluster, COMPONENT, render_set, umbrella_service)
 
 
-def render_set(cluster, rset) -> list:
+def render_set(cluster: Cluster, rset: ResourceSet) -> list:
     spec = rset.spec
     name = rset.resource_name
     labels = rset.labels(cluster)
@@ -173,7 +178,7 @@ def render_set(cluster, rset) -> list:
     return [obj for obj in objects if obj]
 
 
-def umbrella_service(cluster) -> dict:
+def umbrella_service(cluster: Cluster) -> dict:
     """Headless Service over every bookie of every set (kaap-parity.md#umbrella-service)."""
     spec = cluster.spec[COMPONENT]
     name = cluster.resource_name(COMPONENT)

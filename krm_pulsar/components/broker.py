@@ -7,6 +7,11 @@ from ..endpoints import HTTP, KAFKA, KAFKA_SCHEMA_REGISTRY, PULSAR, localhost_ur
 from ..registry import metrics_port
 from ..schema import SpecError, warning
 
+TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
+if TYPE_CHECKING:
+    from ..cluster import Cluster
+    from ..placement import ResourceSet
+
 COMPONENT = "broker"
 PULSAR_MEM_OPTIONS = ("-Dio.netty.leakDetectionLevel=disabled "
                       "-Dio.netty.recycler.linkCapacity=1024 -XX:+ExitOnOutOfMemoryError")
@@ -18,7 +23,7 @@ PULSAR_DEFAULT_QUORUM = 2
 PULSAR_DEFAULT_MIN_RACKS = 2
 
 
-def auth_config(cluster) -> dict:
+def auth_config(cluster: Cluster) -> dict:
     """Token authentication and authorization (kaap-parity.md#broker); tokens and keys are files
     from the mounted Secrets. ``authPlugin``/``authParams`` are for client.conf (pulsar-admin in the
     pod)."""
@@ -31,7 +36,7 @@ def auth_config(cluster) -> dict:
     }
 
 
-def tls_config(cluster) -> dict:
+def tls_config(cluster: Cluster) -> dict:
     ca = security.ca_path(cluster.spec)
     return {
         "tlsEnabled": "true",
@@ -47,7 +52,7 @@ def tls_config(cluster) -> dict:
     }
 
 
-def config_defaults(cluster, spec: dict, set_name: str | None = None) -> dict:
+def config_defaults(cluster: Cluster, spec: dict, set_name: str | None = None) -> dict:
     defaults = {
         **cluster.metadata_store_keys(COMPONENT),
         "clusterName": cluster.cluster_name,
@@ -130,13 +135,13 @@ def uses_status_file(spec: dict) -> bool:
             or bool(probes["startup"]["enabled"]))
 
 
-def bookie_count(cluster) -> int:
+def bookie_count(cluster: Cluster) -> int:
     """Bookies of every rendered set together."""
     return sum(rset.spec["replicas"] for rset in placement.resource_sets(cluster, "bookkeeper")
                if rset.spec["replicas"] > 0)
 
 
-def quorum_defaults(cluster) -> dict:
+def quorum_defaults(cluster: Cluster) -> dict:
     """Managed-ledger quorums that fit the bookies we render. Pulsar's defaults (2/2/2) need
     two bookies: with one, every ledger creation fails and ``/admin/v2/brokers/health``
     answers 500 "Not enough non-faulty bookies" forever. With fewer than two bookies the three
@@ -161,7 +166,7 @@ def health_probe(config: dict, use_health_check: bool, fallback_path: str,
     return workload.exec_probe(config, command)
 
 
-def render(cluster) -> list:
+def render(cluster: Cluster) -> list:
     objects = placement.render_sets(cluster, COMPONENT, render_set, umbrella_service)
     if objects:  # package storage objects only when some broker renders
         objects = storage.broker_package_objects(cluster) + objects
@@ -185,7 +190,7 @@ def kafka_ports(spec: dict, tls: bool = False) -> list[tuple[str, bool]]:
     return []
 
 
-def render_set(cluster, rset) -> list:
+def render_set(cluster: Cluster, rset: ResourceSet) -> list:
     spec = rset.spec
     name = rset.resource_name
     labels = rset.labels(cluster)
@@ -256,7 +261,7 @@ def render_set(cluster, rset) -> list:
     return [obj for obj in objects if obj]
 
 
-def init_containers(cluster, rset) -> list:
+def init_containers(cluster: Cluster, rset: ResourceSet) -> list:
     """Ours: wait for the BookKeeper instance id and the cluster metadata before the broker
     starts (startup.py). KAAP input keeps KAAP's pod template, which has none."""
     if cluster.kaap_input:
@@ -279,7 +284,7 @@ def _config_int(config: dict, key: str):
     return None
 
 
-def _config_path(cluster, rset, key: str) -> str:
+def _config_path(cluster: Cluster, rset: ResourceSet, key: str) -> str:
     raw_sets = (cluster.config.get("spec") or {}).get("broker", {}) or {}
     raw_set = ((raw_sets.get("sets") or {}).get(rset.name) or {}) if raw_sets.get("sets") \
         else {}
@@ -289,7 +294,7 @@ def _config_path(cluster, rset, key: str) -> str:
     return f"spec.broker.config.{key}"
 
 
-def check_quorums(cluster) -> list:
+def check_quorums(cluster: Cluster) -> list:
     """Managed-ledger quorums every broker set can meet with the bookies (and racks) we render:
     ensemble <= bookies, write quorum <= ensemble, ack quorum <= write quorum; and, where
     the broker enforces a minimum number of racks per write quorum, that many racks among the
@@ -351,7 +356,7 @@ def check_quorums(cluster) -> list:
     return findings
 
 
-def transactions_job(cluster, rset) -> dict:
+def transactions_job(cluster: Cluster, rset: ResourceSet) -> dict:
     """The transaction coordinator metadata Job of one set, named like its StatefulSet (KAAP).
     Retried until it succeeds (workload.job_container): it also waits for the cluster
     metadata, which creates the ``pulsar/system`` namespace it writes into."""
@@ -386,7 +391,7 @@ def _service_type(spec: dict) -> str:
     return spec["service"]["type"]  # always ClusterIP here: render.check refuses others
 
 
-def umbrella_service(cluster) -> dict:
+def umbrella_service(cluster: Cluster) -> dict:
     spec = cluster.spec[COMPONENT]
     name = cluster.resource_name(COMPONENT)
     labels, match = placement.umbrella_labels(cluster, COMPONENT)

@@ -14,6 +14,10 @@ from ..endpoints import HTTP, localhost_url, number, port
 from ..registry import metrics_port
 from ..schema import SpecError, warning
 
+TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
+if TYPE_CHECKING:
+    from ..cluster import Cluster
+
 COMPONENT = "functionsWorker"
 CONFIG_MOUNT = "/pulsar/funcconf/functions_worker.yml"
 # KAAP annotates the worker pods with the brokers' HTTP port although the worker serves metrics
@@ -32,7 +36,7 @@ EXTRA_DEFAULTS = {
 }
 
 
-def validate(cluster) -> list:
+def validate(cluster: Cluster) -> list:
     """Checks that need the PulsarCluster's metadata (the namespace)."""
     spec = cluster.spec[COMPONENT]
     if spec["replicas"] <= 0:
@@ -65,7 +69,7 @@ def validate(cluster) -> list:
     return findings
 
 
-def worker_config(cluster, spec: dict, name: str) -> dict:
+def worker_config(cluster: Cluster, spec: dict, name: str) -> dict:
     """``functions_worker.yml``: KAAP's defaults, then the user's non-``PULSAR_*`` keys with
     their own types."""
     data = {
@@ -135,23 +139,23 @@ def worker_config(cluster, spec: dict, name: str) -> dict:
     return dict(sorted(data.items()))
 
 
-def to_broker_tls(cluster) -> bool:
+def to_broker_tls(cluster: Cluster) -> bool:
     """The worker dials the brokers over TLS when they have it, unless
     ``tls.functionsWorker.enabledWithBroker: false`` (model.tls_defaults; tls_plan)."""
     return "broker" in cluster.tls_plan(COMPONENT).client_of
 
 
-def broker_service_url(cluster) -> str:
+def broker_service_url(cluster: Cluster) -> str:
     return cluster.broker_service_url_tls if to_broker_tls(cluster) \
         else cluster.broker_service_url
 
 
-def broker_web_service_url(cluster) -> str:
+def broker_web_service_url(cluster: Cluster) -> str:
     return cluster.broker_web_service_url_tls if to_broker_tls(cluster) \
         else cluster.broker_web_service_url
 
 
-def security_config(cluster) -> dict:
+def security_config(cluster: Cluster) -> dict:
     """TLS and token keys of functions_worker.yml (kaap-parity.md#functions-worker), typed as
     YAML."""
     spec = cluster.spec
@@ -203,7 +207,7 @@ def _plain(value):
     return value
 
 
-def extra_config(cluster, spec: dict) -> dict:
+def extra_config(cluster: Cluster, spec: dict) -> dict:
     data = dict(EXTRA_DEFAULTS)
     if not cluster.kaap_input:  # KAAP input keeps KAAP's JVM settings
         data["PULSAR_MEM"] = jvm.with_memory(COMPONENT, spec.get("resources"),
@@ -218,7 +222,7 @@ def extra_config(cluster, spec: dict) -> dict:
     return workload.config_data(data, None)
 
 
-def render(cluster) -> list:
+def render(cluster: Cluster) -> list:
     spec = cluster.spec[COMPONENT]
     if spec["replicas"] <= 0:
         return []
@@ -323,7 +327,7 @@ RBAC_RULES = [
 ]
 
 
-def rbac(cluster, spec: dict, name: str, labels: dict) -> list:
+def rbac(cluster: Cluster, spec: dict, name: str, labels: dict) -> list:
     """ServiceAccount, Role and RoleBinding (or cluster-scoped ones) named like the worker.
 
     The rules let the kubernetes runtime manage function pods. KAAP puts no labels on these
@@ -337,12 +341,15 @@ def rbac(cluster, spec: dict, name: str, labels: dict) -> list:
     if cluster.namespace:
         subject["namespace"] = cluster.namespace
     if spec["rbac"]["namespaced"]:
-        role_kind, binding_kind, role_meta = "Role", "RoleBinding", cluster.metadata
+        role_kind, binding_kind = "Role", "RoleBinding"
+
+        def role_meta(object_name: str, object_labels: dict) -> dict:
+            return cluster.metadata(object_name, object_labels)
     else:
         role_kind, binding_kind = "ClusterRole", "ClusterRoleBinding"
 
-        def role_meta(object_name, object_labels):  # cluster-scoped: no namespace
-            return {"name": object_name, "labels": dict(object_labels)}
+        def role_meta(object_name: str, object_labels: dict) -> dict:
+            return {"name": object_name, "labels": dict(object_labels)}  # cluster-scoped
     return [
         {"apiVersion": "v1", "kind": "ServiceAccount",
          "metadata": cluster.metadata(account, labels)},

@@ -17,6 +17,10 @@ from .. import model, names, storage, workload
 from ..endpoints import INTERNAL, METRICS, PUBLIC, number, port
 from ..registry import metrics_port
 
+TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
+if TYPE_CHECKING:
+    from ..cluster import Cluster
+
 SERVER = names.OXIA_SERVER
 COORDINATOR = names.OXIA_COORDINATOR
 PUBLIC_PORT = number(SERVER, PUBLIC)
@@ -28,13 +32,13 @@ SERVER_PORTS = (port(SERVER, PUBLIC), port(SERVER, INTERNAL), port(SERVER, METRI
 COORDINATOR_PORTS = (port(COORDINATOR, INTERNAL), port(COORDINATOR, METRICS))
 
 
-def render(cluster) -> list:
+def render(cluster: Cluster) -> list:
     if not cluster.oxia:
         return []
     return coordinator(cluster) + server(cluster) + [metadata_job(cluster)]
 
 
-def _names(cluster) -> dict:
+def _names(cluster: Cluster) -> dict:
     base = names.oxia_base(cluster.name)
     return {"base": base, "coordinator": f"{base}-coordinator", "server": f"{base}-server",
             "headless": cluster.oxia_service, "data": "data"}
@@ -45,7 +49,7 @@ def _health_probe(extra=(), initial_delay=10) -> dict:
             "initialDelaySeconds": initial_delay, "timeoutSeconds": 10}
 
 
-def _pod_source(cluster, service_account: str, security_context=None) -> dict:
+def _pod_source(cluster: Cluster, service_account: str, security_context=None) -> dict:
     """The pod-level settings Oxia pods take from ``spec.global`` (it has no component-level
     scheduling fields; use spec.patches for more)."""
     glob = cluster.glob
@@ -58,7 +62,7 @@ def _pod_source(cluster, service_account: str, security_context=None) -> dict:
     }
 
 
-def server_security_context(cluster) -> dict | None:
+def server_security_context(cluster: Cluster) -> dict | None:
     """The Oxia servers' pod securityContext. Restricted mode (our API version): non-root
     uid/gid 65532, which the oxia/oxia image (no USER) runs as well as any, with fsGroup for
     the data volume (model.OXIA_SECURITY_CONTEXT); ``spec.oxia.server.securityContext`` goes
@@ -72,7 +76,7 @@ def server_security_context(cluster) -> dict | None:
     return {**copy.deepcopy(model.OXIA_CHART_SECURITY_CONTEXT), **own}
 
 
-def coordinator_security_context(cluster) -> dict | None:
+def coordinator_security_context(cluster: Cluster) -> dict | None:
     """The coordinator (no volumes) runs as the servers do in restricted mode, with the
     image's defaults otherwise."""
     import copy
@@ -80,7 +84,7 @@ def coordinator_security_context(cluster) -> dict | None:
     return copy.deepcopy(model.OXIA_SECURITY_CONTEXT) if workload.restricted(cluster) else None
 
 
-def coordinator_config(cluster) -> dict:
+def coordinator_config(cluster: Cluster) -> dict:
     oxia = cluster.spec["oxia"]
     parts = _names(cluster)
     servers = []
@@ -106,7 +110,7 @@ def coordinator_config(cluster) -> dict:
     }
 
 
-def coordinator(cluster) -> list:
+def coordinator(cluster: Cluster) -> list:
     from .. import yamlio
 
     oxia = cluster.spec["oxia"]
@@ -164,7 +168,7 @@ def coordinator(cluster) -> list:
     ]
 
 
-def server(cluster) -> list:
+def server(cluster: Cluster) -> list:
     oxia = cluster.spec["oxia"]
     parts = _names(cluster)
     name = parts["server"]
@@ -211,7 +215,7 @@ def server(cluster) -> list:
     return objects
 
 
-def metadata_job(cluster) -> dict:
+def metadata_job(cluster: Cluster) -> dict:
     """``initialize-cluster-metadata`` against Oxia. It runs the Pulsar image with the
     brokers' image and scheduling settings (it writes the brokers' metadata)."""
     broker = cluster.spec["broker"]

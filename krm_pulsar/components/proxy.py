@@ -15,6 +15,11 @@ from ..endpoints import (
 )
 from ..registry import metrics_port
 
+TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
+if TYPE_CHECKING:
+    from ..cluster import Cluster
+    from ..placement import ResourceSet
+
 COMPONENT = "proxy"
 PULSAR_MEM_OPTIONS = ("-Dio.netty.leakDetectionLevel=disabled "
                       "-Dio.netty.recycler.linkCapacity=1024 -XX:+ExitOnOutOfMemoryError")
@@ -23,7 +28,7 @@ PULSAR_MEM_OPTIONS = ("-Dio.netty.leakDetectionLevel=disabled "
 WEBSOCKET_STATUS_FILE = "/pulsar/status"
 
 
-def tls_config(cluster, set_name: str | None) -> dict:
+def tls_config(cluster: Cluster, set_name: str | None) -> dict:
     """The proxy's own TLS listener and, with ``enabledWithBroker``, TLS to the brokers
     (kaap-parity.md#proxy). The proxy reads PEM files; the JKS stores serve the Kafka extension."""
     ca = security.ca_path(cluster.spec)
@@ -49,7 +54,7 @@ def tls_config(cluster, set_name: str | None) -> dict:
     return config
 
 
-def config_defaults(cluster, spec: dict, name: str, set_name: str | None = None) -> dict:
+def config_defaults(cluster: Cluster, spec: dict, name: str, set_name: str | None = None) -> dict:
     defaults = {
         "brokerServiceURL": cluster.broker_service_url,
         "brokerServiceURLTLS": cluster.broker_service_url_tls,
@@ -99,7 +104,7 @@ def config_defaults(cluster, spec: dict, name: str, set_name: str | None = None)
     return defaults
 
 
-def websocket_config_defaults(cluster, spec: dict, set_name: str | None = None) -> dict:
+def websocket_config_defaults(cluster: Cluster, spec: dict, set_name: str | None = None) -> dict:
     defaults = {
         "brokerServiceUrl": cluster.broker_service_url,
         "brokerServiceUrlTls": cluster.broker_service_url_tls,
@@ -138,11 +143,11 @@ def websocket_config_defaults(cluster, spec: dict, set_name: str | None = None) 
     return defaults
 
 
-def render(cluster) -> list:
+def render(cluster: Cluster) -> list:
     return placement.render_sets(cluster, COMPONENT, render_set, umbrella_service)
 
 
-def check_rollout(cluster) -> list:
+def check_rollout(cluster: Cluster) -> list:
     """A warning for each proxy set whose rolling update can hang: ``maxUnavailable: 0`` needs
     a free node for every surge pod, which a required host anti-affinity rules out when the
     nodes are as many as the proxies (model.DEPLOYMENT_STRATEGY)."""
@@ -207,14 +212,14 @@ def _service_extra(service_spec: dict) -> dict:
     return extra
 
 
-def proxy_service(cluster, name, labels, match, spec, tls: bool = False) -> dict:
+def proxy_service(cluster: Cluster, name, labels, match, spec, tls: bool = False) -> dict:
     svc = workload.service(cluster, name, labels, match, service_ports(spec, tls),
                            spec["service"], type_=spec["service"]["type"])
     svc["spec"].update(_service_extra(spec["service"]))
     return svc
 
 
-def render_set(cluster, rset) -> list:
+def render_set(cluster: Cluster, rset: ResourceSet) -> list:
     spec = rset.spec
     name = rset.resource_name
     labels = rset.labels(cluster)
@@ -297,14 +302,14 @@ def render_set(cluster, rset) -> list:
     return [obj for obj in objects if obj]
 
 
-def websocket_status_probes(cluster, spec: dict) -> bool:
+def websocket_status_probes(cluster: Cluster, spec: dict) -> bool:
     """Whether the websocket container is probed on its own ``/status.html`` (ours)."""
     probes = spec["webSocket"]["probes"]
     return not cluster.kaap_input and any(
         (probes[kind] or {}).get("enabled") for kind in ("liveness", "readiness"))
 
 
-def websocket_probes(cluster, probes: dict, proxy_probe_cmd: list, tls: bool) -> tuple:
+def websocket_probes(cluster: Cluster, probes: dict, proxy_probe_cmd: list, tls: bool) -> tuple:
     """The websocket container's probes. Ours: ``/status.html`` on the port it listens on
     (8001 over TLS when the proxy has TLS, else 8000). KAAP input: KAAP's, which it renders
     only when asked (they curl the proxy's /metrics/ on 8080 from the websocket container)."""
@@ -326,7 +331,7 @@ def _curl_probe(config: dict, command: list) -> dict | None:
     return workload.exec_probe(config, command)
 
 
-def umbrella_service(cluster) -> dict:
+def umbrella_service(cluster: Cluster) -> dict:
     """The umbrella Service over every proxy of every set. KAAP makes it a LoadBalancer like
     the sets' Services (one more load balancer; kaap-parity.md#q13, kept for parity)."""
     spec = cluster.spec[COMPONENT]

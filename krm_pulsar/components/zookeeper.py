@@ -6,6 +6,10 @@ from .. import jvm, names, security, storage, tls_plan, workload
 from ..endpoints import CLIENT, ELECTION, QUORUM, number, port
 from ..registry import metrics_port
 
+TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
+if TYPE_CHECKING:
+    from ..cluster import Cluster
+
 COMPONENT = "zookeeper"
 DATA_MOUNT = "/pulsar/data"
 
@@ -30,7 +34,7 @@ TLS_CONFIG = {
 FORBIDDEN_ENV = ("ZOOKEEPER_SERVERS",)
 
 
-def render(cluster) -> list:
+def render(cluster: Cluster) -> list:
     spec = cluster.spec[COMPONENT]
     if spec["replicas"] <= 0 or cluster.oxia:
         return []
@@ -101,7 +105,7 @@ def render(cluster) -> list:
     return [obj for obj in objects if obj]
 
 
-def metadata_job(cluster, spec: dict, labels: dict) -> dict:
+def metadata_job(cluster: Cluster, spec: dict, labels: dict) -> dict:
     """``<name>-zookeeper-metadata-<hash>``: cluster metadata initialization against ZooKeeper."""
     name = f"{cluster.resource_name(COMPONENT)}-metadata"
     # the job is a ZooKeeper client: the same stores and client options as the servers

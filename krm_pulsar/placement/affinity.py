@@ -5,12 +5,13 @@ from __future__ import annotations
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
 if TYPE_CHECKING:
+    from ..cluster import Cluster
     pass
 
 PREFERRED_WEIGHT = 100
 
 
-def affinity(cluster, component_spec: dict, match_labels: dict, rack: str | None = None):
+def affinity(cluster: Cluster, component_spec: dict, match_labels: dict, rack: str | None = None):
     """The pod ``affinity`` block, or None when it would be empty (kaap-parity.md#anti-affinity)."""
     keys = cluster.glob["topologyKeys"]
     pod_affinity: dict[str, list] = {"requiredDuringSchedulingIgnoredDuringExecution": [],
@@ -55,7 +56,7 @@ def _anti_term(rule, topology_key: str, match_labels: dict, anti_affinity: dict)
     _place(term, rule.get("required") is True, anti_affinity)
 
 
-def _rack_rules(cluster, rack, match_labels, keys, pod_affinity, anti_affinity) -> None:
+def _rack_rules(cluster: Cluster, rack, match_labels, keys, pod_affinity, anti_affinity) -> None:
     racks = cluster.glob["racks"] or {}
     config = racks[rack]
     # Sorted, not KAAP's Java HashMap order: same selector semantics, deterministic output.

@@ -19,7 +19,7 @@ class ResourceSet:
 
     __slots__ = ("component", "index", "is_default", "name", "rack", "resource_name", "spec")
 
-    def __init__(self, component, name, spec, rack, resource_name, is_default, index):
+    def __init__(self, component, name, spec, rack, resource_name, is_default, index) -> None:
         self.component = component
         self.name = name
         self.spec = spec
@@ -28,7 +28,7 @@ class ResourceSet:
         self.is_default = is_default
         self.index = index
 
-    def labels(self, cluster) -> dict:
+    def labels(self, cluster: Cluster) -> dict:
         """Metadata labels: resource-set always, rack when mapped (added after custom keys)."""
         labels = cluster.labels(self.component, self.spec.get("labels"))
         labels[names.RESOURCE_SET_LABEL] = self.name
@@ -36,7 +36,7 @@ class ResourceSet:
             labels[names.RACK_LABEL] = self.rack
         return labels
 
-    def pod_labels(self, cluster) -> dict:
+    def pod_labels(self, cluster: Cluster) -> dict:
         # matchLabels too, so the selector always matches the pods (cluster.pod_labels)
         from ..cluster import pod_label_overrides
 
@@ -46,7 +46,7 @@ class ResourceSet:
             labels[names.RACK_LABEL] = self.rack
         return labels
 
-    def match_labels(self, cluster) -> dict:
+    def match_labels(self, cluster: Cluster) -> dict:
         """Selector labels: resource-set only for non-default sets, so the default set keeps
         KAAP's selector and an umbrella Service built like it selects every set."""
         labels = cluster.selector_labels(self.component, self.spec.get("matchLabels"))
@@ -133,7 +133,7 @@ def _set_storage(spec: dict, raw: dict) -> None:
             spec["volumes"][key] = dict(spec["volumes"][key], existingStorageClassName=None)
 
 
-def render_sets(cluster, component: str, render_set, umbrella_service) -> list:
+def render_sets(cluster: Cluster, component: str, render_set, umbrella_service) -> list:
     """The objects of every set with replicas (kaap-parity.md#zero-replicas: zero replicas render
     nothing), in declaration order, then the umbrella Service when one is needed."""
     sets = resource_sets(cluster, component)
@@ -146,7 +146,7 @@ def render_sets(cluster, component: str, render_set, umbrella_service) -> list:
     return objects
 
 
-def umbrella_needed(cluster, component: str, sets: list) -> bool:
+def umbrella_needed(cluster: Cluster, component: str, sets: list) -> bool:
     """Whether the component needs a separate umbrella Service ``<name>-<base>``.
 
     KAAP renders it when sets are declared (kaap-parity.md#umbrella-service). We render it whenever
@@ -160,7 +160,7 @@ def umbrella_needed(cluster, component: str, sets: list) -> bool:
     return bool(rendered) and all(s.resource_name != umbrella for s in rendered)
 
 
-def umbrella_labels(cluster, component: str) -> tuple[dict, dict]:
+def umbrella_labels(cluster: Cluster, component: str) -> tuple[dict, dict]:
     """``(metadata labels, selector)`` of the umbrella Service. Metadata labels are KAAP's (the
     umbrella is built as the default set: ``resource-set: <default>``); the selector has only
     the component's selector labels, so it picks every pod of every set (without the ``rack``

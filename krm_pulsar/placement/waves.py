@@ -8,6 +8,7 @@ from .sets import resource_sets
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
 if TYPE_CHECKING:
+    from ..cluster import Cluster
     pass
 
 SYNC_WAVE = names.SYNC_WAVE
@@ -17,7 +18,7 @@ SYNC_WAVE = names.SYNC_WAVE
 STAGE_WAVE_SPAN = 1000
 
 
-def sync_waves(cluster) -> dict:
+def sync_waves(cluster: Cluster) -> dict:
     """``{(section, set name): wave}`` plus ``{(section, None): first wave of the section}``.
 
     Argo CD applies one wave, waits until it is healthy, then applies the next: the static
@@ -43,7 +44,7 @@ def sync_waves(cluster) -> dict:
     return waves
 
 
-def annotate_sync_waves(cluster, objects: list) -> None:
+def annotate_sync_waves(cluster: Cluster, objects: list) -> None:
     """Put the sync-wave annotation on every generated object whose component is known.
 
     Plain metadata, ignored by kubectl, kustomize, kpt and Flux. Objects that already carry a
