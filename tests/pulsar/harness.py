@@ -131,7 +131,7 @@ class Cluster:
     always runs, and stops every process by the PID recorded here."""
 
     def __init__(self, manifests: list[dict], run_dir: Path, jars: Path,
-                 start_timeout: float = 480.0):
+                 start_timeout: float = 480.0, after_wave=None):
         self.manifests = manifests
         self.run_dir = run_dir
         self.jars = jars
@@ -143,6 +143,8 @@ class Cluster:
         self.node: netns.Node | None = None
         self.timings: dict = {}
         self.leaked: list[int] = []
+        self._hosts = ""
+        self.after_wave = after_wave
         self._plan()
 
     # ---- planning -----------------------------------------------------------------------
@@ -181,10 +183,11 @@ class Cluster:
         return [p for p in self.pods if p.workload == workload]
 
     def hosts(self) -> str:
-        """What cluster DNS would answer: each pod's own name (its FQDN when it has a
-        subdomain), every Service's name with the addresses of the pods it selects, and the
-        names the pods' search path (<ns>.svc.cluster.local, svc.cluster.local,
-        cluster.local) would complete."""
+        """What cluster DNS would answer now: each pod's own name (its FQDN when it has a
+        subdomain), every Service's name with the addresses of the pods that are its endpoints
+        (the Ready pods it selects; all of them with publishNotReadyAddresses), and the names
+        the pods' search path (<ns>.svc.cluster.local, svc.cluster.local, cluster.local)
+        would complete. Rewritten whenever a pod's readiness changes."""
         lines = ["127.0.0.1 localhost", "::1 localhost ip6-localhost ip6-loopback"]
         for pod in self.pods:
             names = [pod.fqdn, *_short_names(pod.fqdn, pod.namespace)] if pod.fqdn else []
@@ -194,10 +197,26 @@ class Cluster:
             namespace = service["metadata"].get("namespace", "default")
             fqdn = f"{service['metadata']['name']}.{namespace}.svc.cluster.local"
             names = " ".join([fqdn, *_short_names(fqdn, namespace)])
+            everyone = service["spec"].get("publishNotReadyAddresses", False)
             for pod in self.pods:
-                if pod.kind != "Job" and _selects(selector, pod.labels):
+                if (pod.kind != "Job" and _selects(selector, pod.labels)
+                        and (everyone or pod.ready)):
                     lines.append(f"{pod.address} {names}")
         return "\n".join(lines) + "\n"
+
+    def refresh_dns(self):
+        hosts = self.hosts()
+        if hosts != self._hosts:
+            self.node.write_hosts(hosts)
+            self._hosts = hosts
+
+    def endpoints(self, service: str) -> list[str]:
+        """The addresses the Service's name resolves to now."""
+        manifest = next(m for m in manifests_by_kind(self.manifests, "Service")
+                        if m["metadata"]["name"] == service)
+        fqdn = f"{service}.{manifest['metadata'].get('namespace', 'default')}.svc.cluster.local"
+        return sorted({line.split()[0] for line in self._hosts.splitlines()
+                       if fqdn in line.split()[1:]})
 
     # ---- pod folders ----------------------------------------------------------------------
     def _lay_out(self, pod: Pod):
@@ -345,7 +364,8 @@ class Cluster:
         """Run argv in a pod (like `kubectl exec`): its namespaces, its folder, the env of
         its first (or the named) container."""
         pod = self.pod(pod) if isinstance(pod, str) else pod
-        chosen = next(c for c in pod.containers if container in (None, c.name))
+        chosen = next(c for c in [*pod.containers, *pod.init_containers]
+                      if container in (None, c.name))
         full_env = self.container_env(pod, chosen)
         full_env.update(env or {})
         result = subprocess.run([*pod.ns.enter(chosen.folder), *argv], env=full_env,
@@ -421,7 +441,8 @@ class Cluster:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         (self.run_dir / "logs").mkdir(exist_ok=True)
         network = MACHINE["podNetwork"]
-        self.node = netns.Node(self.run_dir, self.hosts(), network["bridge"])
+        self._hosts = self.hosts()
+        self.node = netns.Node(self.run_dir, self._hosts, network["bridge"])
         for pod in self.pods:
             self._lay_out(pod)
             pod.ns = self.node.add_pod(pod.name, pod.address)
@@ -432,6 +453,8 @@ class Cluster:
             wave_began = time.monotonic()
             self._run_wave([pod for pod in self.pods if pod.wave == wave], began)
             self.timings[f"wave {wave}"] = round(time.monotonic() - wave_began, 1)
+            if self.after_wave:
+                self.after_wave(self, wave)
         self.timings["start"] = round(time.monotonic() - began, 1)
 
     def _run_wave(self, pods: list[Pod], began: float):
@@ -440,6 +463,7 @@ class Cluster:
                 if pod.phase == "Pending" and self._may_start(pod, pods):
                     pod.phase = "Init"
                 self._advance(pod)
+            self.refresh_dns()
             if all(pod.settled for pod in pods):
                 self.failures += [f for pod in pods for f in pod.failures]
                 return
