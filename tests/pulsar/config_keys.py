@@ -103,6 +103,11 @@ BROKER_BOOKKEEPER_PREFIX = "bookkeeper_"
 ROCKSDB_PREFIX = "PULSAR_PREFIX_entry_location_rocksdb_"
 
 _PROGRAM = re.compile(r"bin/(pulsar|bookkeeper) ([a-z-]+)")
+# Who reads each properties file `apply-config-from-env.py` writes: a key is read when one of
+# the files the container's command writes it to is read by a class that knows it.
+FILE_PROGRAMS = {"conf/broker.conf": "broker", "conf/proxy.conf": "proxy",
+                 "conf/websocket.conf": "websocket", "conf/zookeeper.conf": "zookeeper",
+                 "conf/bookkeeper.conf": "shell", "conf/client.conf": "tools"}
 _ENV_VARIABLE = re.compile(r"\A[A-Z][A-Z0-9_]*\Z")   # PULSAR_MEM, BOOKIE_GC, ... (scripts' own)
 
 
@@ -111,7 +116,7 @@ class WrittenKey:
     program: str       # broker, bookie, zookeeper, tools, ...
     key: str
     where: str         # object/container/ConfigMap key, for the message
-    client_conf: bool = False   # the container's command also writes conf/client.conf
+    files: tuple = ()  # what reads each properties file the command writes (client.conf: tools)
 
 
 def program_of(container: dict) -> str:
@@ -140,15 +145,17 @@ def written_keys(manifests: list[dict]) -> list[WrittenKey]:
             where = f"{obj['kind']}/{obj['metadata']['name']}/{container['name']}"
             properties = "apply-config-from-env.py" in text
             worker_yaml = "gen-yml-from-env.py" in text
-            client_conf = "conf/client.conf" in text and program != "tools"
+            files = tuple(FILE_PROGRAMS[name] for name in
+                                re.findall(r"apply-config-from-env\.py (conf/\S+)", text)
+                                if name in FILE_PROGRAMS)
             for source in container.get("envFrom", []):
                 name = (source.get("configMapRef") or {}).get("name")
                 for env in config_maps.get(name, {}):
                     found += _env_key(program, env, f"{where} <- ConfigMap {name}",
-                                      properties, worker_yaml, client_conf)
+                                      properties, worker_yaml, files)
             for item in container.get("env", []):
                 found += _env_key(program, item["name"], f"{where} env", properties,
-                                  worker_yaml, client_conf)
+                                  worker_yaml, files)
             for mount in container.get("volumeMounts", []):
                 volume = volumes.get(mount["name"], {})
                 if "configMap" in volume and mount["mountPath"].endswith(".yml"):
@@ -161,17 +168,17 @@ def written_keys(manifests: list[dict]) -> list[WrittenKey]:
 
 
 def _env_key(program: str, env: str, where: str, properties: bool, worker_yaml: bool,
-             client_conf: bool):
+             files: tuple):
     if env.startswith(ROCKSDB_PREFIX):
         return []
     if env.startswith("PULSAR_PREFIX_") and properties:
-        return [WrittenKey(program, env[len("PULSAR_PREFIX_"):], where, client_conf)]
+        return [WrittenKey(program, env[len("PULSAR_PREFIX_"):], where, files)]
     if env.startswith("PF_") and worker_yaml:
         # gen-yml-from-env.py: the name up to the first `_` is the top-level key
         return [WrittenKey("functions-worker", env[3:].split("_")[0], where)]
     if properties and not _ENV_VARIABLE.match(env) and program != "functions-worker":
         # an exact conf key name in the environment replaces the image's line of that key
-        return [WrittenKey(program, env, where + " (exact name)", client_conf)]
+        return [WrittenKey(program, env, where + " (exact name)", files)]
     return []
 
 
@@ -205,8 +212,13 @@ class KnownKeys:
         return keys
 
     def missing(self, written: WrittenKey) -> str | None:
-        """None when the key is read by the component, else why not."""
-        program, key = written.program, written.key
+        """None when the key is read by the component (or by what reads another file the
+        container writes it to), else why not."""
+        reasons = [self._missing(program, written.key)
+                   for program in dict.fromkeys((written.program, *written.files))]
+        return None if None in reasons else reasons[0]
+
+    def _missing(self, program: str, key: str) -> str | None:
         if program == "zookeeper":
             zk = self.literals["zookeeper"] | set().union(
                 *(self.by_class[c] for c in ZOOKEEPER_SSL))
@@ -226,8 +238,6 @@ class KnownKeys:
             return None
         if program in TOKEN_PROGRAMS and key in self.literals["token"]:
             return None
-        if written.client_conf and key in self.literals["tools"]:
-            return None   # meant for conf/client.conf, which this container also writes
         if program == "broker" and key.startswith("brokerClient_"):
             if "brokerClient_" not in self.literals["broker-client"]:
                 return "the broker no longer passes brokerClient_* to its own client"

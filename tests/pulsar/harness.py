@@ -368,8 +368,17 @@ class Cluster:
                       if container in (None, c.name))
         full_env = self.container_env(pod, chosen)
         full_env.update(env or {})
-        result = subprocess.run([*pod.ns.enter(chosen.folder), *argv], env=full_env,
-                                capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.Popen([*pod.ns.enter(chosen.folder), *argv], env=full_env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True)
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            # the whole command, with the JVMs it started (its own process group)
+            _signal_group(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            raise
+        result = subprocess.CompletedProcess(argv, proc.returncode, out, err)
         if check and result.returncode:
             raise ClusterError(f"{pod.name}: {' '.join(argv)} exited {result.returncode}\n"
                                f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
@@ -630,6 +639,13 @@ class Cluster:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def _signal_group(pid: int, sig: int):
+    try:
+        os.killpg(pid, sig)
+    except ProcessLookupError:
+        pass
 
 
 def _signal(pid: int, sig: int):

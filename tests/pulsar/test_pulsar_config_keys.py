@@ -41,9 +41,9 @@ KNOWN_UNREAD = {
         "a functions_worker.yml key written to broker.conf (PF_pulsarWebServiceUrl)",
     ("functions-worker", "zookeeperServers"):
         "WorkerConfig has no zookeeperServers (configurationMetadataStoreUrl is its store)",
-    ("functions-worker", "tokenPublicKey"):
-        "WorkerConfig has no such field: the worker's token provider reads it from the "
-        "`properties:` map of functions_worker.yml",
+    ("tools", "zkServers"):
+        "KAAP input: the bastion ConfigMap carries the BookKeeper client's zkServers, but the "
+        "KAAP bastion command applies it to conf/client.conf only, where nothing reads it",
     ("functions-worker", "PULSAR_PREFIX_downloadDirectory"):
         "spec.functionsWorker.config keys go to functions_worker.yml verbatim, so a "
         "PULSAR_PREFIX_ name lands there literally (full-functions-worker fixture)",

@@ -1,8 +1,9 @@
 """Managed-ledger quorums fit the bookies we render (issue 16, point 6).
 
-tests/pulsar/fixtures/one-bookie.yaml renders one bookie. The broker's default ensemble, write
-and ack quorums (Pulsar's 2/2/2 unless we size them) cannot be met by one bookie: the broker's
-health check, which both its probes use, then answers 500 and the broker never becomes Ready.
+tests/pulsar/fixtures/one-bookie.yaml renders one bookie. Pulsar's own managed-ledger defaults
+(ensemble, write and ack quorum 2/2/2) cannot be met by one bookie: before our output sized
+them, the broker's health check answered 500 ("Not enough bookies to create ledger with
+ensembleSize=2, writeQuorumSize=2 and ackQuorumSize=2") and the broker never became Ready.
 """
 
 from __future__ import annotations
@@ -14,9 +15,6 @@ from conftest import FIXTURES, render, running_cluster
 pytestmark = pytest.mark.pulsar
 
 FIXTURE = FIXTURES / "one-bookie.yaml"
-QUORUMS_UNSIZED = ("managed-ledger ensemble/write/ack quorums are not sized to the bookie "
-                   "count: one bookie, Pulsar's default 2/2/2, broker health answers 500 "
-                   "(issue 16 item 6, fixed with issue 11)")
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +30,6 @@ def test_the_fixture_renders_one_bookie():
     assert [b["spec"]["replicas"] for b in bookies] == [1]
 
 
-@pytest.mark.xfail(strict=True, reason=QUORUMS_UNSIZED)
 def test_broker_is_healthy_with_one_bookie(cluster):
     broker = cluster.pod("pulsar-broker-0")
     container = broker.containers[0]
