@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 import config_keys
-from conftest import ROOT, render
+from .conftest import ROOT, render
 
 pytestmark = pytest.mark.pulsar
 

@@ -15,7 +15,7 @@ import uuid
 import pytest
 
 import harness
-from conftest import HERE, ROOT, render, running_cluster
+from .conftest import HERE, ROOT, render, running_cluster
 
 pytestmark = pytest.mark.pulsar
 

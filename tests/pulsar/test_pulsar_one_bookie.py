@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import FIXTURES, render, running_cluster
+from .conftest import FIXTURES, render, running_cluster
 
 pytestmark = pytest.mark.pulsar
 

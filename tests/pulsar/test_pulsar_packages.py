@@ -17,7 +17,7 @@ import uuid
 
 import pytest
 
-from conftest import FIXTURES, running_cluster
+from .conftest import FIXTURES, running_cluster
 
 pytestmark = pytest.mark.pulsar
 
