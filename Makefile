@@ -28,11 +28,13 @@ setup: $(VENV)/.installed
 demo: setup
 	@"$$(scripts/ensure-kustomize.sh)" build --enable-alpha-plugins --enable-exec .
 
-## Run every test (unit, golden, end-to-end with real kustomize and kpt).
+## Run every test (unit, golden, end-to-end with real kustomize and kpt, real Pulsar processes
+## from Maven Central jars: tests/pulsar). PYTEST_ARGS='-m "not pulsar"' skips the latter.
 test: setup
 	KUSTOMIZE="$$(scripts/ensure-kustomize.sh)" \
 	CERT_MANAGER_CRDS="$$(scripts/ensure-cert-manager-crds.sh)" \
 	KUBE_SCORE="$$(scripts/ensure-kube-score.sh)" \
+	PULSAR_JARS="$$(scripts/ensure-pulsar-jars.sh)" \
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 $(VENV)/.bench-installed: $(VENV)/.installed
