@@ -33,11 +33,14 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check krm_pulsar
 	$(BIN)/mypy
 
-## Run every test (unit, golden, end-to-end with real kustomize and kpt), after the linters.
+## Run every test (unit, golden, end-to-end with real kustomize and kpt, real Pulsar processes
+## from Maven Central jars: tests/pulsar), after the linters. PYTEST_ARGS='-m "not pulsar"'
+## skips the latter.
 test: setup lint
 	KUSTOMIZE="$$(scripts/ensure-kustomize.sh)" \
 	CERT_MANAGER_CRDS="$$(scripts/ensure-cert-manager-crds.sh)" \
 	KUBE_SCORE="$$(scripts/ensure-kube-score.sh)" \
+	PULSAR_JARS="$$(scripts/ensure-pulsar-jars.sh)" \
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 $(VENV)/.bench-installed: $(VENV)/.installed
