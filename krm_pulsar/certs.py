@@ -156,7 +156,7 @@ def render(cluster: Cluster) -> list:
     ca_secret = tls["ssCa"]["secretName"]
     labels = names.base_labels(name, COMPONENT_LABEL)
 
-    def obj(kind, object_name, body):
+    def obj(kind: str, object_name: str, body: dict) -> dict:
         metadata = cluster.metadata(object_name, labels,
                                     {names.SYNC_WAVE: SYNC_WAVE})
         return {"apiVersion": API_VERSION, "kind": kind, "metadata": metadata, "spec": body}

@@ -50,7 +50,7 @@ _SUFFIX = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, 
 _QUANTITY = re.compile(r"([+-]?[0-9.]+)(e[+-]?[0-9]+|E[+-]?[0-9]+)?([a-zA-Z]*)\Z")
 
 
-def quantity_bytes(value) -> float | None:
+def quantity_bytes(value: object) -> float | None:
     """Bytes of a Kubernetes memory quantity (``2Gi``, ``512M``, ``1e9``, 1073741824), or None
     when it cannot be read (the schema has already refused malformed ones)."""
     if isinstance(value, bool) or value is None:

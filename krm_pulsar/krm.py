@@ -15,6 +15,7 @@ from .schema import SpecError, type_name
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from typing import Any
 
 RESOURCE_LIST_VERSIONS = ("config.kubernetes.io/v1", "config.kubernetes.io/v1beta1")
@@ -93,7 +94,7 @@ def result(message: str, severity: str = "error", obj: dict | None = None,
     return entry
 
 
-def max_input_bytes(environ) -> int:
+def max_input_bytes(environ: Mapping[str, str]) -> int:
     """The input size limit in bytes (``KRM_PULSAR_MAX_INPUT_MB`` overrides the default)."""
     text = environ.get("KRM_PULSAR_MAX_INPUT_MB", "")
     megabytes = int(text) if text.isdigit() and int(text) > 0 else DEFAULT_MAX_INPUT_MB
@@ -116,7 +117,7 @@ def findings_to_results(findings: list[SpecError], obj: dict) -> list[dict]:
 # --- reading ------------------------------------------------------------------------------------
 
 
-def read_input(data: bytes):
+def read_input(data: bytes) -> tuple[list, Any, list[dict]]:
     """``(items, function_config, results)`` from stdin bytes. On a problem the results hold an
     error and items holds whatever could be read (so it can be returned unchanged)."""
     try:
@@ -169,7 +170,7 @@ def read_input(data: bytes):
 # --- processing ---------------------------------------------------------------------------------
 
 
-def clusters_to_render(items: list, function_config) -> list[dict]:
+def clusters_to_render(items: list, function_config: Any) -> list[dict]:
     """Every PulsarCluster: the items, plus the functionConfig when it is not one of them
     (kustomize and kpt `configPath` pass the config both ways)."""
     clusters = [item for item in items if render.is_pulsar_cluster(item)]
@@ -184,7 +185,7 @@ def clusters_to_render(items: list, function_config) -> list[dict]:
     return clusters
 
 
-def generated_from(item) -> str | None:
+def generated_from(item: object) -> str | None:
     if not isinstance(item, dict):
         return None
     metadata = item.get("metadata")
@@ -196,7 +197,7 @@ def generated_from(item) -> str | None:
     return annotations.get(render.GENERATED_FROM)
 
 
-def process(items: list, function_config, input_results: list) -> Outcome:
+def process(items: list, function_config: Any, input_results: list) -> Outcome:
     """Render every PulsarCluster found; pass everything else through unchanged."""
     if any(r["severity"] == "error" for r in input_results):
         return Outcome(items, input_results)

@@ -23,6 +23,8 @@ from . import names
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from .cluster import Cluster
 
 
@@ -68,17 +70,17 @@ def _client_rule(cluster: Cluster, own: dict, objects: list) -> dict | None:
     return None
 
 
-def _component(obj: dict):
+def _component(obj: dict) -> str | None:
     return (obj["metadata"].get("labels") or {}).get(names.COMPONENT_LABEL)
 
 
-def _template_annotation(obj: dict, key: str):
+def _template_annotation(obj: dict, key: str) -> str | None:
     template = (obj.get("spec") or {}).get("template") if obj["kind"] in (
         "Deployment", "StatefulSet") else None
     return ((template or {}).get("metadata", {}).get("annotations") or {}).get(key)
 
 
-def _ports(ports) -> list:
+def _ports(ports: Iterable[int | str]) -> list:
     """Numbers first, then named ports, each once."""
     numbers = sorted({p for p in ports if isinstance(p, int)})
     names = sorted({p for p in ports if isinstance(p, str)})

@@ -23,6 +23,8 @@ from .schema import SpecError
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from .cluster import Cluster
 
 _WORKLOADS = ("StatefulSet", "Deployment", "Job")
@@ -32,11 +34,11 @@ def info(path: str, message: str) -> SpecError:
     return SpecError(path, message, "info")
 
 
-def _mapping(value) -> dict:
+def _mapping(value: object) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def _pod_specs(objects: list):
+def _pod_specs(objects: list) -> Iterator[tuple[dict, dict]]:
     """The pod specs of the workloads (spec.patches may have reshaped anything: read
     defensively)."""
     for obj in objects:
@@ -44,7 +46,7 @@ def _pod_specs(objects: list):
             yield obj, _mapping(_mapping(_mapping(obj.get("spec")).get("template")).get("spec"))
 
 
-def _where(spec: dict, field: str, value) -> str:
+def _where(spec: dict, field: str, value: object) -> str:
     """The spec path a pod-level value comes from: the global one, else a component's own."""
     if spec["global"].get(field) == value:
         return f"spec.global.{field}"
@@ -92,7 +94,7 @@ def check(cluster: Cluster, objects: list) -> list:
     return findings
 
 
-def _claims(objects: list):
+def _claims(objects: list) -> Iterator[tuple[str, dict]]:
     """``(claim name, claim spec)`` of every claim template and claim object."""
     for obj in objects:
         if obj.get("kind") == "PersistentVolumeClaim":

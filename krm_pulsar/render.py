@@ -21,7 +21,7 @@ INDEX_ANNOTATION = names.INDEX_ANNOTATION
 object_key = names.object_key
 
 
-def is_pulsar_cluster(obj) -> bool:
+def is_pulsar_cluster(obj: object) -> bool:
     return (isinstance(obj, dict) and obj.get("kind") == model.KIND
             and obj.get("apiVersion") in model.ACCEPTED_API_VERSIONS)
 
@@ -37,7 +37,7 @@ def cluster_id(obj: dict) -> str:
 # --- read, default, validate --------------------------------------------------------------------
 
 
-def load(config: dict):
+def load(config: dict) -> tuple[dict | None, list[SpecError]]:
     """``(resolved spec or None, findings)`` for one PulsarCluster object."""
     findings: list[SpecError] = []
     metadata = config.get("metadata")
@@ -101,7 +101,7 @@ def render_objects(cluster: Cluster) -> list[dict]:
     return objects
 
 
-def render(config: dict):
+def render(config: dict) -> tuple[list[dict], list[SpecError]]:
     """``(objects, findings)`` for one PulsarCluster; objects is empty when there are errors."""
     from .cluster import Cluster
 

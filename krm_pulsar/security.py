@@ -16,6 +16,10 @@ import re
 
 from .schema import SpecError, warning
 
+TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
 CERTS_DIR = "/pulsar/certs"
 CERT_FILE = f"{CERTS_DIR}/tls.crt"
 KEY_FILE = f"{CERTS_DIR}/tls.key"
@@ -97,7 +101,7 @@ def certs_volume(secret: str) -> tuple[dict, dict]:
             {"name": "certs", "secret": {"secretName": secret}})
 
 
-def token_volumes(roles) -> tuple[list, list]:
+def token_volumes(roles: Iterable[str]) -> tuple[list, list]:
     """``(mounts, volumes)`` of the token Secrets ``token-<role>`` (and ``token-public-key``)
     at ``/pulsar/token-<role>``, read-only. Secrets are referenced, never copied."""
     mounts, volumes = [], []
@@ -200,7 +204,7 @@ def public_key_url(spec: dict) -> str:
     return f"file:///pulsar/token-public-key/{token(spec)['publicKeyFile']}"
 
 
-def roles_csv(roles) -> str:
+def roles_csv(roles: Iterable[str]) -> str:
     """Roles as Pulsar's comma list; superUserRoles sorted as KAAP's sorted set."""
     return ",".join(roles)
 

@@ -69,7 +69,7 @@ def init_container(spec: dict, name: str, args: str, *, env=None, env_from=None,
     return container
 
 
-def zookeeper_tls_client(cluster: Cluster, certs_secret: str):
+def zookeeper_tls_client(cluster: Cluster, certs_secret: str) -> tuple[str, list[dict]]:
     """``(steps, mounts)`` a ZooKeeper TLS client needs, or empty ones. The pod has the
     certificates volume already: every ZooKeeper client pod mounts it with ZooKeeper TLS
     (tls_plan)."""
@@ -101,7 +101,8 @@ def format_bookkeeper_args(pre_steps: str) -> str:
     )
 
 
-def wait_bookkeeper(cluster: Cluster, spec: dict, certs_secret: str, name: str = "wait-bookkeeper"):
+def wait_bookkeeper(cluster: Cluster, spec: dict, certs_secret: str,
+                    name: str = "wait-bookkeeper") -> dict:
     """An init container that waits until the BookKeeper instance id can be read."""
     steps, mounts = zookeeper_tls_client(cluster, certs_secret)
     args = (steps + "bin/apply-config-from-env.py conf/bookkeeper.conf && "

@@ -16,6 +16,8 @@ from .schema import SpecError, warning
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
 if TYPE_CHECKING:
+    from typing import Any
+
     from .cluster import Cluster
 
 # Mount paths as KAAP writes them (kaap-parity.md#storage-objects); Oxia's as the Apache chart does
@@ -41,7 +43,7 @@ _FILES_PATH = _PACKAGE_PATH + ".fileSystemStorage"
 # --- data volumes (ZooKeeper, BookKeeper, functions worker, Oxia) -------------------------------
 
 
-def storage_class_name(volume: dict, claim_name: str):
+def storage_class_name(volume: dict, claim_name: str) -> str | None:
     """``storageClassName`` of a claim: the existing class, none for the sentinel ``default``
     (the cluster's default class), or the class we create for this volume (`claim_name`)."""
     existing = volume.get("existingStorageClassName")
@@ -169,7 +171,7 @@ def _rendered_volumes(cluster: Cluster) -> list:
     return result
 
 
-def _lookup(spec: dict, path: str):
+def _lookup(spec: dict, path: str) -> Any:
     """The value at a dotted `path` inside `spec` (``volumes.journal``)."""
     value = spec
     for part in path.split("."):
@@ -177,7 +179,7 @@ def _lookup(spec: dict, path: str):
     return value
 
 
-def _raw(raw_spec, path: str):
+def _raw(raw_spec: object, path: str) -> Any:
     """The value the user wrote at `path` (``spec.a.b``), or None."""
     value = raw_spec
     for part in path.split(".")[1:]:
@@ -431,7 +433,7 @@ def functions_worker_package_config(spec: dict) -> dict:
     return {"functionsWorkerEnablePackageManagement": True}
 
 
-def broker_package_volume(cluster: Cluster):
+def broker_package_volume(cluster: Cluster) -> tuple[list[dict], list[dict]]:
     """``(mounts, pod volumes)`` for every broker pod: the package claim at the storage path;
     with ``global.persistence: false`` an emptyDir, like every other data volume (packages
     live as long as the pod, and each broker has its own: see `check`)."""

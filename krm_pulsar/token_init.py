@@ -28,6 +28,10 @@ import json
 
 from . import names, security, workload
 
+TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
+if TYPE_CHECKING:
+    from .cluster import Cluster
+
 SYNC_WAVE = "-1"
 COMPONENT_LABEL = names.TOKEN_INIT_COMPONENT
 WORK_DIR = "/token-work"
@@ -131,7 +135,7 @@ def needed(spec: dict) -> bool:
     return security.auth_on(spec) and bool(security.token(spec)["initialize"])
 
 
-def render(cluster) -> list:
+def render(cluster: Cluster) -> list:
     spec = cluster.spec
     if not needed(spec):
         return []

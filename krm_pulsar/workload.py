@@ -7,6 +7,7 @@ from . import model, names, placement
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     from .cluster import Cluster
@@ -24,7 +25,7 @@ LOG_CONFIG = {
 # --- configuration ------------------------------------------------------------------------------
 
 
-def config_value(value) -> str:
+def config_value(value: object) -> str:
     """Stringify a configuration value the way KAAP does (Java ``toString``)."""
     if value is True:
         return "true"
@@ -48,7 +49,8 @@ def prefixed(key: str) -> str:
     return "PULSAR_PREFIX_" + key
 
 
-def config_data(defaults: dict, user: dict | None, post=None) -> dict:
+def config_data(defaults: dict, user: dict | None,
+                post: Callable[[dict], None] | None = None) -> dict:
     """ConfigMap data: defaults, then the user's ``config`` (user keys win), then `post`, then
     the prefix rule. Keys are sorted so output does not depend on insertion order."""
     merged = dict(defaults)
@@ -79,7 +81,7 @@ def config_map(cluster: Cluster, name: str, labels: dict, annotations: dict | No
     }
 
 
-def sha256_of(value) -> str:
+def sha256_of(value: object) -> str:
     """SHA-256 (hex) of a value's canonical JSON: sorted keys, no spaces."""
     import hashlib
     import json
@@ -141,11 +143,11 @@ def exec_probe(config: dict, command: list) -> dict | None:
     return _probe(config, {"exec": {"command": command}})
 
 
-def http_probe(config: dict, path: str, port) -> dict | None:
+def http_probe(config: dict, path: str, port: int | str) -> dict | None:
     return _probe(config, {"httpGet": {"path": path, "port": port}})
 
 
-def tcp_probe(config: dict, port) -> dict | None:
+def tcp_probe(config: dict, port: int | str) -> dict | None:
     return _probe(config, {"tcpSocket": {"port": port}})
 
 
@@ -376,7 +378,7 @@ def deployment(cluster: Cluster, name: str, labels: dict, annotations: dict | No
     }
 
 
-def content_hash(value) -> str:
+def content_hash(value: object) -> str:
     """Eight hex digits of ``sha256_of``: names objects after their content."""
     return sha256_of(value)[:8]
 

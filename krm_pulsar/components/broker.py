@@ -273,7 +273,7 @@ def init_containers(cluster: Cluster, rset: ResourceSet) -> list:
     return containers
 
 
-def _config_int(config: dict, key: str):
+def _config_int(config: dict, key: str) -> int | None:
     """`key` of a broker config (plain or PULSAR_PREFIX_ spelling) as an int, or None."""
     for spelled in (key, "PULSAR_PREFIX_" + key):
         if config.get(spelled) is not None:

@@ -198,7 +198,7 @@ def security_config(cluster: Cluster) -> dict:
     return data
 
 
-def _plain(value):
+def _plain(value: object) -> object:
     """User values keep their YAML type; numbers as the user wrote them."""
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}

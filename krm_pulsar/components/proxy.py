@@ -212,7 +212,8 @@ def _service_extra(service_spec: dict) -> dict:
     return extra
 
 
-def proxy_service(cluster: Cluster, name, labels, match, spec, tls: bool = False) -> dict:
+def proxy_service(cluster: Cluster, name: str, labels: dict, match: dict, spec: dict,
+                  tls: bool = False) -> dict:
     svc = workload.service(cluster, name, labels, match, service_ports(spec, tls),
                            spec["service"], type_=spec["service"]["type"])
     svc["spec"].update(_service_extra(spec["service"]))

@@ -9,6 +9,10 @@ from ..schema import DNS_LABEL, SpecError, child_path, warning
 from .sets import DEFAULT_SET
 from .waves import STAGE_WAVE_SPAN
 
+TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
 # StatefulSet pods carry `controller-revision-hash: <name>-<10 characters>`, a label value of at
 # most 63 characters, so a StatefulSet name may have at most 52.
 MAX_STATEFULSET_NAME = 52
@@ -20,7 +24,7 @@ _NAME_RULE = ("lower-case letters, digits and '-', starting and ending with a le
               "at most 63 characters")
 
 
-def _valid_name(name) -> bool:
+def _valid_name(name: object) -> bool:
     return isinstance(name, str) and len(name) <= 63 and bool(_DNS_LABEL.match(name))
 
 
@@ -199,5 +203,5 @@ def _anti_affinity_warning(glob: dict, override) -> list[SpecError]:
     return []
 
 
-def _listing(names) -> str:
+def _listing(names: Iterable[str]) -> str:
     return "[" + ", ".join(names) + "]"

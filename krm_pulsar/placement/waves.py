@@ -54,9 +54,9 @@ def annotate_sync_waves(cluster: Cluster, objects: list) -> None:
     waves = sync_waves(cluster)
     by_base: dict[str, str] = {}
     sections = [entry.section for entry in registry.PULSAR_COMPONENTS]
-    for section in sections:
-        by_base.setdefault(cluster.base_name(section), section)
-    prefixes = sorted(((cluster.resource_name(section), section) for section in sections),
+    for known in sections:
+        by_base.setdefault(cluster.base_name(known), known)
+    prefixes = sorted(((cluster.resource_name(known), known) for known in sections),
                       key=lambda item: -len(item[0]))
     for obj in objects:
         metadata = obj["metadata"]
@@ -72,7 +72,8 @@ def annotate_sync_waves(cluster: Cluster, objects: list) -> None:
         metadata["annotations"] = {**annotations, SYNC_WAVE: str(wave)}
 
 
-def _section_of(component_label, name: str, by_base: dict, prefixes: list):
+def _section_of(component_label: str | None, name: str, by_base: dict,
+                prefixes: list) -> str | None:
     if component_label in by_base:
         return by_base[component_label]
     if component_label and component_label.startswith("oxia"):
