@@ -372,7 +372,7 @@ def _component(
     probes: Obj,
     grace_period: int = 60,
     security_context: dict | None = None,
-    **extra,
+    **extra: Field,
 ) -> dict:
     """Fields every Pulsar component shares (KAAP's BaseComponentSpec plus the typed ones)."""
     return {

@@ -50,8 +50,9 @@ def retry(command: str, what: str, timeout: int = CHECK_TIMEOUT_SECONDS,
     return f"until timeout {timeout} {command}; do {body}; done"
 
 
-def init_container(spec: dict, name: str, args: str, *, env=None, env_from=None,
-                   mounts=None) -> dict:
+def init_container(spec: dict, name: str, args: str, *, env: list | None = None,
+                   env_from: list[str] | None = None,
+                   mounts: list | None = None) -> dict:
     """One of our init containers: the component's image, ``sh -c``, small requests."""
     container = {
         "name": name,
@@ -113,7 +114,7 @@ def wait_bookkeeper(cluster: Cluster, spec: dict, certs_secret: str,
 
 
 def wait_cluster_metadata(cluster: Cluster, spec: dict, certs_secret: str,
-                          name: str = "wait-cluster-metadata"):
+                          name: str = "wait-cluster-metadata") -> dict:
     """An init container that waits until the cluster metadata exists.
 
     On ZooKeeper it reads ``/admin/clusters/<cluster>`` with the ZooKeeper shell, as the Helm

@@ -75,7 +75,8 @@ def creates_class(cluster: Cluster, volume: dict) -> bool:
 
 
 def data_volume(cluster: Cluster, volume: dict, resource_name: str, mount_path: str, labels: dict,
-                annotations: dict | None, pvc_prefix: str = ""):
+                annotations: dict | None,
+                pvc_prefix: str = "") -> tuple[dict, dict | None, dict | None, dict | None]:
     """Everything one data volume needs: ``(mount, pod volume or None, claim template or None,
     StorageClass or None)``. With ``global.persistence`` off the volume is an emptyDir."""
     claim_name = f"{pvc_prefix or ''}{resource_name}-{volume['name']}"
@@ -98,7 +99,8 @@ def data_volume(cluster: Cluster, volume: dict, resource_name: str, mount_path: 
 
 
 def functions_worker_logs_volume(cluster: Cluster, spec: dict, resource_name: str, labels: dict,
-                                 annotations: dict | None):
+                                 annotations: dict | None,
+                                 ) -> tuple[dict, dict | None, dict | None, dict | None]:
     """The functions worker's ``logsVolume`` at ``/pulsar/logs`` (kaap-parity.md#storage-objects);
     `spec` is
     ``spec.functionsWorker``. Same result shape as ``data_volume``."""
@@ -106,7 +108,8 @@ def functions_worker_logs_volume(cluster: Cluster, spec: dict, resource_name: st
                        labels, annotations)
 
 
-def oxia_data_volume(cluster: Cluster, resource_name: str, labels: dict, annotations: dict | None):
+def oxia_data_volume(cluster: Cluster, resource_name: str, labels: dict, annotations: dict | None,
+                     ) -> tuple[dict, dict | None, dict | None, dict | None]:
     """The Oxia server's data volume (``spec.oxia.server.storage``) at ``/data``: the same
     persistence and storage-class rules as every other data volume."""
     return data_volume(cluster, cluster.spec["oxia"]["server"]["storage"], resource_name,

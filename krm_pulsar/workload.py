@@ -162,8 +162,10 @@ def _probe(config: dict, handler: dict) -> dict | None:
     return probe
 
 
-def container(name: str, spec: dict, args: str, *, ports=None, env_from=None, env=None,
-              probes=None, mounts=None, resources=None) -> dict:
+def container(name: str, spec: dict, args: str, *, ports: list | None = None,
+              env_from: list[str] | None = None, env: list | None = None,
+              probes: tuple | None = None, mounts: list | None = None,
+              resources: dict | None = None) -> dict:
     """The main container of a component: ``sh -c`` with one args string, as KAAP writes it."""
     result = {
         "name": name,
@@ -215,7 +217,7 @@ def scheduling(spec: dict) -> dict:
 
 
 def job_pod(cluster: Cluster, spec: dict, container: dict, *, service_account: str | None = None,
-            automount_token: bool | None = None, volumes=None) -> dict:
+            automount_token: bool | None = None, volumes: list | None = None) -> dict:
     """The pod of a one-shot Job: the component's scheduling fields, our hardened container,
     ``restartPolicy: OnFailure``. Jobs get no affinity (kaap-parity.md#affinity)."""
     pod = scheduling(spec)
@@ -234,7 +236,8 @@ def job_pod(cluster: Cluster, spec: dict, container: dict, *, service_account: s
 
 
 def pod_spec(cluster: Cluster, spec: dict, main_containers: list, *, match_labels: dict,
-             rack: str | None = None, init_containers=None, volumes=None,
+             rack: str | None = None, init_containers: list | None = None,
+             volumes: list | None = None,
              restart_policy: str | None = None, with_affinity: bool = True) -> dict:
     """A pod spec with KAAP's common fields (kaap-parity.md#pod-spec); user sidecars come before our
     containers, user init containers before ours, user volumes before ours."""
@@ -303,7 +306,8 @@ def pod_template(labels: dict, annotations: dict, pod: dict) -> dict:
 
 def service(cluster: Cluster, name: str, labels: dict, selector: dict, service_ports: list,
             service_spec: dict | None,
-            *, headless: bool = False, type_: str | None = None, publish_not_ready=False,
+            *, headless: bool = False, type_: str | None = None,
+            publish_not_ready: bool = False,
             extra_annotations: dict | None = None) -> dict:
     annotations = dict(extra_annotations or {})
     annotations.update((service_spec or {}).get("annotations") or {})
@@ -344,8 +348,9 @@ def pod_disruption_budget(cluster: Cluster, name: str, labels: dict, annotations
 
 def statefulset(cluster: Cluster, name: str, labels: dict, annotations: dict | None, *,
                 replicas: int, selector: dict,
-                service_name: str, template: dict, pod_management_policy=None,
-                update_strategy=None, volume_claim_templates=None) -> dict:
+                service_name: str, template: dict, pod_management_policy: str | None = None,
+                update_strategy: dict | None = None,
+                volume_claim_templates: list | None = None) -> dict:
     spec = {"replicas": replicas, "selector": {"matchLabels": dict(selector)},
             "serviceName": service_name}
     if pod_management_policy:
@@ -365,7 +370,7 @@ def statefulset(cluster: Cluster, name: str, labels: dict, annotations: dict | N
 
 def deployment(cluster: Cluster, name: str, labels: dict, annotations: dict | None, *,
                replicas: int, selector: dict,
-               template: dict, strategy=None) -> dict:
+               template: dict, strategy: dict | None = None) -> dict:
     spec = {"replicas": replicas, "selector": {"matchLabels": dict(selector)}}
     if strategy:
         spec["strategy"] = strategy
@@ -383,7 +388,8 @@ def content_hash(value: object) -> str:
     return sha256_of(value)[:8]
 
 
-def job(cluster: Cluster, name: str, labels: dict, annotations, spec: dict, container: dict, *,
+def job(cluster: Cluster, name: str, labels: dict, annotations: dict | None, spec: dict,
+        container: dict, *,
         pod_component: str, pod_labels: dict | None = None, pod_annotations: dict | None = None,
         service_account: bool = False, volumes: list | None = None) -> dict:
     """A one-shot Job with the component's scheduling fields (kaap-parity.md#zookeeper).
@@ -443,7 +449,7 @@ def cluster_metadata_command(cluster: Cluster) -> str:
 
 
 def job_container(name: str, spec: dict, job_spec: dict, command: str, what: str, *,
-                  pre_steps: str = "", mounts=None) -> dict:
+                  pre_steps: str = "", mounts: list | None = None) -> dict:
     """The container of a one-shot Job: `command` retried until it succeeds, each attempt
     bounded by ``job_spec.timeout`` (startup.retry), with a small heap from the Job's memory.
 
@@ -471,9 +477,11 @@ def job_container(name: str, spec: dict, job_spec: dict, command: str, what: str
     return container
 
 
-def cluster_metadata_job(cluster: Cluster, name: str, labels: dict, annotations, spec: dict,
+def cluster_metadata_job(cluster: Cluster, name: str, labels: dict, annotations: dict | None,
+                         spec: dict,
                          job_spec: dict, service_account: bool = False, *, pod_component: str,
-                         pre_steps: str = "", mounts=None, volumes=None) -> dict:
+                         pre_steps: str = "", mounts: list | None = None,
+                         volumes: list | None = None) -> dict:
     """The cluster metadata Job (``cluster_metadata_command``); `pre_steps` prepare the
     store's TLS."""
     container = job_container(name, spec, job_spec, cluster_metadata_command(cluster),

@@ -44,12 +44,13 @@ def _names(cluster: Cluster) -> dict:
             "headless": cluster.oxia_service, "data": "data"}
 
 
-def _health_probe(extra=(), initial_delay=10) -> dict:
+def _health_probe(extra: tuple[str, ...] = (), initial_delay: int = 10) -> dict:
     return {"exec": {"command": ["oxia", "health", f"--port={INTERNAL_PORT}", *extra]},
             "initialDelaySeconds": initial_delay, "timeoutSeconds": 10}
 
 
-def _pod_source(cluster: Cluster, service_account: str, security_context=None) -> dict:
+def _pod_source(cluster: Cluster, service_account: str,
+                security_context: dict | None = None) -> dict:
     """The pod-level settings Oxia pods take from ``spec.global`` (it has no component-level
     scheduling fields; use spec.patches for more)."""
     glob = cluster.glob

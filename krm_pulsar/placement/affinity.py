@@ -11,7 +11,8 @@ if TYPE_CHECKING:
 PREFERRED_WEIGHT = 100
 
 
-def affinity(cluster: Cluster, component_spec: dict, match_labels: dict, rack: str | None = None):
+def affinity(cluster: Cluster, component_spec: dict, match_labels: dict,
+             rack: str | None = None) -> dict | None:
     """The pod ``affinity`` block, or None when it would be empty (kaap-parity.md#anti-affinity)."""
     keys = cluster.glob["topologyKeys"]
     pod_affinity: dict[str, list] = {"requiredDuringSchedulingIgnoredDuringExecution": [],
@@ -48,7 +49,8 @@ def _place(term: dict, required: bool, target: dict) -> None:
             {"weight": PREFERRED_WEIGHT, "podAffinityTerm": term})
 
 
-def _anti_term(rule, topology_key: str, match_labels: dict, anti_affinity: dict) -> None:
+def _anti_term(rule: dict | None, topology_key: str, match_labels: dict,
+               anti_affinity: dict) -> None:
     if not rule or rule.get("enabled") is not True:
         return
     term = {"labelSelector": {"matchLabels": dict(match_labels)}, "topologyKey": topology_key}
@@ -56,7 +58,8 @@ def _anti_term(rule, topology_key: str, match_labels: dict, anti_affinity: dict)
     _place(term, rule.get("required") is True, anti_affinity)
 
 
-def _rack_rules(cluster: Cluster, rack, match_labels, keys, pod_affinity, anti_affinity) -> None:
+def _rack_rules(cluster: Cluster, rack: str, match_labels: dict, keys: dict, pod_affinity: dict,
+                anti_affinity: dict) -> None:
     racks = cluster.glob["racks"] or {}
     config = racks[rack]
     # Sorted, not KAAP's Java HashMap order: same selector semantics, deterministic output.

@@ -177,7 +177,8 @@ def _placement_warnings(spec: dict, raw: dict) -> list[SpecError]:
     return findings
 
 
-def _override_path(top: dict, set_spec, component: str, set_name: str):
+def _override_path(top: dict, set_spec: dict | None, component: str,
+                   set_name: str) -> tuple[str, dict] | None:
     """``(field path, effective value)`` of the antiAffinity override in effect for a set
     without rack, or None when the global one applies. A set's value merges over the
     component's (kaap-parity.md#set-merge)."""
@@ -190,7 +191,7 @@ def _override_path(top: dict, set_spec, component: str, set_name: str):
     return None
 
 
-def _anti_affinity_warning(glob: dict, override) -> list[SpecError]:
+def _anti_affinity_warning(glob: dict, override: tuple[str, dict]) -> list[SpecError]:
     """kaap-parity.md#q6: an override replaces the global antiAffinity as a whole, so an override
     that does not mention `host` drops the global host rule."""
     path, value = override

@@ -8,6 +8,8 @@ from .. import model, names, registry
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ..cluster import Cluster
 
 # The literal names of the default set of each set component (they do not follow base names).
@@ -19,7 +21,8 @@ class ResourceSet:
 
     __slots__ = ("component", "index", "is_default", "name", "rack", "resource_name", "spec")
 
-    def __init__(self, component, name, spec, rack, resource_name, is_default, index) -> None:
+    def __init__(self, component: str, name: str, spec: dict, rack: str | None,
+                 resource_name: str, is_default: bool, index: int) -> None:
         self.component = component
         self.name = name
         self.spec = spec
@@ -133,7 +136,9 @@ def _set_storage(spec: dict, raw: dict) -> None:
             spec["volumes"][key] = dict(spec["volumes"][key], existingStorageClassName=None)
 
 
-def render_sets(cluster: Cluster, component: str, render_set, umbrella_service) -> list:
+def render_sets(cluster: Cluster, component: str,
+                render_set: Callable[[Cluster, ResourceSet], list],
+                umbrella_service: Callable[[Cluster], dict]) -> list:
     """The objects of every set with replicas (kaap-parity.md#zero-replicas: zero replicas render
     nothing), in declaration order, then the umbrella Service when one is needed."""
     sets = resource_sets(cluster, component)

@@ -31,7 +31,7 @@ def sync_waves(cluster: Cluster) -> dict:
     renumbers only the later sets of that component, not every later component (a kpt package
     then changes exactly the files of what changed).
     """
-    waves = {}
+    waves: dict[tuple[str, str | None], int] = {}
     for entry in registry.in_rollout_order():
         section = entry.section
         wave = entry.stage * STAGE_WAVE_SPAN
