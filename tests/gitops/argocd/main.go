@@ -12,6 +12,10 @@
 //	    stdin, calls the repo-server's GenerateManifest at ADDRESS (plain gRPC, as with
 //	    --disable-tls) through Argo CD's own repo-server client, prints the ManifestResponse
 //	    (JSON) on stdout; a failed call prints the gRPC error on stderr and exits 1.
+//	argocd-harness generate-applications APPLICATIONSET.yaml
+//	    the Applications the ApplicationSet controller generates from it (JSON list on stdout),
+//	    with its own template rendering; list generators only (the others need a cluster or
+//	    an SCM provider).
 //
 // The source of the commands is Argo CD's module from the Go module proxy (go.mod); nothing
 // here changes what they do.
@@ -27,12 +31,18 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
+	logrus "github.com/sirupsen/logrus"
 	"github.com/spf13/cobra"
 	"k8s.io/klog/v2"
+	"sigs.k8s.io/yaml"
 
+	"github.com/argoproj/argo-cd/v3/applicationset/controllers/template"
+	"github.com/argoproj/argo-cd/v3/applicationset/generators"
+	"github.com/argoproj/argo-cd/v3/applicationset/utils"
 	cmpserver "github.com/argoproj/argo-cd/v3/cmd/argocd-cmp-server/commands"
 	reposerver "github.com/argoproj/argo-cd/v3/cmd/argocd-repo-server/commands"
 	"github.com/argoproj/argo-cd/v3/common"
+	argoappv1 "github.com/argoproj/argo-cd/v3/pkg/apis/application/v1alpha1"
 	"github.com/argoproj/argo-cd/v3/reposerver/apiclient"
 	"github.com/argoproj/argo-cd/v3/util/log"
 	utiltls "github.com/argoproj/argo-cd/v3/util/tls"
@@ -66,8 +76,12 @@ func main() {
 		if len(os.Args) == 3 && os.Args[1] == "generate-manifest" {
 			os.Exit(generateManifest(os.Args[2], os.Stdin, os.Stdout, os.Stderr))
 		}
-		fmt.Fprintf(os.Stderr, "usage: call as %s or %s, or: %s generate-manifest ADDRESS < request.json\n",
-			common.CommandRepoServer, common.CommandCMPServer, os.Args[0])
+		if len(os.Args) == 3 && os.Args[1] == "generate-applications" {
+			os.Exit(generateApplications(os.Args[2], os.Stdout, os.Stderr))
+		}
+		fmt.Fprintf(os.Stderr, "usage: call as %s or %s, or: %s generate-manifest ADDRESS < request.json"+
+			", or: %s generate-applications APPLICATIONSET.yaml\n",
+			common.CommandRepoServer, common.CommandCMPServer, os.Args[0], os.Args[0])
 		os.Exit(2)
 	}
 	if err := command.Execute(); err != nil {
@@ -122,6 +136,38 @@ func generateManifest(address string, in io.Reader, out, errOut io.Writer) int {
 	}
 	if err := json.NewEncoder(out).Encode(response); err != nil {
 		fmt.Fprintln(errOut, "writing the ManifestResponse:", err)
+		return 1
+	}
+	return 0
+}
+
+// generateApplications is the ApplicationSet controller's expansion of one ApplicationSet.
+func generateApplications(path string, out, errOut io.Writer) int {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		fmt.Fprintln(errOut, err)
+		return 2
+	}
+	var appSet argoappv1.ApplicationSet
+	if err := yaml.UnmarshalStrict(data, &appSet); err != nil {
+		fmt.Fprintf(errOut, "%s: %v\n", path, err)
+		return 2
+	}
+	for _, generator := range appSet.Spec.Generators {
+		if generator.List == nil {
+			fmt.Fprintf(errOut, "%s: only list generators can run without a cluster\n", path)
+			return 2
+		}
+	}
+	list := map[string]generators.Generator{"List": generators.NewListGenerator()}
+	logCtx := logrus.NewEntry(logrus.StandardLogger())
+	apps, _, err := template.GenerateApplications(logCtx, appSet, list, &utils.Render{}, nil)
+	if err != nil {
+		fmt.Fprintln(errOut, err)
+		return 1
+	}
+	if err := json.NewEncoder(out).Encode(apps); err != nil {
+		fmt.Fprintln(errOut, err)
 		return 1
 	}
 	return 0
