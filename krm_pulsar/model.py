@@ -71,30 +71,71 @@ RESTRICTED_CONTAINER_SECURITY_CONTEXT = {
     "runAsNonRoot": True,
     "seccompProfile": {"type": "RuntimeDefault"},
 }
+# The oxia/oxia image declares no USER (it would run as root) and owns no files it writes: all
+# it writes is its data volume. In restricted mode its pods run as the conventional non-root
+# 65532 with a group of their own; fsGroup makes the data volume writable where the volume
+# supports ownership changes (block storage, emptyDir). Volumes that ignore fsGroup (NFS, CSI
+# drivers with fsGroupPolicy None) must let uid or gid 65532 write their root, or take another
+# uid with spec.oxia.server.securityContext (docs/runtime.md).
+OXIA_UID = 65532
+OXIA_SECURITY_CONTEXT = {
+    "runAsUser": OXIA_UID,
+    "runAsGroup": OXIA_UID,
+    "fsGroup": OXIA_UID,
+    "fsGroupChangePolicy": "OnRootMismatch",
+}
+# The Helm chart's Oxia server pods (podSecurity "kaap"): root, data volume group 0.
+OXIA_CHART_SECURITY_CONTEXT = {"fsGroup": 0, "fsGroupChangePolicy": "OnRootMismatch"}
+
+# ours: the rolling update of our Deployments (proxies; autorecovery and bastion, for which
+# KAAP leaves the Kubernetes default of 25 %/25 %, i.e. maxSurge 1 and maxUnavailable 0 with
+# one replica). With maxUnavailable 0 a rollout needs a free node for its surge pod; under the
+# required host anti-affinity with no such node (as many nodes as proxies, a one-node
+# cluster) it hangs forever. maxUnavailable 1 always progresses, one pod at a time (the PDB's
+# budget too); maxSurge 1 still uses a free node when there is one. A Deployment's strategy is
+# not part of its pod template: changing it rolls nothing, so KAAP input gets it as well.
+DEPLOYMENT_STRATEGY = {"type": "RollingUpdate",
+                       "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 1}}
+
+# ours: requests of the one-shot Jobs (metadata, transactions) and of our init containers.
+# Their JVMs get a small heap from it (jvm.py); Pulsar's defaults would reserve 2g heap and 4g
+# direct memory for a task that needs a few MiB, which a LimitRange OOM-kills.
+JOB_RESOURCES = {"requests": {"memory": "256Mi", "cpu": "100m"}}
+INIT_CONTAINER_RESOURCES = {"requests": {"memory": "256Mi", "cpu": "100m"}}
 
 
 def _requests(memory: str, cpu: str) -> dict:
     return {"requests": {"memory": memory, "cpu": cpu}}
 
 
-def _probe(initial_delay: int, period: int, timeout: int) -> Obj:
+def _probe(initial_delay: int, period: int, timeout: int, enabled=True,
+           failure_threshold=None) -> Obj:
+    """One probe's settings. ``enabled`` None: decided by the API version in with_defaults."""
     return Obj({
-        "enabled": Bool(True),
+        "enabled": Bool(enabled),
         "timeoutSeconds": Int(timeout, min=1),
         "initialDelaySeconds": Int(initial_delay, min=0),
         "periodSeconds": Int(period, min=1),
-        "failureThreshold": Int(min=1),
+        "failureThreshold": Int(failure_threshold, min=1),
         "successThreshold": Int(min=1),
         "terminationGracePeriodSeconds": Int(min=1),
     })
 
 
-def _probes(initial_delay: int, period: int, timeout: int, **extra) -> Obj:
+def _probes(initial_delay: int, period: int, timeout: int, enabled=True, **extra) -> Obj:
     return Obj({
-        "liveness": _probe(initial_delay, period, timeout),
-        "readiness": _probe(initial_delay, period, timeout),
+        "liveness": _probe(initial_delay, period, timeout, enabled),
+        "readiness": _probe(initial_delay, period, timeout, enabled),
         **extra,
     })
+
+
+def _startup_probe(initial_delay: int, period: int, timeout: int, window_seconds: int) -> Obj:
+    """ours: a startup probe that allows `window_seconds` for the first success (liveness and
+    readiness start only after it). On by default for our API version only (with_defaults):
+    a new probe is a pod template change, which KAAP input must not get."""
+    return _probe(initial_delay, period, timeout, enabled=None,
+                  failure_threshold=max(window_seconds // period, 1))
 
 
 PDB = Obj({
@@ -230,20 +271,23 @@ ZOOKEEPER = Obj({
     **_component(
         replicas=3,
         resources=_requests("1Gi", "0.3"),
-        probes=_probes(20, 30, 30),
+        # ours: loading a large snapshot and transaction log takes minutes
+        probes=_probes(20, 30, 30, startup=_startup_probe(20, 10, 10, 900)),
         security_context={"fsGroup": 0},
     ),
     "podManagementPolicy": Str("Parallel", enum=("Parallel", "OrderedReady")),
     "updateStrategy": Raw({"type": "RollingUpdate"}),
     "dataVolume": _volume("data", "5Gi"),
     "service": _service(),
-    "metadataInitializationJob": Obj({"timeout": Int(60, min=1), "resources": Resources()}),
+    "metadataInitializationJob": Obj({"timeout": Int(60, min=1),
+                                      "resources": Resources(JOB_RESOURCES)}),
 })
 
 BOOKKEEPER_SET = Obj(_component(
     replicas=3,
     resources=_requests("2Gi", "1"),
-    probes=_probes(10, 30, 5),
+    # ours: a bookie replaying a large journal after a crash answers nothing for many minutes
+    probes=_probes(10, 30, 5, startup=_startup_probe(10, 10, 5, 1800)),
     security_context={"fsGroup": 0},
     podManagementPolicy=Str("Parallel", enum=("Parallel", "OrderedReady")),
     updateStrategy=Raw({"type": "RollingUpdate"}),
@@ -269,8 +313,12 @@ BOOKKEEPER = Obj({
 BROKER_SET = Obj(_component(
     replicas=3,
     resources=_requests("2Gi", "1"),
+    # liveness without the health check for our API version (with_defaults): the health check
+    # is a produce/consume round trip through BookKeeper, and a slow BookKeeper must not get
+    # every broker restarted
     probes=_probes(10, 30, 5,
-                   useHealthCheckForLiveness=Bool(True),
+                   startup=_startup_probe(10, 10, 5, 300),
+                   useHealthCheckForLiveness=Bool(),
                    useHealthCheckForReadiness=Bool(True)),
     podManagementPolicy=Str(enum=("Parallel", "OrderedReady")),
     updateStrategy=Raw(),
@@ -279,7 +327,7 @@ BROKER_SET = Obj(_component(
     transactions=Obj({
         "enabled": Bool(False),
         "partitions": Int(16, min=1),
-        "initJob": Obj({"timeout": Int(60, min=1), "resources": Resources()}),
+        "initJob": Obj({"timeout": Int(60, min=1), "resources": Resources(JOB_RESOURCES)}),
     }),
     kafka=KAFKA,
     autoscaler=AUTOSCALER_BROKER,
@@ -323,13 +371,13 @@ PROXY_SET = Obj(_component(
     replicas=3,
     resources=_requests("1Gi", "1"),
     probes=_probes(10, 30, 5),
-    updateStrategy=Raw({"type": "RollingUpdate",
-                        "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}),
+    updateStrategy=Raw(DEPLOYMENT_STRATEGY),
     service=_service("LoadBalancer", load_balancer=True),
     webSocket=Obj({
         "enabled": Bool(True),
         "resources": Resources(_requests("1Gi", "1")),
-        "probes": _probes(10, 30, 5),
+        # KAAP renders no websocket probes unless asked; ours probe by default (with_defaults)
+        "probes": _probes(10, 30, 5, enabled=None),
         "config": Map(),
     }),
     kafka=KAFKA,
@@ -505,9 +553,12 @@ OXIA = Obj({
         "resources": Resources({"limits": {"cpu": "1", "memory": "1Gi"}}),
         "dbCacheSizeMb": Int(512, min=1),
         "storage": _volume("data", "8Gi"),
+        # ours: the pod securityContext of the Oxia servers, over OXIA_SECURITY_CONTEXT
+        "securityContext": Raw(),
     }),
     # cluster metadata initialization against Oxia (runs the Pulsar image, like ZooKeeper's)
-    "metadataInitializationJob": Obj({"timeout": Int(60, min=1), "resources": Raw()}),
+    "metadataInitializationJob": Obj({"timeout": Int(60, min=1),
+                                      "resources": Resources(JOB_RESOURCES)}),
 })
 
 PATCH = Obj({
@@ -586,6 +637,8 @@ def with_defaults(spec: dict | None, metadata: dict, api_version: str) -> dict:
     elif resolved["proxy"]["standaloneFunctionsWorker"] is None:
         resolved["proxy"]["standaloneFunctionsWorker"] = False
 
+    api_version_defaults(resolved, api_version == KAAP_API_VERSION)
+
     oxia = resolved["oxia"]
     if not oxia["imagePullPolicy"]:
         oxia["imagePullPolicy"] = glob["imagePullPolicy"]
@@ -593,6 +646,26 @@ def with_defaults(spec: dict | None, metadata: dict, api_version: str) -> dict:
     package_storage_defaults(resolved["broker"], glob)
     tls_defaults(glob)
     return resolved
+
+
+def api_version_defaults(resolved: dict, kaap: bool) -> None:
+    """Defaults that differ by API version. KAAP input keeps KAAP's pod templates (a cluster
+    leaving the operator must not roll): no startup probes, no websocket probes unless asked,
+    broker liveness through the health check. Our API version gets what runs safely: startup
+    probes for the components whose start can take long, websocket probes, and a broker
+    liveness probe that does not depend on BookKeeper. A value the user wrote always wins; a
+    resource set inherits the component's resolved value."""
+    for component in ("zookeeper", "bookkeeper", "broker"):
+        startup = resolved[component]["probes"]["startup"]
+        if startup["enabled"] is None:
+            startup["enabled"] = not kaap
+    for kind in ("liveness", "readiness"):
+        probe = resolved["proxy"]["webSocket"]["probes"][kind]
+        if probe["enabled"] is None:
+            probe["enabled"] = not kaap
+    probes = resolved["broker"]["probes"]
+    if probes["useHealthCheckForLiveness"] is None:
+        probes["useHealthCheckForLiveness"] = kaap
 
 
 TLS_SECTIONS = ("zookeeper", "bookkeeper", "autorecovery", "broker", "proxy", "functionsWorker")

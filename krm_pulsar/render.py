@@ -276,6 +276,15 @@ def render(config: dict):
     from .components import functions_worker
 
     findings.extend(functions_worker.validate(cluster))
+    from .components import broker
+
+    findings.extend(broker.check_quorums(cluster))
+    from .components import proxy
+
+    findings.extend(proxy.check_rollout(cluster))
+    from . import jvm
+
+    findings.extend(jvm.check(cluster))
     if spec["global"]["tls"]["certProvisioner"]["selfSigned"]["enabled"]:
         from . import certs
 
@@ -298,6 +307,9 @@ def render(config: dict):
     findings.extend(name_lengths(objects))
     if any(f.severity == "error" for f in findings):
         return [], findings
+    from . import prerequisites
+
+    findings.extend(prerequisites.check(cluster, objects))
     annotate(objects, cluster_id(config), cluster.name)
     return objects, findings
 

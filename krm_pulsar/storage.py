@@ -292,6 +292,8 @@ def check(spec: dict) -> list[SpecError]:
     if not package_storage_enabled(spec):
         return findings
     findings.extend(_check_storage_path(spec, files["storagePath"]))
+    if not spec["global"]["persistence"]:
+        return findings + _check_without_persistence(spec)
     for key, kind in (("storageClass", "StorageClass"), ("persistentVolume", "PersistentVolume"),
                       ("persistentVolumeClaim", "PersistentVolumeClaim")):
         raw = files[key]
@@ -333,6 +335,30 @@ def check(spec: dict) -> list[SpecError]:
             f"{_FILES_PATH}.claimName",
             f"{brokers} brokers (all sets together) mount the pre-created claim "
             f"{files['claimName']!r}: it must be ReadWriteMany, on {READ_WRITE_MANY_CHOICES}"))
+    return findings
+
+
+def _check_without_persistence(spec: dict) -> list[SpecError]:
+    """``global.persistence: false`` makes the package storage an emptyDir in each broker pod:
+    packages are lost with the pod and each broker sees only what was uploaded through it."""
+    findings = []
+    files = spec["broker"]["packageManagement"]["fileSystemStorage"]
+    given = [key for key in ("storageClass", "persistentVolume")
+             if files[key]] + (["claimName"] if files["claimName"] and not files[
+                 "persistentVolumeClaim"] else [])
+    for key in given:
+        findings.append(warning(
+            f"{_FILES_PATH}.{key}",
+            "ignored: spec.global.persistence is false, so the package storage is an emptyDir "
+            "in each broker pod and no claim, volume or StorageClass is used"))
+    brokers = broker_count(spec)
+    if brokers > 1:
+        findings.append(warning(
+            "spec.global.persistence",
+            f"without persistence the package storage is an emptyDir in each of the {brokers} "
+            f"brokers: a package uploaded through one broker is not seen by the others, and "
+            f"every package is lost when its broker pod goes. Use one broker, or persistence "
+            f"with ReadWriteMany storage ({READ_WRITE_MANY_CHOICES})"))
     return findings
 
 
@@ -390,19 +416,24 @@ def functions_worker_package_config(spec: dict) -> dict:
 
 
 def broker_package_volume(cluster):
-    """``(mounts, pod volumes)`` for every broker pod: the package claim at the storage path."""
+    """``(mounts, pod volumes)`` for every broker pod: the package claim at the storage path;
+    with ``global.persistence: false`` an emptyDir, like every other data volume (packages
+    live as long as the pod, and each broker has its own: see `check`)."""
     if not package_storage_enabled(cluster.spec):
         return [], []
     files = cluster.spec["broker"]["packageManagement"]["fileSystemStorage"]
-    return ([{"name": PACKAGE_VOLUME, "mountPath": files["storagePath"]}],
-            [{"name": PACKAGE_VOLUME, "persistentVolumeClaim": {"claimName": files["claimName"]}}])
+    mounts = [{"name": PACKAGE_VOLUME, "mountPath": files["storagePath"]}]
+    if not cluster.glob["persistence"]:
+        return mounts, [{"name": PACKAGE_VOLUME, "emptyDir": {}}]
+    return mounts, [{"name": PACKAGE_VOLUME,
+                     "persistentVolumeClaim": {"claimName": files["claimName"]}}]
 
 
 def broker_package_objects(cluster) -> list:
     """The StorageClass, PersistentVolume and PersistentVolumeClaim given for package storage
     (raw objects; apiVersion and kind are ours, ``{}`` renders nothing)."""
-    if not package_storage_enabled(cluster.spec):
-        return []
+    if not package_storage_enabled(cluster.spec) or not cluster.glob["persistence"]:
+        return []  # without persistence: an emptyDir, nothing to render
     broker = cluster.spec["broker"]
     files = broker["packageManagement"]["fileSystemStorage"]
     labels = cluster.labels("broker", broker["labels"])

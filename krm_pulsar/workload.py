@@ -175,11 +175,13 @@ def container(name: str, spec: dict, args: str, *, ports=None, env_from=None, en
         result["env"] = all_env
     if env_from:
         result["envFrom"] = [{"configMapRef": {"name": cm}} for cm in env_from]
-    liveness, readiness = probes if probes else (None, None)
+    liveness, readiness, startup = (tuple(probes) + (None,))[:3] if probes else (None,) * 3
     if liveness:
         result["livenessProbe"] = liveness
     if readiness:
         result["readinessProbe"] = readiness
+    if startup:
+        result["startupProbe"] = startup
     extra_mounts = (spec.get("additionalVolumes") or {}).get("mounts") or []
     all_mounts = list(extra_mounts) + list(mounts or [])
     if all_mounts:
@@ -416,33 +418,59 @@ def name_jobs(objects: list) -> None:
             obj["metadata"]["name"] = f"{obj['metadata']['name']}-{content_hash(obj['spec'])}"
 
 
-def cluster_metadata_job(cluster, name: str, labels: dict, annotations, spec: dict,
-                         job_spec: dict, service_account: bool = False, *, pod_component: str,
-                         pre_steps: str = "", mounts=None, volumes=None) -> dict:
-    """``initialize-cluster-metadata`` with the umbrella broker URLs, against ZooKeeper or
-    Oxia (the store flags come from the cluster, the one place that knows the store).
-
-    With broker TLS the TLS URLs are registered too (KAAP), so clients looking the cluster up
-    get ``pulsar+ssl://`` and ``https://`` addresses. `pre_steps` prepare the store's TLS."""
-    args = (
-        f"{pre_steps}bin/pulsar initialize-cluster-metadata --cluster {cluster.cluster_name} "
+def cluster_metadata_command(cluster) -> str:
+    """``bin/pulsar initialize-cluster-metadata`` with the umbrella broker URLs, against
+    ZooKeeper or Oxia (the store flags come from the cluster, the one place that knows the
+    store). With broker TLS the TLS URLs are registered too (KAAP), so clients looking the
+    cluster up get ``pulsar+ssl://`` and ``https://`` addresses."""
+    command = (
+        f"bin/pulsar initialize-cluster-metadata --cluster {cluster.cluster_name} "
         f"{cluster.metadata_store_flags()} "
         f"--web-service-url {cluster.broker_web_service_url} "
         f"--broker-service-url {cluster.broker_service_url}"
     )
     if cluster.broker_tls:
-        args += (f" --web-service-url-tls {cluster.broker_web_service_url_tls} "
-                 f"--broker-service-url-tls {cluster.broker_service_url_tls}")
+        command += (f" --web-service-url-tls {cluster.broker_web_service_url_tls} "
+                    f"--broker-service-url-tls {cluster.broker_service_url_tls}")
+    return command
+
+
+def job_container(name: str, spec: dict, job_spec: dict, command: str, what: str, *,
+                  pre_steps: str = "", mounts=None) -> dict:
+    """The container of a one-shot Job: `command` retried until it succeeds, each attempt
+    bounded by ``job_spec.timeout`` (startup.retry), with a small heap from the Job's memory.
+
+    KAAP runs ``timeout <t> sh -c <command>`` once and leaves retries to the Job's
+    ``backoffLimit`` (6, with exponential back-off): a metadata store that takes longer to
+    come up than those retries (image pulls, volume provisioning) would leave the Job failed
+    for good and the cluster uninitialized. Retrying inside the pod waits as long as needed
+    and prints every failure."""
+    from . import jvm, startup
+
     container = {
         "name": name,
         "image": spec["image"],
         "imagePullPolicy": spec["imagePullPolicy"],
-        "command": ["timeout", str(job_spec["timeout"]), "sh", "-c"],
-        "args": [args],
+        "command": ["sh", "-c"],
+        "args": [pre_steps + startup.retry(command, what, timeout=job_spec["timeout"])],
     }
+    resources = job_spec.get("resources")
+    flags = jvm.with_memory("tool", resources, "-XX:+ExitOnOutOfMemoryError")
+    container["env"] = [{"name": "PULSAR_MEM", "value": flags}]
     if mounts:
         container["volumeMounts"] = list(mounts)
-    if job_spec.get("resources"):
-        container["resources"] = job_spec["resources"]
+    if resources:
+        container["resources"] = resources
+    return container
+
+
+def cluster_metadata_job(cluster, name: str, labels: dict, annotations, spec: dict,
+                         job_spec: dict, service_account: bool = False, *, pod_component: str,
+                         pre_steps: str = "", mounts=None, volumes=None) -> dict:
+    """The cluster metadata Job (``cluster_metadata_command``); `pre_steps` prepare the
+    store's TLS."""
+    container = job_container(name, spec, job_spec, cluster_metadata_command(cluster),
+                              "initializing the cluster metadata", pre_steps=pre_steps,
+                              mounts=mounts)
     return job(cluster, name, labels, annotations, spec, container,
                pod_component=pod_component, service_account=service_account, volumes=volumes)

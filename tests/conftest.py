@@ -94,3 +94,12 @@ def object_name(obj: dict) -> str:
 
 def object_key(obj: dict) -> tuple:
     return obj["kind"], object_name(obj)
+
+
+def render_without_info(config: dict):
+    """``render.render`` without its ``info`` findings (the prerequisites every cluster
+    reports, docs/runtime.md), for tests about errors and warnings."""
+    from krm_pulsar import render
+
+    objects, findings = render.render(config)
+    return objects, [f for f in findings if f.severity != "info"]

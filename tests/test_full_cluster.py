@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from conftest import FIXTURES, object_key
+from conftest import FIXTURES, object_key, render_without_info
 from k8s import assert_valid
 from krm_pulsar import render, yamlio
 
@@ -17,7 +17,7 @@ def load(fixture: str) -> dict:
 
 
 def run(config: dict):
-    objects, findings = render.render(config)
+    objects, findings = render_without_info(config)
     return {object_key(o): o for o in objects}, findings
 
 

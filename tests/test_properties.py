@@ -592,6 +592,8 @@ def _embedded_functions_on_oxia_without_files(spec):
 def _several_brokers_on_a_read_write_once_claim(spec):
     spec["broker"].pop("sets", None)
     spec["broker"]["replicas"] = 2
+    # without persistence the package storage is an emptyDir (a warning, not this error)
+    spec["global"]["persistence"] = True
     spec["broker"]["packageManagement"] = {"enabled": True, "fileSystemStorage": {
         "enabled": True, "persistentVolumeClaim": {"spec": {"accessModes": ["ReadWriteOnce"]}}}}
     return "spec.broker.packageManagement.fileSystemStorage.persistentVolumeClaim.spec.accessModes"

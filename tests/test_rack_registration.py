@@ -11,6 +11,7 @@ import textwrap
 import pytest
 
 from k8s import assert_valid
+from conftest import render_without_info
 from krm_pulsar import placement, render
 
 SPEC = {
@@ -26,7 +27,7 @@ def render_spec(spec, namespace="prod"):
     metadata = {"name": "pulsar"}
     if namespace:
         metadata["namespace"] = namespace
-    objects, findings = render.render({"apiVersion": "krm-pulsar.io/v1alpha1",
+    objects, findings = render_without_info({"apiVersion": "krm-pulsar.io/v1alpha1",
                                        "kind": "PulsarCluster", "metadata": metadata,
                                        "spec": copy.deepcopy(spec)})
     assert not [f for f in findings if f.severity == "error"], findings
@@ -281,6 +282,6 @@ def test_the_registration_job_has_a_deadline():
                   "global": {"racks": {"r1": {}, "r2": {}},
                              "resourceSets": {"a": {"rack": "r1"}, "b": {"rack": "r2"}}},
                   "bookkeeper": {"sets": {"a": {}, "b": {}}}}}
-    objects, findings = render.render(config)
+    objects, findings = render_without_info(config)
     [job] = [o for o in objects if o["kind"] == "Job" and "-bookie-racks-" in o["metadata"]["name"]]
     assert job["spec"]["activeDeadlineSeconds"] == rack_registration.DEADLINE_SECONDS

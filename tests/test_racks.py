@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import FIXTURES, object_key
+from conftest import FIXTURES, object_key, render_without_info
 from k8s import assert_valid
 from krm_pulsar import model, placement, render, yamlio
 from krm_pulsar.schema import child_path
@@ -25,7 +25,7 @@ def config(spec, api_version=KRM, namespace=None):
 
 def run(spec, **kwargs):
     """(objects by (kind, name), findings); fails on error findings."""
-    objects, findings = render.render(config(spec, **kwargs))
+    objects, findings = render_without_info(config(spec, **kwargs))
     errors = [f for f in findings if f.severity == "error"]
     assert not errors, errors
     return {object_key(o): o for o in objects}, findings
@@ -36,7 +36,7 @@ def objects_of(spec, **kwargs):
 
 
 def errors_of(spec, **kwargs):
-    objects, findings = render.render(config(spec, **kwargs))
+    objects, findings = render_without_info(config(spec, **kwargs))
     assert objects == []
     return [f for f in findings if f.severity == "error"]
 
@@ -621,7 +621,7 @@ def test_set_names_that_make_too_long_object_names():
 
 def three_zones():
     source = yamlio.load_all((FIXTURES / "three-zones.yaml").read_text())[0]
-    objects, findings = render.render(source)
+    objects, findings = render_without_info(source)
     assert findings == []
     return {object_key(o): o for o in objects}
 

@@ -10,14 +10,14 @@ import pytest
 import cert_manager
 from k8s import assert_valid
 from krm_pulsar import placement, render
-from conftest import object_name
+from conftest import object_name, render_without_info
 
 
 def render_spec(spec, namespace="prod", errors_ok=False):
     metadata = {"name": "pulsar"}
     if namespace:
         metadata["namespace"] = namespace
-    objects, findings = render.render({"apiVersion": "krm-pulsar.io/v1alpha1",
+    objects, findings = render_without_info({"apiVersion": "krm-pulsar.io/v1alpha1",
                                        "kind": "PulsarCluster", "metadata": metadata,
                                        "spec": copy.deepcopy(spec)})
     if not errors_ok:
@@ -425,7 +425,7 @@ def test_kaap_input_with_tls_and_auth_renders():
                                   "auth": {"enabled": True},
                                   "tls": {"enabled": True, "broker": {"enabled": True},
                                           "certProvisioner": {"selfSigned": {"enabled": True}}}}}}
-    objects, findings = render.render(config)
+    objects, findings = render_without_info(config)
     assert not [f for f in findings if f.severity == "error"], findings
     assert_valid([o for o in objects if o["apiVersion"] != "cert-manager.io/v1"])
     cert_manager.assert_valid([o for o in objects if o["apiVersion"] == "cert-manager.io/v1"])

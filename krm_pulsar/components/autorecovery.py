@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-from .. import placement, security, workload
+import copy
+
+from .. import jvm, model, placement, security, startup, workload
 
 COMPONENT = "autorecovery"
 PROMETHEUS_PORT = 8000  # KAAP uses the bookie HTTP port
 
 
-def config_defaults(cluster) -> dict:
+KAAP_BOOKIE_MEM = "-Xms512m -Xmx512m -XX:+ExitOnOutOfMemoryError"
+
+
+def config_defaults(cluster, spec: dict) -> dict:
     return {
         **cluster.metadata_store_config(COMPONENT),
-        "BOOKIE_MEM": "-Xms512m -Xmx512m -XX:+ExitOnOutOfMemoryError",
+        # KAAP input keeps KAAP's JVM settings; ours are sized from the container's memory
+        "BOOKIE_MEM": KAAP_BOOKIE_MEM if cluster.kaap_input
+        else jvm.with_memory(COMPONENT, spec.get("resources"), "-XX:+ExitOnOutOfMemoryError"),
         "BOOKIE_GC": "-XX:+UseG1GC",
         **workload.LOG_CONFIG,
         # rack resolver and region-aware placement, as KAAP writes them (placement owns them)
@@ -27,7 +34,7 @@ def render(cluster) -> list:
     annotations = spec["annotations"]
     bk_tls = security.tls_on(cluster.spec, "bookkeeper")
     zk_tls = security.tls_on(cluster.spec, "zookeeper") and not cluster.oxia
-    defaults = config_defaults(cluster)
+    defaults = config_defaults(cluster, spec)
     if bk_tls:
         # a bookie client with its own certificate (KAAP §4.5)
         defaults.update({
@@ -57,14 +64,18 @@ def render(cluster) -> list:
         env_from=[name],
         mounts=mounts,
     )
-    pod = workload.pod_spec(cluster, spec, [main], match_labels=match, volumes=volumes)
+    # ours: start once the BookKeeper metadata exists (KAAP input keeps KAAP's pod template)
+    inits = [] if cluster.kaap_input else [startup.wait_bookkeeper(
+        cluster, spec, security.secret_name(cluster.spec, COMPONENT))]
+    pod = workload.pod_spec(cluster, spec, [main], match_labels=match, volumes=volumes,
+                            init_containers=inits)
     template = workload.pod_template(
         pod_labels,
         workload.pod_annotations(cluster, spec, PROMETHEUS_PORT, [cm]),
         pod)
     return [
         cm,
-        # no strategy: KAAP leaves the Deployment default (RollingUpdate 25%/25%)
+        # KAAP leaves the Deployment default (25%/25%), which can hang (model.DEPLOYMENT_STRATEGY)
         workload.deployment(cluster, name, labels, annotations, replicas=spec["replicas"],
-                            selector=match, template=template),
+                            selector=match, template=template, strategy=copy.deepcopy(model.DEPLOYMENT_STRATEGY)),
     ]

@@ -5,7 +5,9 @@ It targets the proxy when there is one, else the brokers (``targetProxy``, KAAP 
 
 from __future__ import annotations
 
-from .. import security, workload
+import copy
+
+from .. import jvm, model, security, workload
 
 COMPONENT = "bastion"
 
@@ -31,6 +33,13 @@ def config_defaults(cluster, spec: dict) -> dict:
         urls = {"brokerServiceUrl": cluster.broker_client_service_url,
                 "webServiceUrl": cluster.broker_client_web_service_url}
     defaults = {**urls, **CONFIG_DEFAULTS}
+    if not cluster.kaap_input:
+        # ours: a heap for the CLI JVMs (pulsar-admin, bookkeeper shell) from the pod's memory
+        defaults["PULSAR_MEM"] = jvm.with_memory(COMPONENT, spec.get("resources"),
+                                                 CONFIG_DEFAULTS["PULSAR_MEM"])
+    # where BookKeeper keeps its metadata, for `bin/bookkeeper shell` (the Helm chart's toolset
+    # carries the BookKeeper client configuration too)
+    defaults.update(cluster.metadata_store_config("bookkeeper"))
     if security.auth_on(cluster.spec):
         defaults["authPlugin"] = security.TOKEN_CLIENT_PLUGIN
         defaults["authParams"] = f"file://{security.STRIPPED_SUPERUSER_TOKEN}"
@@ -67,7 +76,10 @@ def render(cluster) -> list:
         name, spec,
         (security.STRIP_TOKEN_STEP if auth else "")
         + "bin/apply-config-from-env.py conf/client.conf && "
-        'exec /bin/bash -c "trap : TERM INT; sleep infinity & wait"',
+        # ours: bookkeeper.conf too (KAAP input keeps KAAP's pod template; run this line in
+        # the pod before using bin/bookkeeper shell)
+        + ("" if cluster.kaap_input else "bin/apply-config-from-env.py conf/bookkeeper.conf && ")
+        + 'exec /bin/bash -c "trap : TERM INT; sleep infinity & wait"',
         env_from=[name],
         mounts=mounts,
     )
@@ -80,5 +92,5 @@ def render(cluster) -> list:
     return [
         cm,
         workload.deployment(cluster, name, labels, annotations, replicas=spec["replicas"],
-                            selector=match, template=template),
+                            selector=match, template=template, strategy=copy.deepcopy(model.DEPLOYMENT_STRATEGY)),
     ]

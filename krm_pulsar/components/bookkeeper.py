@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .. import placement, security, storage, workload
+from .. import jvm, placement, security, startup, storage, workload
 
 COMPONENT = "bookkeeper"
 PROMETHEUS_PORT = 8000
@@ -14,15 +14,31 @@ LEDGERS_MOUNT = "/pulsar/data/bookkeeper/ledgers"
 _IMAGE_VERSION = re.compile(r":(\d+)(\.\d+){0,2}(-[A-Za-z0-9.]+)?")
 
 
-def config_defaults(cluster) -> dict:
+KAAP_BOOKIE_MEM = "-Xms2g -Xmx2g -XX:MaxDirectMemorySize=2g"
+BOOKIE_MEM_OPTIONS = ("-Dio.netty.leakDetectionLevel=disabled "
+                      "-Dio.netty.recycler.linkCapacity=1024 -XX:+ExitOnOutOfMemoryError")
+# KAAP's liveness path answers 503 until the bookie has fully started (journal replayed); ours
+# answers whenever the bookie's HTTP server is up, and the startup probe waits for is_ready.
+KAAP_LIVENESS_PATH = "/api/v1/bookie/is_ready"
+LIVENESS_PATH = "/api/v1/bookie/state"
+READY_PATH = "/api/v1/bookie/is_ready"
+
+
+def bookie_mem(cluster, spec: dict) -> str:
+    """KAAP's fixed 2g heap and 2g direct memory for KAAP input (its JVM settings stay); ours
+    from the bookie's memory (jvm.py)."""
+    if cluster.kaap_input:
+        return f"{KAAP_BOOKIE_MEM} {BOOKIE_MEM_OPTIONS}"
+    return jvm.with_memory("bookie", spec.get("resources"), BOOKIE_MEM_OPTIONS)
+
+
+def config_defaults(cluster, spec: dict) -> dict:
     return {
         "autoRecoveryDaemonEnabled": "false",
         "useHostNameAsBookieID": "true",
         "httpServerEnabled": "true",
         **placement.bookie_rack_config(),
-        "BOOKIE_MEM": "-Xms2g -Xmx2g -XX:MaxDirectMemorySize=2g "
-                      "-Dio.netty.leakDetectionLevel=disabled "
-                      "-Dio.netty.recycler.linkCapacity=1024 -XX:+ExitOnOutOfMemoryError",
+        "BOOKIE_MEM": bookie_mem(cluster, spec),
         "BOOKIE_GC": "-XX:+UseG1GC",
         **workload.LOG_CONFIG,
         "statsProviderClass": "org.apache.bookkeeper.stats.prometheus.PrometheusMetricsProvider",
@@ -72,7 +88,7 @@ def render_set(cluster, rset) -> list:
     annotations = spec["annotations"]
     bk_tls = security.tls_on(cluster.spec, COMPONENT)
     zk_tls = security.tls_on(cluster.spec, "zookeeper") and not cluster.oxia
-    defaults = config_defaults(cluster)
+    defaults = config_defaults(cluster, spec)
     if bk_tls:
         defaults.update(tls_config(cluster.spec))
     cm = workload.config_map(cluster, name, labels, annotations,
@@ -99,19 +115,30 @@ def render_set(cluster, rset) -> list:
             classes.append(created)
 
     base = cluster.resource_name(COMPONENT)
-    init = {
-        # KAAP names this container after the component, not the set (harmless, KAAP Q14)
-        "name": f"{base}-metadata-format",
-        "image": spec["image"],
-        "imagePullPolicy": spec["imagePullPolicy"],
-        "command": ["sh", "-c"],
-        "args": [zk_step + "bin/apply-config-from-env.py conf/bookkeeper.conf && "
-                 "bin/bookkeeper shell metaformat --nonInteractive || true;"],
-        "envFrom": [{"configMapRef": {"name": name}}],
-    }
+    # KAAP names this container after the component, not the set (harmless, KAAP Q14)
+    init_name = f"{base}-metadata-format"
+    if cluster.kaap_input and not cluster.oxia:
+        # KAAP's step, kept so a cluster leaving the operator does not roll; on ZooKeeper the
+        # metadata Job formats BookKeeper too, and a bookie started before it restarts until
+        # the metadata is there. (KAAP has no Oxia: with Oxia, KAAP input gets ours.)
+        init = {
+            "name": init_name,
+            "image": spec["image"],
+            "imagePullPolicy": spec["imagePullPolicy"],
+            "command": ["sh", "-c"],
+            "args": [zk_step + "bin/apply-config-from-env.py conf/bookkeeper.conf && "
+                     "bin/bookkeeper shell metaformat --nonInteractive || true;"],
+            "envFrom": [{"configMapRef": {"name": name}}],
+        }
+    else:
+        # formats once (whoever is first), retries every failure, and lets the bookie start
+        # only on formatted metadata: init containers do not rerun on a container restart
+        init = startup.init_container(spec, init_name, startup.format_bookkeeper_args(zk_step),
+                                      env_from=[name])
     if zk_tls:
         init["volumeMounts"] = [certs_mount]
     probes = spec["probes"]
+    liveness_path = KAAP_LIVENESS_PATH if cluster.kaap_input else LIVENESS_PATH
     main = workload.container(
         base, spec,
         "bin/apply-config-from-env.py conf/bookkeeper.conf && "
@@ -122,8 +149,9 @@ def render_set(cluster, rset) -> list:
         ports=[{"name": "client", "containerPort": 3181},
                {"name": "http", "containerPort": 8000}],
         env_from=[name],
-        probes=(workload.http_probe(probes["liveness"], "/api/v1/bookie/is_ready", "http"),
-                workload.http_probe(probes["readiness"], "/api/v1/bookie/is_ready", "http")),
+        probes=(workload.http_probe(probes["liveness"], liveness_path, "http"),
+                workload.http_probe(probes["readiness"], READY_PATH, "http"),
+                workload.http_probe(probes["startup"], READY_PATH, "http")),
         mounts=mounts,
     )
     pod = workload.pod_spec(cluster, spec, [main], match_labels=match, rack=rset.rack,

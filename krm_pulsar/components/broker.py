@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from .. import placement, security, storage, workload
+from .. import jvm, placement, security, startup, storage, workload
+from ..schema import SpecError, warning
 
 COMPONENT = "broker"
 PROMETHEUS_PORT = 8080
 KAFKA_PORT = 9092
 KAFKA_SSL_PORT = 9093
 KAFKA_SCHEMA_REGISTRY_PORT = 8081
+PULSAR_MEM_OPTIONS = ("-Dio.netty.leakDetectionLevel=disabled "
+                      "-Dio.netty.recycler.linkCapacity=1024 -XX:+ExitOnOutOfMemoryError")
+STATUS_FILE = "/pulsar/status"
+# Pulsar's defaults (broker.conf) for the managed-ledger quorums and the racks per write quorum
+QUORUM_KEYS = ("managedLedgerDefaultEnsembleSize", "managedLedgerDefaultWriteQuorum",
+               "managedLedgerDefaultAckQuorum")
+PULSAR_DEFAULT_QUORUM = 2
+PULSAR_DEFAULT_MIN_RACKS = 2
 
 
 def auth_config(cluster) -> dict:
@@ -45,8 +54,9 @@ def config_defaults(cluster, spec: dict, set_name: str | None = None) -> dict:
         **cluster.metadata_store_config("broker"),
         "clusterName": cluster.cluster_name,
         "allowAutoTopicCreationType": "non-partitioned",
-        "PULSAR_MEM": "-Dio.netty.leakDetectionLevel=disabled "
-                      "-Dio.netty.recycler.linkCapacity=1024 -XX:+ExitOnOutOfMemoryError",
+        # KAAP input keeps KAAP's JVM settings; ours are sized from the broker's memory
+        "PULSAR_MEM": PULSAR_MEM_OPTIONS if cluster.kaap_input
+        else jvm.with_memory("broker", spec.get("resources"), PULSAR_MEM_OPTIONS),
         **workload.LOG_CONFIG,
         "brokerDeduplicationEnabled": "false",
         "exposeTopicLevelMetricsInPrometheus": "true",
@@ -54,9 +64,9 @@ def config_defaults(cluster, spec: dict, set_name: str | None = None) -> dict:
         "backlogQuotaDefaultRetentionPolicy": "producer_exception",
         **placement.broker_rack_config(),
     }
-    probes = spec["probes"]
-    if not probes["useHealthCheckForLiveness"] or not probes["useHealthCheckForReadiness"]:
-        defaults["statusFilePath"] = "/pulsar/status"
+    if uses_status_file(spec):
+        defaults["statusFilePath"] = STATUS_FILE
+    defaults.update(quorum_defaults(cluster))
     if spec["functionsWorkerEnabled"]:
         defaults.update({
             "functionsWorkerEnabled": "true",
@@ -110,6 +120,33 @@ def _min_racks_per_write_quorum(config: dict) -> None:
                     and "PULSAR_PREFIX_bookkeeperClientMinNumRacksPerWriteQuorum" not in config):
                 config["bookkeeperClientMinNumRacksPerWriteQuorum"] = config[quorum_key]
             return
+
+
+def uses_status_file(spec: dict) -> bool:
+    """Whether a probe reads ``/status.html``, which answers 200 only while the file named by
+    ``statusFilePath`` exists (Pulsar's VipStatus)."""
+    probes = spec["probes"]
+    return (not probes["useHealthCheckForLiveness"] or not probes["useHealthCheckForReadiness"]
+            or bool(probes["startup"]["enabled"]))
+
+
+def bookie_count(cluster) -> int:
+    """Bookies of every rendered set together."""
+    return sum(rset.spec["replicas"] for rset in placement.resource_sets(cluster, "bookkeeper")
+               if rset.spec["replicas"] > 0)
+
+
+def quorum_defaults(cluster) -> dict:
+    """Managed-ledger quorums that fit the bookies we render. Pulsar's defaults (2/2/2) need
+    two bookies: with one, every ledger creation fails and ``/admin/v2/brokers/health``
+    answers 500 "Not enough non-faulty bookies" forever. With fewer than two bookies the three
+    quorums become the bookie count (user values win; `check_quorums` reports those that
+    cannot be met). Only a ConfigMap changes, so KAAP input gets it too (KAAP writes no
+    quorums; a KAAP cluster with one bookie never had healthy brokers)."""
+    bookies = bookie_count(cluster)
+    if not 0 < bookies < PULSAR_DEFAULT_QUORUM:
+        return {}
+    return {key: str(bookies) for key in QUORUM_KEYS}
 
 
 def health_probe(config: dict, use_health_check: bool, fallback_path: str,
@@ -189,6 +226,9 @@ def render_set(cluster, rset) -> list:
     if tls:
         ports += [{"name": "https", "containerPort": security.BROKER_HTTPS_PORT},
                   {"name": "pulsarssl", "containerPort": security.BROKER_PULSAR_TLS_PORT}]
+    if uses_status_file(spec):
+        # /status.html answers 404 until this file exists (KAAP never writes it)
+        steps += f'echo OK > "${{PULSAR_PREFIX_statusFilePath:-{STATUS_FILE}}}" && '
     header = security.curl_auth_header(cluster.spec)
     main = workload.container(
         name, spec,
@@ -198,10 +238,12 @@ def render_set(cluster, rset) -> list:
         probes=(health_probe(probes["liveness"], probes["useHealthCheckForLiveness"],
                              "status.html", header),
                 health_probe(probes["readiness"], probes["useHealthCheckForReadiness"],
-                             "metrics/", header)),
+                             "metrics/", header),
+                health_probe(probes["startup"], False, "status.html", header)),
         mounts=mounts + package_mounts,
     )
     pod = workload.pod_spec(cluster, spec, [main], match_labels=match, rack=rset.rack,
+                            init_containers=init_containers(cluster, rset),
                             volumes=volumes + package_volumes)
     template = workload.pod_template(
         rset.pod_labels(cluster),
@@ -209,8 +251,11 @@ def render_set(cluster, rset) -> list:
         pod)
     objects = [
         cm,
+        # the brokers' DNS names (their advertised addresses) live under this Service: they
+        # must resolve while a broker is not ready, for clients redirected to it (Helm chart)
         workload.service(cluster, name, labels, match, service_ports(spec, tls),
-                         spec["service"], headless=True, type_=_service_type(spec)),
+                         spec["service"], headless=True, type_=_service_type(spec),
+                         publish_not_ready=True),
         workload.statefulset(
             cluster, name, labels, annotations, replicas=spec["replicas"], selector=match,
             service_name=name, template=template,
@@ -222,38 +267,123 @@ def render_set(cluster, rset) -> list:
     return [obj for obj in objects if obj]
 
 
+def init_containers(cluster, rset) -> list:
+    """Ours: wait for the BookKeeper instance id and the cluster metadata before the broker
+    starts (startup.py). KAAP input keeps KAAP's pod template, which has none."""
+    if cluster.kaap_input:
+        return []
+    secret = security.secret_name(cluster.spec, COMPONENT, rset.name)
+    containers = [startup.wait_cluster_metadata(cluster, rset.spec, secret)]
+    if bookie_count(cluster) > 0:
+        containers.append(startup.wait_bookkeeper(cluster, rset.spec, secret))
+    return containers
+
+
+def _config_int(config: dict, key: str):
+    """`key` of a broker config (plain or PULSAR_PREFIX_ spelling) as an int, or None."""
+    for spelled in (key, "PULSAR_PREFIX_" + key):
+        if config.get(spelled) is not None:
+            try:
+                return int(str(workload.config_value(config[spelled])).strip())
+            except ValueError:
+                return None
+    return None
+
+
+def _config_path(cluster, rset, key: str) -> str:
+    raw_sets = (cluster.config.get("spec") or {}).get("broker", {}) or {}
+    raw_set = ((raw_sets.get("sets") or {}).get(rset.name) or {}) if raw_sets.get("sets") \
+        else {}
+    if key in (raw_set.get("config") or {}) or f"PULSAR_PREFIX_{key}" in (
+            raw_set.get("config") or {}):
+        return f"spec.broker.sets.{rset.name}.config.{key}"
+    return f"spec.broker.config.{key}"
+
+
+def check_quorums(cluster) -> list:
+    """Managed-ledger quorums every broker set can meet with the bookies (and racks) we render:
+    ensemble <= bookies, write quorum <= ensemble, ack quorum <= write quorum; and, where
+    the broker enforces a minimum number of racks per write quorum, that many racks among the
+    bookie sets. Errors for our API version (the brokers could never write), warnings for KAAP
+    input (KAAP accepts them)."""
+    bookies = bookie_count(cluster)
+    if bookies <= 0:
+        return []  # no bookies rendered: they run elsewhere
+    racks = {rset.rack for rset in placement.resource_sets(cluster, "bookkeeper")
+             if rset.spec["replicas"] > 0}
+    finding = warning if cluster.kaap_input else SpecError
+    findings = []
+    fallback = quorum_defaults(cluster)
+    for rset in placement.resource_sets(cluster, COMPONENT):
+        if rset.spec["replicas"] <= 0:
+            continue
+        config = rset.spec["config"] or {}
+        values = {}
+        for key in QUORUM_KEYS:
+            value = _config_int(config, key)
+            values[key] = value if value is not None else int(
+                fallback.get(key, PULSAR_DEFAULT_QUORUM))
+        ensemble, write, ack = (values[key] for key in QUORUM_KEYS)
+        problem = None
+        if ensemble > bookies:
+            problem = (QUORUM_KEYS[0], f"an ensemble of {ensemble} bookies, but {bookies} "
+                                       f"bookie(s) are rendered (all sets)")
+        elif write > ensemble:
+            problem = (QUORUM_KEYS[1], f"a write quorum of {write} above the ensemble size "
+                                       f"{ensemble}")
+        elif ack > write:
+            problem = (QUORUM_KEYS[2], f"an ack quorum of {ack} above the write quorum {write}")
+        if problem:
+            key, what = problem
+            findings.append(finding(
+                _config_path(cluster, rset, key),
+                f"broker set {rset.name!r} asks for {what}: BookKeeper refuses to create such "
+                f"ledgers, no topic can be written and /admin/v2/brokers/health fails. Keep "
+                f"ensemble >= write quorum >= ack quorum and the ensemble <= the number of "
+                f"bookies (spec.bookkeeper.replicas, all sets)"))
+            continue
+        enforce = str(workload.config_value(
+            config.get("bookkeeperClientEnforceMinNumRacksPerWriteQuorum",
+                       config.get("PULSAR_PREFIX_bookkeeperClientEnforceMinNumRacksPerWriteQuorum",
+                                  "false")))).strip().lower() == "true"
+        if enforce:
+            min_racks = _config_int(config, "bookkeeperClientMinNumRacksPerWriteQuorum")
+            if min_racks is None:  # KAAP's post-step copies the write quorum when it is given
+                min_racks = write if _config_int(config, QUORUM_KEYS[1]) is not None \
+                    else PULSAR_DEFAULT_MIN_RACKS
+            if min_racks > len(racks):
+                findings.append(finding(
+                    _config_path(cluster, rset, "bookkeeperClientMinNumRacksPerWriteQuorum"),
+                    f"broker set {rset.name!r} enforces {min_racks} racks per write quorum "
+                    f"(bookkeeperClientEnforceMinNumRacksPerWriteQuorum), but the bookie sets "
+                    f"are in {len(racks)} rack(s): ledger creation fails. Put bookie sets on "
+                    f"more racks (spec.global.resourceSets.<set>.rack) or lower "
+                    f"bookkeeperClientMinNumRacksPerWriteQuorum"))
+    return findings
+
+
 def transactions_job(cluster, rset) -> dict:
     """The transaction coordinator metadata Job of one set, named like its StatefulSet (KAAP).
-
-    The args keep KAAP's multi-line form (backslash continuations, no empty line after them,
-    which kustomize#4201 would break).
-    """
+    Retried until it succeeds (workload.job_container): it also waits for the cluster
+    metadata, which creates the ``pulsar/system`` namespace it writes into."""
     spec = rset.spec
     transactions = spec["transactions"]
-    args = (
+    command = (
         "bin/pulsar initialize-transaction-coordinator-metadata "
-        f"--cluster {cluster.cluster_name} \\\n"
-        f"    --configuration-store {cluster.configuration_store} \\\n"
-        f"    --initial-num-transaction-coordinators {transactions['partitions']}\n"
+        f"--cluster {cluster.cluster_name} "
+        f"--configuration-store {cluster.configuration_store} "
+        f"--initial-num-transaction-coordinators {transactions['partitions']}"
     )
-    volumes = None
+    pre_steps, mounts, volumes = "", None, None
     if security.tls_on(cluster.spec, "zookeeper") and not cluster.oxia:
         # a ZooKeeper client: the key and trust stores and the ZooKeeper TLS options
-        args = security.keystore_step(cluster.spec) + args
+        pre_steps = security.keystore_step(cluster.spec)
         mount, volume = security.certs_volume(
             security.secret_name(cluster.spec, COMPONENT, rset.name))
-        volumes = [volume]
-    container = {
-        "name": rset.resource_name,
-        "image": spec["image"],
-        "imagePullPolicy": spec["imagePullPolicy"],
-        "command": ["timeout", str(transactions["initJob"]["timeout"]), "sh", "-c"],
-        "args": [args],
-    }
-    if volumes:
-        container["volumeMounts"] = [mount]
-    if transactions["initJob"].get("resources"):
-        container["resources"] = transactions["initJob"]["resources"]
+        mounts, volumes = [mount], [volume]
+    container = workload.job_container(
+        rset.resource_name, spec, transactions["initJob"], command,
+        "initializing the transaction coordinator metadata", pre_steps=pre_steps, mounts=mounts)
     return workload.job(cluster, rset.resource_name, rset.labels(cluster), spec["annotations"],
                         spec, container, pod_labels=rset.pod_labels(cluster),
                         pod_component=f"{cluster.base_name(COMPONENT)}-transactions",

@@ -8,7 +8,7 @@ variables ``bin/pulsar`` reads. The proxy points at the worker's ``-ca`` Service
 
 from __future__ import annotations
 
-from .. import security, storage, workload
+from .. import jvm, security, storage, workload
 from ..schema import SpecError, warning
 
 COMPONENT = "functionsWorker"
@@ -119,7 +119,16 @@ def worker_config(cluster, spec: dict, name: str) -> dict:
         # PULSAR_MEM and family belong to the -extra ConfigMap; PULSAR_PREFIX_ keys stay here
         if key.startswith("PULSAR_PREFIX_") or not key.startswith("PULSAR_"):
             data[key] = _plain(value)
-    data.setdefault("numFunctionPackageReplicas", "2")
+    # KAAP's 2 replicas of each function package need two bookies; with one bookie every
+    # package upload fails, so ours stores as many copies as there are bookies (up to 2)
+    replicas = "2"
+    if not cluster.kaap_input:
+        from .broker import bookie_count
+
+        bookies = bookie_count(cluster)
+        if 0 < bookies < 2:
+            replicas = str(bookies)
+    data.setdefault("numFunctionPackageReplicas", replicas)
     return dict(sorted(data.items()))
 
 
@@ -193,6 +202,9 @@ def _plain(value):
 
 def extra_config(cluster, spec: dict) -> dict:
     data = dict(EXTRA_DEFAULTS)
+    if not cluster.kaap_input:  # KAAP input keeps KAAP's JVM settings
+        data["PULSAR_MEM"] = jvm.with_memory(COMPONENT, spec.get("resources"),
+                                             EXTRA_DEFAULTS["PULSAR_MEM"])
     if security.auth_on(cluster.spec):
         # for bin/pulsar's broker.conf, which the worker also loads (KAAP)
         data.update(security.server_auth_config(cluster.spec, "superuser"))
@@ -294,8 +306,10 @@ def render(cluster) -> list:
         extra,
         workload.service(cluster, f"{name}-ca", labels, match, service_ports, spec["service"]),
         # KAAP gives the headless Service no annotations
+        # the workers' own DNS names (workerHostname) live under it: they must resolve while
+        # a worker is not ready, for the other workers and the proxies redirected to it
         workload.service(cluster, name, labels, match, service_ports, headless_service,
-                         headless=True, type_=spec["service"]["type"]),
+                         headless=True, type_=spec["service"]["type"], publish_not_ready=True),
         workload.statefulset(
             cluster, name, labels, annotations, replicas=spec["replicas"], selector=match,
             service_name=name, template=template,

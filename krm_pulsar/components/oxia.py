@@ -13,7 +13,7 @@ KAAP has no Oxia; the objects, commands and ports follow the Apache Pulsar Helm 
 
 from __future__ import annotations
 
-from .. import storage, workload
+from .. import model, storage, workload
 
 PUBLIC_PORT = 6648
 INTERNAL_PORT = 6649
@@ -51,6 +51,28 @@ def _pod_source(cluster, service_account: str, security_context=None) -> dict:
         "serviceAccountName": service_account,
         "securityContext": security_context,
     }
+
+
+def server_security_context(cluster) -> dict | None:
+    """The Oxia servers' pod securityContext. Restricted mode (our API version): non-root
+    uid/gid 65532, which the oxia/oxia image (no USER) runs as well as any, with fsGroup for
+    the data volume (model.OXIA_SECURITY_CONTEXT); ``spec.oxia.server.securityContext`` goes
+    over it, for volumes that ignore fsGroup and need another uid. ``kaap`` mode: the Helm
+    chart's (root, data volume group 0)."""
+    import copy
+
+    own = copy.deepcopy(cluster.spec["oxia"]["server"]["securityContext"] or {})
+    if workload.restricted(cluster):
+        return {**copy.deepcopy(model.OXIA_SECURITY_CONTEXT), **own}
+    return {**copy.deepcopy(model.OXIA_CHART_SECURITY_CONTEXT), **own}
+
+
+def coordinator_security_context(cluster) -> dict | None:
+    """The coordinator (no volumes) runs as the servers do in restricted mode, with the
+    image's defaults otherwise."""
+    import copy
+
+    return copy.deepcopy(model.OXIA_SECURITY_CONTEXT) if workload.restricted(cluster) else None
 
 
 def coordinator_config(cluster) -> dict:
@@ -103,8 +125,9 @@ def coordinator(cluster) -> list:
     }
     if oxia["coordinator"]["resources"]:
         container["resources"] = oxia["coordinator"]["resources"]
-    pod = workload.pod_spec(cluster, _pod_source(cluster, name), [container],
-                            match_labels=labels, with_affinity=False)
+    source = _pod_source(cluster, name, coordinator_security_context(cluster))
+    pod = workload.pod_spec(cluster, source, [container], match_labels=labels,
+                            with_affinity=False)
     template = workload.pod_template(
         dict(labels),
         {"prometheus.io/scrape": "true", "prometheus.io/port": str(METRICS_PORT),
@@ -156,8 +179,7 @@ def server(cluster) -> list:
     }
     if oxia["server"]["resources"]:
         container["resources"] = oxia["server"]["resources"]
-    source = _pod_source(cluster, names["base"],
-                         {"fsGroup": 0, "fsGroupChangePolicy": "OnRootMismatch"})
+    source = _pod_source(cluster, names["base"], server_security_context(cluster))
     # the global anti-affinity applies, as to every Pulsar component
     pod = workload.pod_spec(cluster, source, [container], match_labels=labels,
                             volumes=[volume] if volume else None)

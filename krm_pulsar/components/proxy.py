@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from .. import placement, security, workload
+from .. import jvm, placement, security, workload
 
 COMPONENT = "proxy"
 PROMETHEUS_PORT = 8080
 KAFKA_PORT = 9092
 KAFKA_SSL_PORT = 9093
 KAFKA_SCHEMA_REGISTRY_PORT = 8081
+PULSAR_MEM_OPTIONS = ("-Dio.netty.leakDetectionLevel=disabled "
+                      "-Dio.netty.recycler.linkCapacity=1024 -XX:+ExitOnOutOfMemoryError")
+WEBSOCKET_PORT = 8000
+# The websocket service serves /status.html (Pulsar's VipStatus) while this file exists; it
+# has no /metrics (WebSocketServiceStarter registers /ws, /admin, /admin/v2 and /status.html).
+WEBSOCKET_STATUS_FILE = "/pulsar/status"
 
 
 def tls_config(cluster, set_name: str | None) -> dict:
@@ -45,10 +51,12 @@ def config_defaults(cluster, spec: dict, name: str, set_name: str | None = None)
         **cluster.metadata_store_config("proxy"),
         "clusterName": cluster.cluster_name,
         "numHttpServerThreads": "10",
-        "PULSAR_MEM": "-Dio.netty.leakDetectionLevel=disabled "
-                      "-Dio.netty.recycler.linkCapacity=1024 -XX:+ExitOnOutOfMemoryError",
         **workload.LOG_CONFIG,
     }
+    if not cluster.kaap_input:
+        # KAAP writes no PULSAR_MEM for proxies since 2023 (datastax/kaap#133)
+        defaults["PULSAR_MEM"] = jvm.with_memory("proxy", spec.get("resources"),
+                                                 PULSAR_MEM_OPTIONS)
     if spec["standaloneFunctionsWorker"]:
         defaults["functionWorkerWebServiceURL"] = cluster.functions_worker_url
     if security.auth_on(cluster.spec):
@@ -92,11 +100,15 @@ def websocket_config_defaults(cluster, spec: dict, set_name: str | None = None) 
         **cluster.metadata_store_config("websocket"),
         "clusterName": cluster.cluster_name,
         "numHttpServerThreads": "10",
-        "webServicePort": "8000",
-        "PULSAR_MEM": "-Dio.netty.leakDetectionLevel=disabled "
-                      "-Dio.netty.recycler.linkCapacity=1024 -XX:+ExitOnOutOfMemoryError",
+        "webServicePort": str(WEBSOCKET_PORT),
         **workload.LOG_CONFIG,
     }
+    if not cluster.kaap_input:
+        # KAAP writes no PULSAR_MEM for the websocket service since 2023 (datastax/kaap#133)
+        defaults["PULSAR_MEM"] = jvm.with_memory(
+            "websocket", spec["webSocket"].get("resources"), PULSAR_MEM_OPTIONS)
+    if websocket_status_probes(cluster, spec):
+        defaults["statusFilePath"] = WEBSOCKET_STATUS_FILE
     if security.auth_on(cluster.spec):
         defaults.update(security.server_auth_config(cluster.spec, "websocket"))
         # KAAP lets websocket clients authenticate with TLS certificates too
@@ -120,6 +132,41 @@ def websocket_config_defaults(cluster, spec: dict, set_name: str | None = None) 
 
 def render(cluster) -> list:
     return placement.render_sets(cluster, COMPONENT, render_set, umbrella_service)
+
+
+def check_rollout(cluster) -> list:
+    """A warning for each proxy set whose rolling update can hang: ``maxUnavailable: 0`` needs
+    a free node for every surge pod, which a required host anti-affinity rules out when the
+    nodes are as many as the proxies (model.DEPLOYMENT_STRATEGY)."""
+    from ..schema import warning
+
+    findings = []
+    raw_proxy = (cluster.config.get("spec") or {}).get("proxy") or {}
+    for rset in placement.resource_sets(cluster, COMPONENT):
+        spec = rset.spec
+        if spec["replicas"] <= 0:
+            continue
+        strategy = spec["updateStrategy"] or {}
+        rolling = strategy.get("rollingUpdate") or {}
+        if strategy.get("type", "RollingUpdate") != "RollingUpdate" or \
+                str(rolling.get("maxUnavailable", "25%")).strip() not in ("0", "0%"):
+            continue
+        match = rset.match_labels(cluster)
+        terms = ((placement.affinity(cluster, spec, match, rset.rack) or {}).get(
+            "podAntiAffinity") or {}).get("requiredDuringSchedulingIgnoredDuringExecution") or []
+        if not any(term.get("topologyKey") == cluster.glob["topologyKeys"]["host"]
+                   for term in terms):
+            continue
+        own = ((raw_proxy.get("sets") or {}).get(rset.name) or {}).get("updateStrategy")
+        path = (f"spec.proxy.sets.{rset.name}.updateStrategy" if own
+                else "spec.proxy.updateStrategy")
+        findings.append(warning(
+            f"{path}.rollingUpdate.maxUnavailable",
+            f"proxy set {rset.name!r}: with maxUnavailable 0 and the required host "
+            f"anti-affinity a rollout needs a node without a proxy for each surge pod; with as "
+            f"many nodes as proxies it never progresses. Allow maxUnavailable: 1 (the default) "
+            f"or make the host anti-affinity preferred"))
+    return findings
 
 
 def service_ports(spec: dict, tls: bool = False) -> list:
@@ -222,11 +269,8 @@ def render_set(cluster, rset) -> list:
             workload.config_data(websocket_config_defaults(cluster, spec, rset.name),
                                  websocket["config"]))
         config_maps.append(ws_cm)
-        ws_probes = websocket["probes"]
-        ws_probe_cmd = ["sh", "-c", "curl -s --max-time {t} --fail "
-                        "http://localhost:8000/metrics/ > /dev/null"]
         ws_port = ({"name": "wss", "containerPort": security.PROXY_WSS_PORT} if tls
-                   else {"name": "ws", "containerPort": 8000})
+                   else {"name": "ws", "containerPort": WEBSOCKET_PORT})
         containers.append(workload.container(
             # KAAP gives the websocket container the volume mounts but not the user's env
             ws_name, dict(spec, env=None),
@@ -234,12 +278,13 @@ def render_set(cluster, rset) -> list:
             ('echo "tokenPublicKey=" >> /pulsar/conf/websocket.conf && ' if auth else "")
             + tls_steps
             + "bin/apply-config-from-env.py conf/websocket.conf && "
-            f"{workload.LOG4J_OPTS} exec bin/pulsar websocket",
+            + (f'echo OK > "${{PULSAR_PREFIX_statusFilePath:-{WEBSOCKET_STATUS_FILE}}}" && '
+               if websocket_status_probes(cluster, spec) else "")
+            + f"{workload.LOG4J_OPTS} exec bin/pulsar websocket",
             ports=[ws_port],
             env_from=[ws_name],
             resources=websocket["resources"],
-            probes=(_curl_probe(ws_probes["liveness"], ws_probe_cmd),
-                    _curl_probe(ws_probes["readiness"], ws_probe_cmd)),
+            probes=websocket_probes(cluster, websocket["probes"], probe_cmd, tls),
             mounts=mounts,
         ))
     pod = workload.pod_spec(cluster, spec, containers, match_labels=match, rack=rset.rack,
@@ -256,6 +301,28 @@ def render_set(cluster, rset) -> list:
         workload.pod_disruption_budget(cluster, name, labels, annotations, match, spec["pdb"]),
     ]
     return [obj for obj in objects if obj]
+
+
+def websocket_status_probes(cluster, spec: dict) -> bool:
+    """Whether the websocket container is probed on its own ``/status.html`` (ours)."""
+    probes = spec["webSocket"]["probes"]
+    return not cluster.kaap_input and any(
+        (probes[kind] or {}).get("enabled") for kind in ("liveness", "readiness"))
+
+
+def websocket_probes(cluster, probes: dict, proxy_probe_cmd: list, tls: bool) -> tuple:
+    """The websocket container's probes. Ours: ``/status.html`` on the port it listens on
+    (8001 over TLS when the proxy has TLS, else 8000). KAAP input: KAAP's, which it renders
+    only when asked (they curl the proxy's /metrics/ on 8080 from the websocket container)."""
+    if cluster.kaap_input:
+        return (_curl_probe(probes["liveness"], proxy_probe_cmd),
+                _curl_probe(probes["readiness"], proxy_probe_cmd))
+    handler = {"path": "/status.html",
+               "port": "wss" if tls else "ws"}
+    if tls:
+        handler["scheme"] = "HTTPS"  # the kubelet does not verify the certificate
+    return tuple(workload._probe(probes[kind], {"httpGet": dict(handler)})
+                 for kind in ("liveness", "readiness"))
 
 
 def _curl_probe(config: dict, command: list) -> dict | None:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from .. import security, storage, workload
+from .. import jvm, security, storage, workload
 
 COMPONENT = "zookeeper"
 PROMETHEUS_PORT = 8000
 PORTS = (("server", 2888), ("leader-election", 3888), ("client", 2181))
 DATA_MOUNT = "/pulsar/data"
 
+PULSAR_MEM_OPTIONS = "-Dcom.sun.management.jmxremote -Djute.maxbuffer=10485760"
 CONFIG_DEFAULTS = {
-    "PULSAR_MEM": "-Dcom.sun.management.jmxremote -Djute.maxbuffer=10485760",
+    "PULSAR_MEM": PULSAR_MEM_OPTIONS,
     "PULSAR_LOG_LEVEL": "info",
     "PULSAR_LOG_ROOT_LEVEL": "info",
     "PULSAR_EXTRA_OPTS": "-Dzookeeper.tcpKeepAlive=true -Dzookeeper.clientTcpKeepAlive=true "
@@ -38,6 +39,9 @@ def render(cluster) -> list:
 
     tls = security.tls_on(cluster.spec, COMPONENT)
     defaults = {**CONFIG_DEFAULTS, **(TLS_CONFIG if tls else {})}
+    if not cluster.kaap_input:  # KAAP input keeps KAAP's JVM settings
+        defaults["PULSAR_MEM"] = jvm.with_memory("zookeeper", spec.get("resources"),
+                                                 PULSAR_MEM_OPTIONS)
     cm = workload.config_map(cluster, name, labels, annotations,
                              workload.config_data(defaults, spec["config"]))
 
@@ -52,8 +56,11 @@ def render(cluster) -> list:
         volumes.append(certs_volume)
         tls_step = security.keystore_step(cluster.spec)
     servers = ",".join(f"{name}-{i}" for i in range(spec["replicas"]))
-    probe_cmd = ["timeout", str(spec["probes"]["liveness"]["timeoutSeconds"]),
-                 "bin/pulsar-zookeeper-ruok.sh"]
+    def ruok(kind: str) -> dict | None:
+        return workload.exec_probe(spec["probes"][kind], [
+            "timeout", str(spec["probes"][kind]["timeoutSeconds"]),
+            "bin/pulsar-zookeeper-ruok.sh"])
+
     main = workload.container(
         name, spec,
         "bin/apply-config-from-env.py conf/zookeeper.conf && "
@@ -65,10 +72,7 @@ def render(cluster) -> list:
                {"name": "leader-election", "containerPort": 3888}],
         env=[{"name": "ZOOKEEPER_SERVERS", "value": servers}],
         env_from=[name],
-        probes=(workload.exec_probe(spec["probes"]["liveness"], probe_cmd),
-                workload.exec_probe(spec["probes"]["readiness"],
-                                    ["timeout", str(spec["probes"]["readiness"]["timeoutSeconds"]),
-                                     "bin/pulsar-zookeeper-ruok.sh"])),
+        probes=(ruok("liveness"), ruok("readiness"), ruok("startup")),
         mounts=mounts,
     )
     pod = workload.pod_spec(cluster, spec, [main], match_labels=match, volumes=volumes)
