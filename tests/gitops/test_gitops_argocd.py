@@ -490,3 +490,44 @@ def test_the_sidecar_component_merges_into_argo_cds_install(argocd_dir, kustomiz
     # the user Argo CD's image runs as
     assert sidecar["securityContext"]["runAsUser"] == 999
     assert all(m["name"] in volumes for m in sidecar["volumeMounts"])
+
+
+# --- without the sidecar -----------------------------------------------------------------------
+
+
+def test_without_the_sidecar_only_a_named_plugin_fails_loudly(argocd_dir, kustomize, repo,
+                                                              tmp_path):
+    # Why the examples name the plugin: with the cmp-server down, an Application without a
+    # plugin block silently becomes a Directory app whose only object is the PulsarCluster
+    # (every Pulsar object would then show as to be pruned); a named plugin is an error.
+    image = gh.sidecar_image(tmp_path / "image", BIN_DIR, kustomize)
+    servers = gh.ArgoCD(tmp_path / "servers", argocd_dir, image, kustomize)
+    try:
+        servers.start()
+        servers.cmp_server.stop()
+        objects, error = servers.generate_manifest(
+            gh.manifest_request(repo, PLAIN_APP, plugin={"name": "krm-pulsar"}))
+        assert objects is None
+        assert error.startswith(
+            'rpc error: code = Unknown desc = CMP processing failed for application "pulsar": '
+            'could not find cmp-server plugin with name "krm-pulsar" supporting the given '
+            "repository: error dialing to cmp-server for plugin krm-pulsar.sock: "), error
+        objects, error = servers.generate_manifest(
+            gh.manifest_request(repo, PLAIN_APP, no_plugin_block=True))
+        assert [(o["kind"], o["metadata"]["name"]) for o in objects] == [
+            ("PulsarCluster", "pulsar")], error
+    finally:
+        servers.stop()
+
+
+def test_an_explicit_kustomize_source_skips_the_plugin(argocd, repo):
+    # the Troubleshooting row: a `kustomize:` block is an explicit source type, so Argo CD's
+    # own kustomize builds the overlay and refuses the generator
+    request = gh.manifest_request(repo, "examples/kustomize/overlays/dev", no_plugin_block=True)
+    request["applicationSource"]["kustomize"] = {"commonLabels": {"team": "streaming"}}
+    objects, error = argocd.generate_manifest(request)
+    assert objects is None
+    assert error.startswith("rpc error: code = Unknown desc = `kustomize build <path to cached "
+                            "source>/examples/kustomize/overlays/dev"), error
+    assert error.endswith("external plugins disabled; unable to load external plugin "
+                          "'PulsarCluster'"), error
