@@ -21,9 +21,11 @@ from pathlib import Path
 
 import yaml
 
+import dockerfile  # tests/dockerfile.py
+from conftest import _missing_tool
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-DOCKERFILE = ROOT / "Dockerfile"
 
 ARGOCD_VERSION = "v3.6.1"
 FLUX_VERSION = "v2.9.5"
@@ -95,15 +97,16 @@ def wait_until(check, timeout: float, what: str, process: Process | None = None)
     raise TimeoutError(f"{what} not ready after {timeout} s\n{tail}")
 
 
-def ensure_tool(variable: str, script: str) -> Path:
+def ensure_tool(name: str, variable: str, script: str) -> Path:
     """The directory a scripts/ensure-*.sh builds: from `variable` (the Makefile sets it) or by
-    running the script (it builds once per machine, then only prints the path)."""
+    running the script (it builds once per machine, then only prints the path). A tool that
+    cannot be had skips the tests, and fails them with CI=true."""
     if os.environ.get(variable):
         return Path(os.environ[variable])
     out = subprocess.run([str(ROOT / "scripts" / script)], capture_output=True, text=True,
                          timeout=1800)
     if out.returncode != 0:
-        raise RuntimeError(f"scripts/{script} failed:\n{out.stderr[-3000:]}")
+        _missing_tool(name, f"scripts/{script} failed:\n{out.stderr[-3000:]}")
     return Path(out.stdout.strip().splitlines()[-1])
 
 
@@ -155,25 +158,6 @@ def git_repository(path: Path, files: dict[str, str | Path]) -> GitRepository:
 # --- the argocd-cmp image, replayed ----------------------------------------------------------
 
 
-def dockerfile_stage(name: str) -> list[tuple[str, str]]:
-    """``(INSTRUCTION, arguments)`` of one Dockerfile stage, continuations joined."""
-    result, stage, pending = [], None, ""
-    for line in DOCKERFILE.read_text().splitlines():
-        if not pending and (not line.strip() or line.lstrip().startswith("#")):
-            continue
-        if line.rstrip().endswith("\\"):
-            pending += line.rstrip()[:-1] + " "
-            continue
-        line, pending = pending + line, ""
-        keyword, _, arguments = line.strip().partition(" ")
-        keyword = keyword.upper()
-        if keyword == "FROM":
-            stage = arguments.split()[-1] if " AS " in arguments.upper() else arguments
-        if stage == name:
-            result.append((keyword, arguments.strip()))
-    return result
-
-
 @dataclass
 class SidecarImage:
     """The files of the argocd-cmp image that the cmp-server and the plugin use, laid out
@@ -188,7 +172,7 @@ class SidecarImage:
 
 def sidecar_image(root: Path, krm_pulsar_bin: Path, kustomize: str) -> SidecarImage:
     copies = []
-    for keyword, args in dockerfile_stage("argocd-cmp"):
+    for keyword, args in dockerfile.stage("argocd-cmp"):
         if keyword != "COPY":
             continue
         words = args.split()

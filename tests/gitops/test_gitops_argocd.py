@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 import gitops_harness as gh
-from conftest import BIN_DIR, ROOT, _missing_tool
+from conftest import BIN_DIR, ROOT
 from k8s import assert_valid
 
 pytestmark = pytest.mark.gitops
@@ -122,10 +122,7 @@ def unrelated_repository_files() -> dict:
 
 @pytest.fixture(scope="module")
 def argocd_dir():
-    try:
-        return gh.ensure_tool("KRM_PULSAR_ARGOCD", "ensure-argocd.sh")
-    except RuntimeError as exc:
-        _missing_tool("Argo CD v3.6.1", str(exc))
+    return gh.ensure_tool("Argo CD v3.6.1", "KRM_PULSAR_ARGOCD", "ensure-argocd.sh")
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,6 @@ import pytest
 import yaml
 
 import gitops_harness as gh
-from conftest import _missing_tool
 from flux_workflow import FLUX, SHA, expressions, run_step, step_env, workflow
 from flux_workflow import checkout as make_checkout
 from k8s import assert_valid
@@ -30,10 +29,7 @@ FLUX_LABELS = {"kustomize.toolkit.fluxcd.io/name": "pulsar",
 
 @pytest.fixture(scope="module")
 def flux_dir():
-    try:
-        return gh.ensure_tool("KRM_PULSAR_FLUX", "ensure-flux.sh")
-    except RuntimeError as exc:
-        _missing_tool("Flux v2.9.5", str(exc))
+    return gh.ensure_tool("Flux v2.9.5", "KRM_PULSAR_FLUX", "ensure-flux.sh")
 
 
 @pytest.fixture(scope="module")
