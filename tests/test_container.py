@@ -20,31 +20,9 @@ import pytest
 import yaml
 
 from conftest import BIN_DIR, FIXTURES, ROOT
+from dockerfile import DOCKERFILE, instructions, stage
 
-DOCKERFILE = ROOT / "Dockerfile"
 NOBODY = 65534
-
-
-def instructions() -> list[tuple[str, str, str]]:
-    """``(stage, INSTRUCTION, arguments)`` with line continuations joined, comments dropped."""
-    result, stage, pending = [], None, ""
-    for line in DOCKERFILE.read_text().splitlines():
-        if not pending and (not line.strip() or line.lstrip().startswith("#")):
-            continue
-        if line.rstrip().endswith("\\"):
-            pending += line.rstrip()[:-1] + " "
-            continue
-        line, pending = pending + line, ""
-        keyword, _, arguments = line.strip().partition(" ")
-        keyword = keyword.upper()
-        if keyword == "FROM":
-            stage = arguments.split()[-1] if " AS " in arguments.upper() else arguments
-        result.append((stage, keyword, arguments.strip()))
-    return result
-
-
-def stage(name: str) -> list[tuple[str, str]]:
-    return [(keyword, args) for st, keyword, args in instructions() if st == name]
 
 
 def test_hadolint_passes():
