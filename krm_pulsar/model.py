@@ -32,6 +32,7 @@ from .schema import (
     deep_merge,
 )
 
+# the CRD group a `schema` command publishes (issue 15)
 API_GROUP = "krm-pulsar.io"
 API_VERSION = "krm-pulsar.io/v1alpha1"
 KAAP_API_VERSION = "kaap.oss.datastax.com/v1beta1"

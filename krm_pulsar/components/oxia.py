@@ -221,7 +221,7 @@ def metadata_job(cluster: Cluster) -> dict:
     brokers' image and scheduling settings (it writes the brokers' metadata)."""
     broker = cluster.spec["broker"]
     name = f"{cluster.name}-oxia-metadata"
-    labels = cluster.labels("oxia-metadata")
+    labels = cluster.labels(names.OXIA_METADATA)
     return workload.cluster_metadata_job(cluster, name, labels, None, broker,
                                          cluster.spec["oxia"]["metadataInitializationJob"],
-                                         pod_component="oxia-metadata")
+                                         pod_component=names.OXIA_METADATA)
