@@ -74,15 +74,28 @@ def creates_class(cluster: Cluster, volume: dict) -> bool:
                 and volume.get("storageClass"))
 
 
+class DataVolume:
+    """Everything one data volume needs: the container's mount, and either a pod volume (an
+    emptyDir without persistence) or a claim template with, when the volume has a
+    StorageClass of its own, the StorageClass to create."""
+
+    __slots__ = ("claim", "mount", "storage_class", "volume")
+
+    def __init__(self, mount: dict, volume: dict | None = None, claim: dict | None = None,
+                 storage_class: dict | None = None) -> None:
+        self.mount = mount
+        self.volume = volume
+        self.claim = claim
+        self.storage_class = storage_class
+
+
 def data_volume(cluster: Cluster, volume: dict, resource_name: str, mount_path: str, labels: dict,
-                annotations: dict | None,
-                pvc_prefix: str = "") -> tuple[dict, dict | None, dict | None, dict | None]:
-    """Everything one data volume needs: ``(mount, pod volume or None, claim template or None,
-    StorageClass or None)``. With ``global.persistence`` off the volume is an emptyDir."""
+                annotations: dict | None, pvc_prefix: str = "") -> DataVolume:
+    """One data volume of a workload. With ``global.persistence`` off it is an emptyDir."""
     claim_name = f"{pvc_prefix or ''}{resource_name}-{volume['name']}"
     mount = {"name": claim_name, "mountPath": mount_path}
     if not cluster.glob["persistence"]:
-        return mount, {"name": claim_name, "emptyDir": {}}, None, None
+        return DataVolume(mount, volume={"name": claim_name, "emptyDir": {}})
     spec = {"accessModes": ["ReadWriteOnce"],
             "resources": {"requests": {"storage": volume["size"]}}}
     # kaap-parity.md#q2: with a pvcPrefix KAAP names the class without it and the claims stay
@@ -95,21 +108,19 @@ def data_volume(cluster: Cluster, volume: dict, resource_name: str, mount_path: 
     created = None
     if creates_class(cluster, volume):
         created = storage_class(class_name, volume["storageClass"], labels, annotations)
-    return mount, None, claim, created
+    return DataVolume(mount, claim=claim, storage_class=created)
 
 
 def functions_worker_logs_volume(cluster: Cluster, spec: dict, resource_name: str, labels: dict,
-                                 annotations: dict | None,
-                                 ) -> tuple[dict, dict | None, dict | None, dict | None]:
-    """The functions worker's ``logsVolume`` at ``/pulsar/logs`` (kaap-parity.md#storage-objects);
-    `spec` is
-    ``spec.functionsWorker``. Same result shape as ``data_volume``."""
+                                 annotations: dict | None) -> DataVolume:
+    """The functions worker's ``logsVolume`` at ``/pulsar/logs``
+    (kaap-parity.md#storage-objects); `spec` is ``spec.functionsWorker``."""
     return data_volume(cluster, spec["logsVolume"], resource_name, FUNCTIONS_WORKER_LOGS_MOUNT,
                        labels, annotations)
 
 
-def oxia_data_volume(cluster: Cluster, resource_name: str, labels: dict, annotations: dict | None,
-                     ) -> tuple[dict, dict | None, dict | None, dict | None]:
+def oxia_data_volume(cluster: Cluster, resource_name: str, labels: dict,
+                     annotations: dict | None) -> DataVolume:
     """The Oxia server's data volume (``spec.oxia.server.storage``) at ``/data``: the same
     persistence and storage-class rules as every other data volume."""
     return data_volume(cluster, cluster.spec["oxia"]["server"]["storage"], resource_name,

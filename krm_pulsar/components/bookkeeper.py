@@ -106,16 +106,15 @@ def render_set(cluster: Cluster, rset: ResourceSet) -> list:
     claims, classes = [], []
     zk_step = security.keystore_step(cluster.spec) if plan.jks else ""
     for key, mount_path in (("journal", JOURNAL_MOUNT), ("ledgers", LEDGERS_MOUNT)):
-        mount, volume, claim, created = storage.data_volume(
-            cluster, spec["volumes"][key], name, mount_path, labels, annotations,
-            pvc_prefix=spec.get("pvcPrefix") or "")
-        mounts.append(mount)
-        if volume:
-            volumes.append(volume)
-        if claim:
-            claims.append(claim)
-        if created:
-            classes.append(created)
+        data = storage.data_volume(cluster, spec["volumes"][key], name, mount_path, labels,
+                                   annotations, pvc_prefix=spec.get("pvcPrefix") or "")
+        mounts.append(data.mount)
+        if data.volume:
+            volumes.append(data.volume)
+        if data.claim:
+            claims.append(data.claim)
+        if data.storage_class:
+            classes.append(data.storage_class)
 
     base = cluster.resource_name(COMPONENT)
     # KAAP names this container after the component, not the set (harmless, kaap-parity.md#q14)

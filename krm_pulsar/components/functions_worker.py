@@ -238,18 +238,17 @@ def render(cluster: Cluster) -> list:
     extra = workload.config_map(cluster, f"{name}-extra", labels, annotations,
                                 extra_config(cluster, spec))
 
-    logs_mount, logs_volume, logs_claim, logs_class = storage.functions_worker_logs_volume(
-        cluster, spec, name, labels, annotations)
+    logs = storage.functions_worker_logs_volume(cluster, spec, name, labels, annotations)
     additional = spec["additionalVolumes"] or {}
     # KAAP's order: the user's volumes and mounts first, then the config file, then the logs
     volumes = list(additional.get("volumes") or [])
     volumes.append({"name": "config-volume", "configMap": {"name": name}})
-    if logs_volume:
-        volumes.append(logs_volume)
+    if logs.volume:
+        volumes.append(logs.volume)
     mounts = list(additional.get("mounts") or [])
     mounts.append({"name": "config-volume", "mountPath": CONFIG_MOUNT,
                    "subPath": "functions_worker.yml"})
-    mounts.append(logs_mount)
+    mounts.append(logs.mount)
     plan = cluster.tls_plan(COMPONENT)
     certs_mounts, certs_volumes = plan.volume()
     mounts += certs_mounts
@@ -312,9 +311,9 @@ def render(cluster: Cluster) -> list:
             service_name=name, template=template,
             pod_management_policy=spec["podManagementPolicy"],
             update_strategy=spec["updateStrategy"],
-            volume_claim_templates=[logs_claim] if logs_claim else None),
+            volume_claim_templates=[logs.claim] if logs.claim else None),
         workload.pod_disruption_budget(cluster, name, labels, annotations, match, spec["pdb"]),
-        logs_class,
+        logs.storage_class,
     ]
     return [obj for obj in objects if obj]
 

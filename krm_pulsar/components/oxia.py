@@ -174,7 +174,7 @@ def server(cluster: Cluster) -> list:
     parts = _names(cluster)
     name = parts["server"]
     labels = cluster.labels("oxia-server")
-    mount, volume, claim, created_class = storage.oxia_data_volume(
+    data = storage.oxia_data_volume(
         cluster, parts["base"], labels, None)
     container = {
         "name": "server",
@@ -183,7 +183,7 @@ def server(cluster: Cluster) -> list:
         "command": ["oxia", "server", "--log-json", "--data-dir=/data/db", "--wal-dir=/data/wal",
                     f"--db-cache-size-mb={oxia['server']['dbCacheSizeMb']}"],
         "ports": [p.container() for p in SERVER_PORTS],
-        "volumeMounts": [mount],
+        "volumeMounts": [data.mount],
         "livenessProbe": _health_probe(),
         "readinessProbe": _health_probe(("--service=oxia-readiness",)),
         "startupProbe": _health_probe(initial_delay=60),
@@ -193,7 +193,7 @@ def server(cluster: Cluster) -> list:
     source = _pod_source(cluster, parts["base"], server_security_context(cluster))
     # the global anti-affinity applies, as to every Pulsar component
     pod = workload.pod_spec(cluster, source, [container], match_labels=labels,
-                            volumes=[volume] if volume else None)
+                            volumes=[data.volume] if data.volume else None)
     template = workload.pod_template(
         dict(labels),
         {names.PROMETHEUS_SCRAPE: "true", names.PROMETHEUS_PORT: str(metrics_port("oxia"))},
@@ -209,10 +209,10 @@ def server(cluster: Cluster) -> list:
             cluster, name, labels, None, replicas=oxia["server"]["replicas"], selector=labels,
             service_name=parts["headless"], template=template,
             pod_management_policy="Parallel",
-            volume_claim_templates=[claim] if claim else None),
+            volume_claim_templates=[data.claim] if data.claim else None),
     ]
-    if created_class:
-        objects.append(created_class)
+    if data.storage_class:
+        objects.append(data.storage_class)
     return objects
 
 

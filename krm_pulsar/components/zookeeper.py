@@ -50,11 +50,11 @@ def render(cluster: Cluster) -> list:
     cm = workload.config_map(cluster, name, labels, annotations,
                              workload.config_data(defaults, spec["config"]))
 
-    mount, volume, claim, created_class = storage.data_volume(
-        cluster, spec["dataVolume"], name, DATA_MOUNT, labels, annotations)
+    data = storage.data_volume(cluster, spec["dataVolume"], name, DATA_MOUNT, labels,
+                               annotations)
     certs_mounts, certs_volumes = plan.volume()
-    mounts = [mount, *certs_mounts]
-    volumes = ([volume] if volume else []) + certs_volumes
+    mounts = [data.mount, *certs_mounts]
+    volumes = ([data.volume] if data.volume else []) + certs_volumes
     tls_step = plan.steps(cluster)
     servers = ",".join(f"{name}-{i}" for i in range(spec["replicas"]))
     def ruok(kind: str) -> dict | None:
@@ -96,12 +96,12 @@ def render(cluster: Cluster) -> list:
             service_name=name, template=template,
             pod_management_policy=spec["podManagementPolicy"],
             update_strategy=spec["updateStrategy"],
-            volume_claim_templates=[claim] if claim else None),
+            volume_claim_templates=[data.claim] if data.claim else None),
         workload.pod_disruption_budget(cluster, name, labels, annotations, match, spec["pdb"]),
         metadata_job(cluster, spec, labels),
     ]
-    if created_class:
-        objects.append(created_class)
+    if data.storage_class:
+        objects.append(data.storage_class)
     return [obj for obj in objects if obj]
 
 
