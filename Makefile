@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 export KRM_PULSAR_TOOLS ?= $(CURDIR)/tools
 export PATH := $(CURDIR)/$(BIN):$(KRM_PULSAR_TOOLS)/bin:$(PATH)
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo lint test bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,11 +28,17 @@ setup: $(VENV)/.installed
 demo: setup
 	@"$$(scripts/ensure-kustomize.sh)" build --enable-alpha-plugins --enable-exec .
 
+## Lint and type-check the package (ruff, mypy; pinned in pyproject's test extra).
+lint: $(VENV)/.installed
+	$(BIN)/ruff check krm_pulsar
+	$(BIN)/mypy
+
 ## Run every test (unit, golden, end-to-end with real kustomize and kpt, real Pulsar processes
-## from Maven Central jars: tests/pulsar, Argo CD's and Flux's own programs: tests/gitops).
-## PYTEST_ARGS='-m "not pulsar"' skips the Pulsar tests. Argo CD and Flux are built once per
-## machine into the tools folder (about 6 and 7 minutes cold on 2 cores), then only found.
-test: setup
+## from Maven Central jars: tests/pulsar, Argo CD's and Flux's own programs: tests/gitops),
+## after the linters. PYTEST_ARGS='-m "not pulsar"' skips the Pulsar tests. Argo CD and Flux
+## are built once per machine into the tools folder (about 6 and 7 minutes cold on 2 cores),
+## then only found.
+test: setup lint
 	KUSTOMIZE="$$(scripts/ensure-kustomize.sh)" \
 	CERT_MANAGER_CRDS="$$(scripts/ensure-cert-manager-crds.sh)" \
 	KUBE_SCORE="$$(scripts/ensure-kube-score.sh)" \

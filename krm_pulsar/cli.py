@@ -10,6 +10,12 @@ import sys
 
 from . import __version__
 
+TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from types import ModuleType
+    from typing import BinaryIO
+
 HELP = """\
 krm-pulsar: expand a PulsarCluster into the manifests of an Apache Pulsar cluster.
 
@@ -84,7 +90,7 @@ def function_mode() -> int:
     return code
 
 
-def _read_bounded(stream, limit: int) -> tuple[bytes, int]:
+def _read_bounded(stream: BinaryIO, limit: int) -> tuple[bytes, int]:
     """``(data, total size)``: at most `limit` + 1 bytes are kept; the rest is read and counted
     but dropped, so the writer (kustomize, kpt) never sees a broken pipe and memory stays
     bounded."""
@@ -100,7 +106,7 @@ def _read_bounded(stream, limit: int) -> tuple[bytes, int]:
     return data, size
 
 
-def _internal_error(krm, data: bytes, exc: Exception):
+def _internal_error(krm: ModuleType, data: bytes, exc: Exception) -> tuple[str, list[str], int]:
     """Return the input items unchanged with an error result when our own code fails."""
     message = f"internal error in krm-pulsar {__version__}: {type(exc).__name__}: {exc}"
     try:
@@ -130,9 +136,6 @@ def render_mode(args: list[str]) -> int:
         return 1
 
 
-# Annotations that only matter between a KRM orchestrator and its functions.
-_INTERNAL_PREFIXES = ("internal.config.kubernetes.io/", "config.kubernetes.io/path",
-                      "config.kubernetes.io/index", "config.k8s.io/id")
 _YAML_SUFFIXES = (".yaml", ".yml", ".json")
 
 
@@ -142,7 +145,7 @@ _RENDER_OPTIONS = ("--image", "--namespace")
 _NAMESPACE_PATTERN = r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"
 
 
-def _parse_render_args(args: list[str]):
+def _parse_render_args(args: list[str]) -> tuple[list[str], dict[str, str], str | None]:
     """``(paths, overrides, error)``; options take ``--name=value`` or ``--name value``."""
     paths, overrides = [], {}
     index = 0
@@ -227,8 +230,8 @@ def _render(args: list[str]) -> int:
     generated, results = [], []
     from . import render
 
-    for config in clusters:
-        config = _apply_overrides(config, overrides)
+    for found in clusters:
+        config = _apply_overrides(found, overrides)
         objects, findings = render.render(config)
         results.extend(krm.findings_to_results(findings, config))
         generated.extend(objects)
@@ -249,13 +252,15 @@ def _strip_internal(obj: dict) -> None:
     annotations = obj.get("metadata", {}).get("annotations")
     if not annotations:
         return
-    for key in [k for k in annotations if k.startswith(_INTERNAL_PREFIXES)]:
+    from .names import ORCHESTRATOR_ANNOTATION_PREFIXES
+
+    for key in [k for k in annotations if k.startswith(ORCHESTRATOR_ANNOTATION_PREFIXES)]:
         del annotations[key]
     if not annotations:
         del obj["metadata"]["annotations"]
 
 
-def _read_sources(arg: str):
+def _read_sources(arg: str) -> Iterator[tuple[str, str]]:
     """``(label, text)`` for stdin, a file, or every YAML/JSON file under a directory (sorted,
     hidden directories such as .git skipped)."""
     if arg == "-":

@@ -16,6 +16,10 @@ from __future__ import annotations
 
 import re
 
+TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
+if TYPE_CHECKING:
+    from .cluster import Cluster
+
 # (heap share, direct-memory share) of the container memory, per process kind.
 SHARES = {
     # Pulsar's default broker ratio is 1:2 (2g heap, 4g direct): the managed-ledger cache and
@@ -46,7 +50,7 @@ _SUFFIX = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, 
 _QUANTITY = re.compile(r"([+-]?[0-9.]+)(e[+-]?[0-9]+|E[+-]?[0-9]+)?([a-zA-Z]*)\Z")
 
 
-def quantity_bytes(value) -> float | None:
+def quantity_bytes(value: object) -> float | None:
     """Bytes of a Kubernetes memory quantity (``2Gi``, ``512M``, ``1e9``, 1073741824), or None
     when it cannot be read (the schema has already refused malformed ones)."""
     if isinstance(value, bool) or value is None:
@@ -89,25 +93,21 @@ def with_memory(kind: str, resources: dict | None, options: str) -> str:
     return f"{flags} {options}".strip() if flags else options
 
 
-# Where each sized JVM takes its memory from: (component, path of its resources in a set or
-# the component spec).
-_SIZED = (("zookeeper", ("resources",)), ("bookkeeper", ("resources",)),
-          ("broker", ("resources",)), ("proxy", ("resources",)),
-          ("proxy", ("webSocket", "resources")), ("autorecovery", ("resources",)),
-          ("bastion", ("resources",)), ("functionsWorker", ("resources",)))
-
-
-def check(cluster) -> list:
+def check(cluster: Cluster) -> list:
     """A warning for each JVM of our API version whose size cannot be derived: a container
     with neither a memory request nor a limit (its JVM would take a quarter of the node)."""
     if cluster.kaap_input:
         return []
+    from .registry import PULSAR_COMPONENTS
     from .schema import warning
 
     findings = []
-    for component, path in _SIZED:
+    # where each sized JVM takes its memory from (registry.Component.jvms)
+    sized = [(entry, path) for entry in PULSAR_COMPONENTS for _kind, path in entry.jvms]
+    for entry, path in sized:
+        component = entry.section
         spec = cluster.spec[component]
-        if spec["replicas"] <= 0 or (component == "zookeeper" and cluster.oxia):
+        if spec["replicas"] <= 0 or not entry.rendered(cluster.spec):
             continue
         value = spec
         for part in path:

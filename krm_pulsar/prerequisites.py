@@ -18,7 +18,14 @@ The list is read off the rendered objects, so it is what will really be asked fo
 
 from __future__ import annotations
 
+from . import names
 from .schema import SpecError
+
+TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from .cluster import Cluster
 
 _WORKLOADS = ("StatefulSet", "Deployment", "Job")
 
@@ -27,11 +34,11 @@ def info(path: str, message: str) -> SpecError:
     return SpecError(path, message, "info")
 
 
-def _mapping(value) -> dict:
+def _mapping(value: object) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def _pod_specs(objects: list):
+def _pod_specs(objects: list) -> Iterator[tuple[dict, dict]]:
     """The pod specs of the workloads (spec.patches may have reshaped anything: read
     defensively)."""
     for obj in objects:
@@ -39,18 +46,19 @@ def _pod_specs(objects: list):
             yield obj, _mapping(_mapping(_mapping(obj.get("spec")).get("template")).get("spec"))
 
 
-def _where(spec: dict, field: str, value) -> str:
+def _where(spec: dict, field: str, value: object) -> str:
     """The spec path a pod-level value comes from: the global one, else a component's own."""
     if spec["global"].get(field) == value:
         return f"spec.global.{field}"
-    for component in ("zookeeper", "bookkeeper", "broker", "proxy", "autorecovery", "bastion",
-                      "functionsWorker"):
-        if spec[component].get(field) == value:
-            return f"spec.{component}.{field}"
+    from .registry import PULSAR_COMPONENTS
+
+    for entry in PULSAR_COMPONENTS:
+        if spec[entry.section].get(field) == value:
+            return f"spec.{entry.section}.{field}"
     return f"spec.global.{field}"
 
 
-def check(cluster, objects: list) -> list:
+def check(cluster: Cluster, objects: list) -> list:
     spec = cluster.spec
     findings = []
     rendered = {(obj.get("kind"), obj["metadata"].get("name")) for obj in objects}
@@ -86,20 +94,21 @@ def check(cluster, objects: list) -> list:
     return findings
 
 
-def _claims(objects: list):
+def _claims(objects: list) -> Iterator[tuple[str, dict]]:
     """``(claim name, claim spec)`` of every claim template and claim object."""
     for obj in objects:
         if obj.get("kind") == "PersistentVolumeClaim":
             yield obj["metadata"]["name"], _mapping(obj.get("spec"))
         elif obj.get("kind") == "StatefulSet":
-            for claim in _mapping(obj.get("spec")).get("volumeClaimTemplates") or []:
-                claim = _mapping(claim)
+            for template in _mapping(obj.get("spec")).get("volumeClaimTemplates") or []:
+                claim = _mapping(template)
                 yield str(_mapping(claim.get("metadata")).get("name")), _mapping(claim.get("spec"))
 
 
-def _storage(cluster, objects: list, rendered: set) -> list:
+def _storage(cluster: Cluster, objects: list, rendered: set) -> list:
     findings = []
-    named, unnamed = {}, []
+    named: dict[str, list] = {}
+    unnamed: list[str] = []
     for claim, claim_spec in _claims(objects):
         class_name = claim_spec.get("storageClassName")
         if class_name is None:
@@ -114,7 +123,7 @@ def _storage(cluster, objects: list, rendered: set) -> list:
             f"with existingStorageClassName"))
     from . import storage
 
-    paths = {}
+    paths: dict[str, str] = {}
     for path, volume, _ in storage._rendered_volumes(cluster):
         if volume.get("existingStorageClassName"):
             paths.setdefault(volume["existingStorageClassName"],
@@ -135,13 +144,13 @@ def _storage(cluster, objects: list, rendered: set) -> list:
     return findings
 
 
-def _secrets(cluster, objects: list, rendered: set) -> list:
+def _secrets(cluster: Cluster, objects: list, rendered: set) -> list:
     written = {name for kind, name in rendered if kind == "Secret"}
     for obj in objects:
         if obj.get("kind") == "Certificate":
             written.add(_mapping(obj.get("spec")).get("secretName"))
     token_job = any(obj.get("kind") == "Job" and _mapping(obj["metadata"].get("labels")).get(
-        "component") == "token-init" for obj in objects)
+        names.COMPONENT_LABEL) == names.TOKEN_INIT_COMPONENT for obj in objects)
     missing = set()
     for _, pod in _pod_specs(objects):
         for volume in pod.get("volumes") or []:

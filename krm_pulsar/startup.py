@@ -23,7 +23,11 @@ from __future__ import annotations
 
 import copy
 
-from . import jvm, model, security
+from . import jvm, model
+
+TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
+if TYPE_CHECKING:
+    from .cluster import Cluster
 
 RETRY_PAUSE_SECONDS = 5
 # One attempt of a wait: one BookKeeper shell or ZooKeeper shell JVM talking to the store.
@@ -46,8 +50,9 @@ def retry(command: str, what: str, timeout: int = CHECK_TIMEOUT_SECONDS,
     return f"until timeout {timeout} {command}; do {body}; done"
 
 
-def init_container(spec: dict, name: str, args: str, *, env=None, env_from=None,
-                   mounts=None) -> dict:
+def init_container(spec: dict, name: str, args: str, *, env: list | None = None,
+                   env_from: list[str] | None = None,
+                   mounts: list | None = None) -> dict:
     """One of our init containers: the component's image, ``sh -c``, small requests."""
     container = {
         "name": name,
@@ -65,21 +70,22 @@ def init_container(spec: dict, name: str, args: str, *, env=None, env_from=None,
     return container
 
 
-def zookeeper_tls_client(cluster, certs_secret: str):
+def zookeeper_tls_client(cluster: Cluster, certs_secret: str) -> tuple[str, list[dict]]:
     """``(steps, mounts)`` a ZooKeeper TLS client needs, or empty ones. The pod has the
-    certificates volume already: every ZooKeeper client pod mounts it with ZooKeeper TLS."""
-    if cluster.oxia or not security.tls_on(cluster.spec, "zookeeper"):
-        return "", []
-    mount, _ = security.certs_volume(certs_secret)
-    return security.keystore_step(cluster.spec), [mount]
+    certificates volume already: every ZooKeeper client pod mounts it with ZooKeeper TLS
+    (tls_plan)."""
+    from .tls_plan import client_plan
+
+    plan = client_plan(cluster, certs_secret, ("zookeeper",))
+    return plan.steps(cluster), plan.mounts()
 
 
-def bookkeeper_metadata_env(cluster) -> list:
+def bookkeeper_metadata_env(cluster: Cluster) -> list:
     """Where BookKeeper keeps its metadata, as env for apply-config-from-env.py (the keys the
-    bookies get from cluster.metadata_store_config)."""
+    bookies get from cluster.metadata_store_keys)."""
     from .workload import config_data
 
-    data = config_data(cluster.metadata_store_config("bookkeeper"), None)
+    data = config_data(cluster.metadata_store_keys("bookkeeper"), None)
     return [{"name": key, "value": value} for key, value in data.items()]
 
 
@@ -96,7 +102,8 @@ def format_bookkeeper_args(pre_steps: str) -> str:
     )
 
 
-def wait_bookkeeper(cluster, spec: dict, certs_secret: str, name: str = "wait-bookkeeper"):
+def wait_bookkeeper(cluster: Cluster, spec: dict, certs_secret: str,
+                    name: str = "wait-bookkeeper") -> dict:
     """An init container that waits until the BookKeeper instance id can be read."""
     steps, mounts = zookeeper_tls_client(cluster, certs_secret)
     args = (steps + "bin/apply-config-from-env.py conf/bookkeeper.conf && "
@@ -106,8 +113,8 @@ def wait_bookkeeper(cluster, spec: dict, certs_secret: str, name: str = "wait-bo
                           mounts=mounts)
 
 
-def wait_cluster_metadata(cluster, spec: dict, certs_secret: str,
-                          name: str = "wait-cluster-metadata"):
+def wait_cluster_metadata(cluster: Cluster, spec: dict, certs_secret: str,
+                          name: str = "wait-cluster-metadata") -> dict:
     """An init container that waits until the cluster metadata exists.
 
     On ZooKeeper it reads ``/admin/clusters/<cluster>`` with the ZooKeeper shell, as the Helm

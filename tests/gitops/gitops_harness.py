@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-import dockerfile  # tests/dockerfile.py
+import dockerfile  # tests/support/dockerfile.py
 from conftest import _missing_tool
 
 HERE = Path(__file__).resolve().parent

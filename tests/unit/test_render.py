@@ -32,7 +32,7 @@ def test_minimal_cluster_objects_and_names():
         ("ConfigMap", "pulsar-proxy"), ("ConfigMap", "pulsar-proxy-ws"),
         ("Service", "pulsar-proxy"), ("Deployment", "pulsar-proxy"),
         ("PodDisruptionBudget", "pulsar-proxy"),
-        # autorecovery and bastion default to one replica each (KAAP §2.7, §2.8)
+        # autorecovery and bastion default to one replica each (docs/kaap-parity.md#spec-layout)
         ("ConfigMap", "pulsar-autorecovery"), ("Deployment", "pulsar-autorecovery"),
         ("ConfigMap", "pulsar-bastion"), ("Deployment", "pulsar-bastion"),
     }

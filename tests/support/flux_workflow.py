@@ -1,6 +1,6 @@
 """The Flux example's GitHub workflow (examples/flux/github-workflow.yaml), run as GitHub runs
 its steps: `bash -e` over each `run:` script, the workflow's env with GitHub's expressions
-filled in, and GitHub's own variables. Shared by tests/test_flux.py and tests/gitops."""
+filled in, and GitHub's own variables. Shared by tests/e2e/test_flux.py and tests/gitops."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Storage: data volumes and StorageClasses (KAAP §9 and the quirks we decided), and the
+"""Storage: data volumes and StorageClasses (docs/kaap-parity.md#storage and the quirks we decided), and the
 brokers' FileSystem package storage (Helm chart PR #697)."""
 
 from __future__ import annotations
@@ -520,8 +520,9 @@ def test_functions_worker_logs_volume():
     cluster = cluster_of(small(functionsWorker={"replicas": 1, "logsVolume": {
         "storageClass": {"provisioner": "ebs.csi.aws.com"}}}))
     labels = cluster.labels("functionsWorker")
-    mount, volume, claim, created = storage.functions_worker_logs_volume(
+    logs = storage.functions_worker_logs_volume(
         cluster, cluster.spec["functionsWorker"], "p-function", labels, None)
+    mount, volume, claim, created = logs.mount, logs.volume, logs.claim, logs.storage_class
     assert mount == {"name": "p-function-logs", "mountPath": "/pulsar/logs"}
     assert volume is None
     assert claim["spec"] == {"accessModes": ["ReadWriteOnce"],
@@ -536,15 +537,16 @@ def test_oxia_data_volume_follows_global_storage_and_persistence():
     spec = small(oxia={"enabled": True})
     spec["global"] = {"storage": {"existingStorageClassName": "premium-rwo"}}
     cluster = cluster_of(spec)
-    mount, volume, claim, created = storage.oxia_data_volume(cluster, "p-oxia-server", {}, None)
+    data = storage.oxia_data_volume(cluster, "p-oxia-server", {}, None)
+    mount, volume, claim, created = data.mount, data.volume, data.claim, data.storage_class
     assert mount == {"name": "p-oxia-server-data", "mountPath": "/data"}
     assert claim["spec"]["resources"] == {"requests": {"storage": "8Gi"}}
     assert claim["spec"]["storageClassName"] == "premium-rwo"
     assert volume is None and created is None
     spec["global"]["persistence"] = False
     cluster = cluster_of(spec)
-    mount, volume, claim, created = storage.oxia_data_volume(cluster, "p-oxia-server", {}, None)
-    assert volume == {"name": "p-oxia-server-data", "emptyDir": {}} and claim is None
+    data = storage.oxia_data_volume(cluster, "p-oxia-server", {}, None)
+    assert data.volume == {"name": "p-oxia-server-data", "emptyDir": {}} and data.claim is None
 
 
 @pytest.mark.parametrize("spec,path", [

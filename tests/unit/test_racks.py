@@ -1,4 +1,4 @@
-"""Resource sets, racks, affinity, sync waves and their validation (KAAP §3.2, §6, §7, §10)."""
+"""Resource sets, racks, affinity, sync waves and their validation (docs/kaap-parity.md)."""
 
 import copy
 
@@ -216,7 +216,7 @@ def test_umbrella_service_selects_every_set_and_each_set_service_is_its_own():
 
 @pytest.mark.parametrize("component", ["bookkeeper", "broker", "proxy"])
 def test_umbrella_service_selects_sets_that_override_a_match_label(component):
-    # found by tests/test_properties.py: a set's matchLabels value replaces the component's on
+    # found by tests/properties/test_generated_clusters.py: a set's matchLabels value replaces the component's on
     # its pods, so an umbrella selecting the component's value reached none of them
     sets = {"pool1": {"matchLabels": {"pool": "one"}}, "pool2": {}}
     objects = objects_of(with_sets(ZONE_RACKS, component, sets,

@@ -1,7 +1,7 @@
 """Properties of the whole function, checked on generated inputs (hypothesis).
 
 * any valid spec renders objects that validate against the Kubernetes schemas of the oldest and
-  newest minors we support (tests/k8s.py: 1.30 and 1.37);
+  newest minors we support (tests/support/k8s.py: 1.30 and 1.37);
 * output is byte-identical across runs and across PYTHONHASHSEED values;
 * feeding the output back in gives the same output (idempotence);
 * items that are not ours come back unchanged, scalar for scalar (types and written text).
@@ -28,7 +28,7 @@ import cert_manager
 from conftest import KRM_PULSAR, tool_env
 from k8s import VERSIONS, assert_valid
 from pss import restricted_violations
-from test_security import REFUSED_PATTERNS, secret_findings
+from unit.test_security import REFUSED_PATTERNS, secret_findings
 from krm_pulsar import krm, render, yamlio
 
 SETTINGS = settings(max_examples=25, deadline=None,
@@ -182,7 +182,7 @@ def tls_spec(draw, metadata_store, broker_sets, proxy_sets, namespaced=True):
     """global.tls: per component, per broker/proxy set, existing Secrets or cert-manager.
     Refused by design and not generated: ZooKeeper TLS on Oxia, proxy enabledWithBroker
     without broker TLS, ZooKeeper TLS with self-signed certificates and no namespace (the
-    quorum verifies fully qualified peer names; tests/test_tls_auth.py covers the error)."""
+    quorum verifies fully qualified peer names; tests/unit/test_tls_auth.py covers the error)."""
     tls = {"enabled": draw(often)}
     sections = ["bookkeeper", "autorecovery", "broker"]
     if metadata_store == "zookeeper":

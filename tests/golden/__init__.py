@@ -1,15 +1,16 @@
-"""The golden-file check every golden test uses: `tests/golden/<name>.yaml` holds the exact
+"""The golden tests (this folder) and the golden-file check every golden test uses: `tests/golden/<name>.yaml` holds the exact
 expected text. UPDATE_GOLDEN=1 rewrites the files; read every line of `git diff tests/golden/`
 before committing: a golden file is what we claim to render."""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from conftest import FIXTURES, ROOT
 from krm_pulsar import render, yamlio
 
-GOLDEN = ROOT / "tests" / "golden"
+GOLDEN = Path(__file__).resolve().parent
 
 
 def rendered(case: str):

@@ -1,5 +1,5 @@
 """The project's Dockerfile read as instructions, for the tests that check or replay it
-(tests/test_container.py, tests/gitops)."""
+(tests/unit/test_container.py, tests/gitops)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Validation of cert-manager objects against cert-manager's own CRD schemas.
 
 The CRDs come from the cert-manager release's Go module (scripts/ensure-cert-manager-crds.sh,
-run by `make test`, path in CERT_MANAGER_CRDS). Validation is strict like tests/k8s.py: a field
+run by `make test`, path in CERT_MANAGER_CRDS). Validation is strict like tests/support/k8s.py: a field
 the CRD does not declare fails, unless the CRD preserves unknown fields there.
 """
 
@@ -16,7 +16,7 @@ import jsonschema
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TOOLS = Path(os.environ.get("KRM_PULSAR_TOOLS") or ROOT / "tools")
 VERSION = "v1.21.2"
 CRD_FILES = {"Certificate": "cert-manager.io_certificates.yaml",
