@@ -32,6 +32,11 @@ Usage:
     --namespace=NAMESPACE        override metadata.namespace of every PulsarCluster: all
                                  objects go there and addresses become fully qualified.
                                  An empty value means "no override" (unset Argo CD parameters).
+  krm-pulsar schema [--json-schema]
+                                 print the CustomResourceDefinition of pulsarclusters.krm-pulsar.io
+                                 (kubectl explain, kubectl apply --dry-run=server), or with
+                                 --json-schema the JSON Schema of a PulsarCluster document (YAML
+                                 language server, kubeconform); both from the spec model.
   krm-pulsar --help | --version
 
 The config resource:
@@ -65,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if argv[0] == "render":
             return render_mode(argv[1:])
+        if argv[0] == "schema":
+            return schema_mode(argv[1:])
         _error(f"unknown command {argv[0]!r}; run krm-pulsar --help")
         return 2
     except KeyboardInterrupt:
@@ -137,6 +144,19 @@ def render_mode(args: list[str]) -> int:
 
 
 _YAML_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def schema_mode(args: list[str]) -> int:
+    """Print the CRD (default) or the JSON Schema; the schema module loads only here."""
+    unknown = [arg for arg in args if arg != "--json-schema"]
+    if unknown:
+        _error(f"unknown schema option {unknown[0]!r}; run krm-pulsar --help")
+        return 2
+    from . import crd
+
+    sys.stdout.write(crd.json_schema_text() if args else crd.crd_yaml())
+    sys.stdout.flush()
+    return 0
 
 
 # Render-mode options: name -> how the value is applied to each PulsarCluster.
