@@ -1,6 +1,6 @@
 """`krm-pulsar schema` (issue 15 item 6): the CRD and the JSON Schema come from the spec model,
 the committed copies are current, every fixture validates, and the bad-input cases a schema can
-express are refused by it. The API server's own checks of the CRD are in tests/schema."""
+express are refused by it. The API server's own checks of the CRD are in tests/crd."""
 
 from __future__ import annotations
 
@@ -94,6 +94,7 @@ def test_schema_rejects_unknown_options_with_one_line():
 def test_help_names_both_subcommands():
     out = run_cli(["--help"]).stdout.decode()
     assert "krm-pulsar schema [--json-schema]" in out
+    assert "krm-pulsar explain PATH" in out
 
 
 def test_rendering_never_imports_the_schema_module():
