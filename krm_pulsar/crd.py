@@ -91,12 +91,22 @@ def node(field: Field, dialect: _Dialect, defaulted: bool = True) -> dict:
     """The schema of one field. `defaulted`: ``with_defaults`` reaches this field, so its
     default is written."""
     result: dict = {}
+    has_default = defaulted and field.default is not None
     if field.doc:
         result["description"] = field.doc
+        if has_default and dialect.crd:
+            # kubectl explain prints descriptions but not defaults
+            result["description"] += f" Default: {_short(field.default)}."
     result.update(_shape(field, dialect, defaulted))
-    if defaulted and field.default is not None:
+    if has_default:
         result["default"] = copy.deepcopy(field.default)
     return result
+
+
+def _short(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, separators=(", ", ": "))
 
 
 def _shape(field: Field, dialect: _Dialect, defaulted: bool) -> dict:
