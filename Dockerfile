@@ -4,7 +4,8 @@
 #   docker build --target function -t ghcr.io/krm-pulsar/krm-pulsar:v0.1.0 .
 #       the KRM function: kustomize `container:`, kpt `image:`; runs as nobody, needs no network
 #   docker build --target argocd-cmp -t ghcr.io/krm-pulsar/krm-pulsar-argocd-cmp:v0.1.0 .
-#       the Argo CD config-management-plugin sidecar: the function, kustomize and plugin.yaml
+#       the Argo CD config-management-plugin sidecar: the function, kustomize, plugin.yaml and
+#       its discover and generate commands
 #
 # Base images are pinned by tag. They are not pinned by digest: no registry is reachable from
 # the development machines to resolve one, and a digest copied from elsewhere cannot be checked.
@@ -32,6 +33,8 @@ ENTRYPOINT ["krm-pulsar"]
 
 FROM function AS argocd-cmp
 COPY --from=kustomize /out/kustomize /usr/local/bin/kustomize
+# plugin.yaml's discover and generate commands, by bare name on PATH
+COPY --chmod=755 argocd/krm-pulsar-discover argocd/krm-pulsar-generate /usr/local/bin/
 COPY argocd/plugin.yaml /home/argocd/cmp-server/config/plugin.yaml
 ENV HOME=/tmp
 # Argo CD runs plugin sidecars as the repo-server's user.

@@ -15,16 +15,20 @@ relative when the PulsarCluster has no namespace.
 
 from __future__ import annotations
 
-from . import placement, security
+from . import names, placement, security
 from .schema import SpecError, warning
+
+TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
+if TYPE_CHECKING:
+    from .cluster import Cluster
 
 API_VERSION = "cert-manager.io/v1"
 # Before the metadata store (wave 0): the Secrets must exist before pods can mount them.
 SYNC_WAVE = "-1"
-COMPONENT_LABEL = "tls"
+COMPONENT_LABEL = names.TLS_COMPONENT
 
 
-def _names(cluster, service: str, wildcard: bool) -> list:
+def _names(cluster: Cluster, service: str, wildcard: bool) -> list:
     """The names a client may dial for a Service (and its pods with ``wildcard``)."""
     hosts = [service]
     if cluster.namespace:
@@ -35,7 +39,7 @@ def _names(cluster, service: str, wildcard: bool) -> list:
     return hosts
 
 
-def _set_groups(cluster, section: str) -> list:
+def _set_groups(cluster: Cluster, section: str) -> list:
     """``[(secret, set name or None, [dns names])]`` for the rendered sets with TLS on."""
     spec = cluster.spec
     wildcard = section != "proxy"  # brokers advertise per-pod names; proxies do not
@@ -54,7 +58,7 @@ def _set_groups(cluster, section: str) -> list:
     return groups
 
 
-def server_groups(cluster) -> list:
+def server_groups(cluster: Cluster) -> list:
     """``[(section, secret, [dns names])]`` for every component with TLS on, in rollout order."""
     spec = cluster.spec
     groups = []
@@ -73,8 +77,8 @@ def server_groups(cluster) -> list:
                 groups.append(("bookkeeper", security.secret_name(spec, "bookkeeper"),
                                _names(cluster, rset.resource_name, True)))
     for section in ("broker", "proxy"):
-        for secret, _set, names in _set_groups(cluster, section):
-            groups.append((section, secret, names))
+        for secret, _set, dns_names in _set_groups(cluster, section):
+            groups.append((section, secret, dns_names))
     if security.tls_on(spec, "autorecovery") and spec["autorecovery"]["replicas"] > 0:
         # a client certificate only: autorecovery serves nothing
         groups.append(("autorecovery", security.secret_name(spec, "autorecovery"), []))
@@ -85,13 +89,15 @@ def server_groups(cluster) -> list:
     return groups
 
 
-def check(cluster) -> list:
+def check(cluster: Cluster) -> list:
     """Findings about the self-signed provisioner (needs the cluster for names)."""
     spec = cluster.spec
     tls = spec["global"]["tls"]
     self_signed = tls["certProvisioner"]["selfSigned"]
+    if not self_signed["enabled"]:
+        return []
     findings = []
-    if self_signed["enabled"] and not tls["enabled"]:
+    if not tls["enabled"]:
         findings.append(warning(
             "spec.global.tls.enabled",
             "certProvisioner.selfSigned.enabled has no effect while global.tls.enabled is "
@@ -115,15 +121,15 @@ def check(cluster) -> list:
             "fully qualified pod names, which clients verifying host names will reject. Set "
             "metadata.namespace (or render --namespace)"))
     ca_secret = tls["ssCa"]["secretName"]
-    for section, secret, _names_ in server_groups(cluster):
+    for section, secret, _ in server_groups(cluster):
         if secret == ca_secret:
             findings.append(SpecError(
                 f"spec.global.tls.{section}.secretName",
                 f"{secret!r} is also the CA's Secret (tls.ssCa.secretName); give the component "
                 f"or the CA another Secret name"))
     if self_signed.get("perComponent"):
-        users = {}
-        for section, secret, _names_ in server_groups(cluster):
+        users: dict[str, set] = {}
+        for section, secret, _ in server_groups(cluster):
             users.setdefault(secret, set()).add(section)
         for secret, sections in sorted(users.items()):
             if len(sections) > 1:
@@ -135,10 +141,10 @@ def check(cluster) -> list:
     return findings
 
 
-def render(cluster, workloads: list = ()) -> list:
-    """The cert-manager objects; `workloads` are the rendered objects, whose mounted TLS
-    Secrets all get a Certificate (a component that is only a TLS client of another, e.g.
-    brokers when only the bookies have TLS, mounts its Secret too)."""
+def render(cluster: Cluster) -> list:
+    """The cert-manager objects: every TLS Secret a rendered pod mounts (its TLS plan) gets a
+    Certificate (a component that is only a TLS client of another, e.g. brokers when only the
+    bookies have TLS, mounts its Secret too)."""
     spec = cluster.spec
     if not security.self_signed(spec) or not security.any_tls(spec):
         return []
@@ -148,11 +154,11 @@ def render(cluster, workloads: list = ()) -> list:
     issuer = f"{name}-self-signed-issuer"
     ca_issuer = f"{name}-ca-issuer"
     ca_secret = tls["ssCa"]["secretName"]
-    labels = {"app": "pulsar", "component": COMPONENT_LABEL, "cluster": name}
+    labels = names.base_labels(name, COMPONENT_LABEL)
 
-    def obj(kind, object_name, body):
+    def obj(kind: str, object_name: str, body: dict) -> dict:
         metadata = cluster.metadata(object_name, labels,
-                                    {placement.SYNC_WAVE: SYNC_WAVE})
+                                    {names.SYNC_WAVE: SYNC_WAVE})
         return {"apiVersion": API_VERSION, "kind": kind, "metadata": metadata, "spec": body}
 
     ca_spec = {"isCA": True, "commonName": f"{name}-ca", "secretName": ca_secret,
@@ -167,19 +173,21 @@ def render(cluster, workloads: list = ()) -> list:
     ]
     # one Certificate per Secret, with every name of every component that mounts it
     by_secret: dict = {}
-    for section, secret, names in server_groups(cluster):
+    for section, secret, dns_names in server_groups(cluster):
         component_config = self_signed.get(section) or {}
         if component_config.get("generate") is False:
             continue  # the user provides this component's Secret
         entry = by_secret.setdefault(secret, {"sections": [], "names": [], "key": None})
         entry["sections"].append(section)
-        entry["names"].extend(names)
+        entry["names"].extend(dns_names)
         entry["names"].extend(component_config.get("dnsNames") or [])
         if entry["key"] is None and component_config.get("privateKey"):
             entry["key"] = component_config["privateKey"]
-    provided = {security.secret_name(spec, section) for section in SECTIONS
-                if (self_signed.get(section) or {}).get("generate") is False}
-    for component, secret in _mounted_cert_secrets(workloads):
+    from .registry import TLS_COMPONENTS
+
+    provided = {security.secret_name(spec, c.section) for c in TLS_COMPONENTS
+                if (self_signed.get(c.section) or {}).get("generate") is False}
+    for component, secret in _mounted_cert_secrets(cluster):
         if secret not in by_secret and secret != ca_secret and secret not in provided:
             # a client certificate only: the pods dial TLS servers with it
             by_secret[secret] = {"sections": [component], "names": [], "key": None,
@@ -187,13 +195,13 @@ def render(cluster, workloads: list = ()) -> list:
     extra = [] if not (self_signed.get("includeDns") and spec["global"]["dnsName"]) \
         else [spec["global"]["dnsName"]]
     for secret, entry in by_secret.items():
-        names = list(entry["names"])
+        dns_names = list(entry["names"])
         if "proxy" in entry["sections"] or not self_signed.get("perComponent"):
-            names += extra  # the public name belongs to the cluster's front door
-        names = list(dict.fromkeys(names))  # de-duplicated, first occurrence kept
+            dns_names += extra  # the public name belongs to the cluster's front door
+        dns_names = list(dict.fromkeys(dns_names))  # de-duplicated, first occurrence kept
         body = {"secretName": secret}
-        if names:
-            body["dnsNames"] = names
+        if dns_names:
+            body["dnsNames"] = dns_names
             body["usages"] = ["server auth", "client auth"]
         else:
             body["commonName"] = entry.get("common_name") or cluster.base_name(
@@ -207,22 +215,33 @@ def render(cluster, workloads: list = ()) -> list:
     return objects
 
 
-SECTIONS = ("zookeeper", "bookkeeper", "broker", "proxy", "autorecovery", "functionsWorker")
+def _mounted_cert_secrets(cluster: Cluster) -> list:
+    """``[(pod component label, Secret)]`` of every TLS Secret a rendered pod mounts, in
+    rollout order (their TLS plans). The Jobs of a component mount its Secret, which its pods
+    mount too; the rack registration Job mounts the brokers', which no broker pod may mount."""
+    from . import rack_registration, registry
 
-
-def _mounted_cert_secrets(workloads) -> list:
-    """``[(component label, Secret)]`` of every TLS Secret a rendered pod mounts, in order."""
     found = []
-    for obj in workloads:
-        template = (obj.get("spec") or {}).get("template") if obj.get("kind") in (
-            "StatefulSet", "Deployment", "Job") else None
-        if not template:
+    for entry in registry.in_rollout_order():
+        if not entry.rendered(cluster.spec):
             continue
-        component = (template.get("metadata", {}).get("labels") or {}).get("component")
-        for volume in template["spec"].get("volumes") or []:
-            secret = (volume.get("secret") or {}).get("secretName")
-            if volume.get("name") == "certs" and secret and (component, secret) not in found:
-                found.append((component, secret))
+        section = entry.section
+        if entry.has_sets:
+            pods = [(cluster.tls_plan(section, rset), rset.pod_labels(cluster))
+                    for rset in placement.resource_sets(cluster, section)
+                    if rset.spec["replicas"] > 0]
+        else:
+            pods = [(cluster.tls_plan(section),
+                     cluster.pod_labels(section, cluster.spec[section]))]
+        for plan, labels in pods:
+            pair = (labels.get(names.COMPONENT_LABEL), plan.secret)
+            if plan.secret and pair not in found:
+                found.append(pair)
+    if rack_registration.needed(cluster):
+        plan = rack_registration.tls(cluster)
+        pair = (names.RACK_REGISTRATION_COMPONENT, plan.secret)
+        if plan.secret and pair not in found:
+            found.append(pair)
     return found
 
 

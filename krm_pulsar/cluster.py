@@ -6,39 +6,21 @@ only read. Component renderers take it and return plain Kubernetes objects.
 
 from __future__ import annotations
 
-from . import model
+from . import model, names, registry
+from .endpoints import CLIENT, HTTP, PUBLIC, PULSAR, number
 
-# Ports that other components dial (KAAP §4).
-ZOOKEEPER_CLIENT_PORT = 2181
-ZOOKEEPER_CLIENT_TLS_PORT = 2281
-BROKER_PULSAR_PORT = 6650
-BROKER_HTTP_PORT = 8080
-BROKER_PULSAR_TLS_PORT = 6651
-BROKER_HTTPS_PORT = 8443
-BOOKIE_PORT = 3181
-PROXY_PULSAR_PORT = 6650
-PROXY_HTTP_PORT = 8080
-FUNCTIONS_WORKER_HTTP_PORT = 6750
-FUNCTIONS_WORKER_HTTPS_PORT = 6751
-OXIA_PUBLIC_PORT = 6648
-OXIA_INTERNAL_PORT = 6649
+TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
+if TYPE_CHECKING:
+    from typing import Any
 
-# Base-name keys of spec.global.components, per component section.
-_BASE_NAME_KEYS = {
-    "zookeeper": "zookeeperBaseName",
-    "bookkeeper": "bookkeeperBaseName",
-    "broker": "brokerBaseName",
-    "proxy": "proxyBaseName",
-    "autorecovery": "autorecoveryBaseName",
-    "bastion": "bastionBaseName",
-    "functionsWorker": "functionsWorkerBaseName",
-}
+    from .placement import ResourceSet
+    from .tls_plan import TlsPlan
 
 
 class Cluster:
     """One PulsarCluster being rendered: the resolved spec plus derived names and URLs."""
 
-    def __init__(self, spec: dict, config: dict):
+    def __init__(self, spec: dict, config: dict) -> None:
         metadata = config.get("metadata") or {}
         self.spec = spec
         self.config = config
@@ -52,17 +34,41 @@ class Cluster:
         self.namespace = metadata.get("namespace") or None
         self.domain = self.glob["kubernetesClusterDomain"]
         self.oxia = bool(spec["oxia"]["enabled"])
+        # the resource sets of every set component, resolved once (placement.resource_sets)
+        from .placement import build_resource_sets
+
+        self.sets: dict[str, list[ResourceSet]] = {
+            entry.section: build_resource_sets(self, entry.section)
+            for entry in registry.SET_COMPONENTS}
+        self._tls_plans: dict[tuple[str, str | None], TlsPlan] = {}
+
+    # --- TLS -----------------------------------------------------------------------------------
+
+    def tls_plan(self, section: str, rset: ResourceSet | None = None) -> TlsPlan:
+        """The TLS plan of a component, or of one of its resource sets, computed once."""
+        key = (section, rset.name if rset is not None else None)
+        found = self._tls_plans.get(key)
+        if found is None:
+            from .tls_plan import plan
+
+            if rset is None:
+                found = plan(self, section)
+            else:
+                found = plan(self, section, rset.name, rset.spec)
+            self._tls_plans[key] = found
+        return found
 
     # --- names ---------------------------------------------------------------------------------
 
     def base_name(self, component: str) -> str:
-        key = _BASE_NAME_KEYS.get(component)
+        entry = registry.BY_SECTION.get(component)
+        key = entry.base_name_key if entry else None
         # components without a configurable base name (the Oxia parts) use their own name
         return self.glob["components"][key] if key else component
 
     def resource_name(self, component: str) -> str:
-        """``<global.name>-<base name>``, e.g. ``pulsar-broker`` (KAAP §3.1)."""
-        return f"{self.name}-{self.base_name(component)}"
+        """``<global.name>-<base name>``, e.g. ``pulsar-broker`` (kaap-parity.md#names)."""
+        return names.resource_name(self.name, self.base_name(component))
 
     def host(self, service: str) -> str:
         """DNS name of a Service: fully qualified when the namespace is known, else relative
@@ -81,44 +87,55 @@ class Cluster:
 
     @property
     def zookeeper_connect(self) -> str:
-        # KAAP targets the non-headless `-ca` Service (§3.7), on the TLS port with ZooKeeper TLS
-        tls = (self.glob["tls"]["zookeeper"] or {}).get("enabled")
-        port = ZOOKEEPER_CLIENT_TLS_PORT if tls else ZOOKEEPER_CLIENT_PORT
-        return f"{self.host(self.resource_name('zookeeper') + '-ca')}:{port}"
+        # KAAP targets the non-headless `-ca` Service (kaap-parity.md#internal-urls), on the TLS
+        # port with ZooKeeper TLS
+        tls = bool((self.glob["tls"]["zookeeper"] or {}).get("enabled"))
+        port = number("zookeeper", CLIENT, tls)
+        return f"{self.host(names.client_service(self.resource_name('zookeeper')))}:{port}"
 
     @property
     def oxia_service(self) -> str:
-        """Headless Service of the Oxia servers, which Pulsar dials (Helm chart §2.3)."""
-        return f"{self.name}-oxia-svc"
+        """Headless Service of the Oxia servers, which Pulsar dials (Helm chart,
+        helm-parity.md#metadata-store-urls)."""
+        return names.oxia_headless_service(self.name)
 
     @property
     def oxia_url(self) -> str:
         """Oxia address without the Oxia namespace: ``oxia://<svc>:6648``."""
-        return f"oxia://{self.host(self.oxia_service)}:{OXIA_PUBLIC_PORT}"
+        return f"oxia://{self.host(self.oxia_service)}:{number('oxia-server', PUBLIC)}"
+
+    def metadata_store_keys(self, section: str) -> dict:
+        """The metadata-store keys of component `section`'s configuration (its registry
+        entry says which kind)."""
+        consumer = registry.BY_SECTION[section].metadata_keys
+        if consumer is None:
+            raise ValueError(section)
+        return self.metadata_store_config(consumer)
 
     def metadata_store_config(self, consumer: str) -> dict:
-        """The metadata-store keys of one consumer's configuration, for ZooKeeper or Oxia.
+        """The metadata-store keys of one consumer's configuration, for ZooKeeper or Oxia;
+        `consumer` is a component's ``registry.Component.metadata_keys``.
 
         This is the one place that decides how components find the metadata store.
         ZooKeeper keeps KAAP's legacy keys (a KAAP user sees no config change); Oxia uses the
-        metadata-store URL keys of the Apache Helm chart (helm-chart-facts.md §2.3), with the
-        Oxia namespaces ``broker`` and ``bookkeeper`` keeping the two apart.
+        metadata-store URL keys of the Apache Helm chart (helm-parity.md#metadata-store-urls), with
+        the Oxia namespaces ``broker`` and ``bookkeeper`` keeping the two apart.
         """
         if not self.oxia:
             zk = self.zookeeper_connect
-            if consumer in ("broker", "proxy", "websocket", "functionsWorker"):
+            if consumer in ("broker", "proxy", "functionsWorker"):
                 return {"zookeeperServers": zk, "configurationStoreServers": zk}
-            if consumer in ("bookkeeper", "autorecovery"):
+            if consumer == "bookkeeper":
                 return {"zkServers": zk}
             raise ValueError(consumer)
         if consumer == "broker":
             return {"metadataStoreUrl": f"{self.oxia_url}/broker",
                     "bookkeeperMetadataServiceUri": f"metadata-store:{self.oxia_url}/bookkeeper"}
-        if consumer in ("bookkeeper", "autorecovery"):
+        if consumer == "bookkeeper":
             # the Helm chart blanks the ZooKeeper keys so nothing falls back to localhost:2181
             return {"metadataServiceUri": f"metadata-store:{self.oxia_url}/bookkeeper",
                     "zkServers": "", "zkLedgersRootPath": ""}
-        if consumer in ("proxy", "websocket"):
+        if consumer == "proxy":
             return {}  # proxies and websocket talk to brokers only
         raise ValueError(consumer)
 
@@ -135,32 +152,38 @@ class Cluster:
         """The configuration store as CLI tools take it (``--configuration-store``)."""
         return f"{self.oxia_url}/broker" if self.oxia else self.zookeeper_connect
 
+    def umbrella_url(self, scheme: str, component: str, protocol: str, tls: bool = False) -> str:
+        """``<scheme>://<umbrella Service>:<port>/`` of the brokers or proxies (KAAP builds
+        these URLs from the base name, never from sets)."""
+        return (f"{scheme}://{self.host(self.resource_name(component))}:"
+                f"{number(component, protocol, tls)}/")
+
     @property
     def proxy_service_url(self) -> str:
         """Umbrella proxy Service (KAAP builds it from the base name, never from sets)."""
-        return f"pulsar://{self.host(self.resource_name('proxy'))}:{PROXY_PULSAR_PORT}/"
+        return self.umbrella_url("pulsar", "proxy", PULSAR)
 
     @property
     def proxy_web_service_url(self) -> str:
-        return f"http://{self.host(self.resource_name('proxy'))}:{PROXY_HTTP_PORT}/"
+        return self.umbrella_url("http", "proxy", HTTP)
 
     @property
     def functions_worker_url(self) -> str:
         """The functions worker's ClusterIP ``-ca`` Service, as KAAP gives it to proxies
         (https on 6751 when the worker has TLS)."""
-        service = self.resource_name("functionsWorker") + "-ca"
+        service = names.client_service(self.resource_name("functionsWorker"))
         if (self.glob["tls"]["functionsWorker"] or {}).get("enabled"):
-            return f"https://{self.host(service)}:{FUNCTIONS_WORKER_HTTPS_PORT}"
-        return f"http://{self.host(service)}:{FUNCTIONS_WORKER_HTTP_PORT}"
+            return f"https://{self.host(service)}:{number('functionsWorker', HTTP, True)}"
+        return f"http://{self.host(service)}:{number('functionsWorker', HTTP)}"
 
     @property
     def broker_service_url(self) -> str:
         """Umbrella broker Service, which selects every broker pod of every set."""
-        return f"pulsar://{self.host(self.resource_name('broker'))}:{BROKER_PULSAR_PORT}/"
+        return self.umbrella_url("pulsar", "broker", PULSAR)
 
     @property
     def broker_web_service_url(self) -> str:
-        return f"http://{self.host(self.resource_name('broker'))}:{BROKER_HTTP_PORT}/"
+        return self.umbrella_url("http", "broker", HTTP)
 
     @property
     def broker_tls(self) -> bool:
@@ -182,33 +205,34 @@ class Cluster:
 
     @property
     def proxy_service_url_tls(self) -> str:
-        return f"pulsar+ssl://{self.host(self.resource_name('proxy'))}:{BROKER_PULSAR_TLS_PORT}/"
+        return self.umbrella_url("pulsar+ssl", "proxy", PULSAR, tls=True)
 
     @property
     def proxy_web_service_url_tls(self) -> str:
-        return f"https://{self.host(self.resource_name('proxy'))}:{BROKER_HTTPS_PORT}/"
+        return self.umbrella_url("https", "proxy", HTTP, tls=True)
 
     # KAAP writes the TLS URLs into proxy configs even with TLS off; unused until TLS is on.
     @property
     def broker_service_url_tls(self) -> str:
-        return f"pulsar+ssl://{self.host(self.resource_name('broker'))}:{BROKER_PULSAR_TLS_PORT}/"
+        return self.umbrella_url("pulsar+ssl", "broker", PULSAR, tls=True)
 
     @property
     def broker_web_service_url_tls(self) -> str:
-        return f"https://{self.host(self.resource_name('broker'))}:{BROKER_HTTPS_PORT}/"
+        return self.umbrella_url("https", "broker", HTTP, tls=True)
 
     # --- object scaffolding --------------------------------------------------------------------
 
     def labels(self, component: str, custom: dict | None = None) -> dict:
         """Metadata labels: KAAP's three base keys, then the user's (kept as given)."""
-        labels = {"app": "pulsar", "component": self.base_name(component), "cluster": self.name}
+        labels = names.base_labels(self.name, self.base_name(component))
         if custom:
             labels.update(custom)
         return labels
 
     def selector_labels(self, component: str, custom: dict | None = None) -> dict:
-        """Pod and selector labels: a blank custom value removes that key (KAAP §3.2)."""
-        labels = {"app": "pulsar", "component": self.base_name(component), "cluster": self.name}
+        """Pod and selector labels: a blank custom value removes that key
+        (kaap-parity.md#labels)."""
+        labels = names.base_labels(self.name, self.base_name(component))
         for key, value in (custom or {}).items():
             if value in (None, ""):
                 labels.pop(key, None)
@@ -234,7 +258,7 @@ class Cluster:
 
     def metadata(self, name: str, labels: dict | None = None,
                  annotations: dict | None = None) -> dict:
-        meta = {"name": name}
+        meta: dict[str, Any] = {"name": name}
         if self.namespace:
             meta["namespace"] = self.namespace
         if labels:

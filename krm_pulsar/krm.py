@@ -8,8 +8,15 @@ on stderr, and exit code 1.
 
 from __future__ import annotations
 
-from . import render, yamlio
+import contextlib
+
+from . import names, render, yamlio
 from .schema import SpecError, type_name
+
+TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
 
 RESOURCE_LIST_VERSIONS = ("config.kubernetes.io/v1", "config.kubernetes.io/v1beta1")
 OUTPUT_VERSION = "config.kubernetes.io/v1"
@@ -23,7 +30,7 @@ DEFAULT_MAX_INPUT_MB = 16
 class Outcome:
     """What one run produced: output items, results, and whether it failed."""
 
-    def __init__(self, items: list, results: list):
+    def __init__(self, items: list, results: list) -> None:
         self.items = items
         self.results = results
 
@@ -61,9 +68,9 @@ def stderr_line(result: dict) -> str:
 
 def result(message: str, severity: str = "error", obj: dict | None = None,
            path: str | None = None) -> dict:
-    entry = {"message": message, "severity": severity}
+    entry: dict[str, Any] = {"message": message, "severity": severity}
     if obj is not None:
-        metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+        metadata: dict = obj["metadata"] if isinstance(obj.get("metadata"), dict) else {}
         ref = {"apiVersion": obj.get("apiVersion"), "kind": obj.get("kind"),
                "name": metadata.get("name")}
         if metadata.get("namespace"):
@@ -71,25 +78,23 @@ def result(message: str, severity: str = "error", obj: dict | None = None,
         entry["resourceRef"] = ref
         if path:
             entry["field"] = {"path": path}
-        annotations = metadata.get("annotations") if isinstance(
+        annotations: dict = metadata["annotations"] if isinstance(
             metadata.get("annotations"), dict) else {}
-        file_path = annotations.get("internal.config.kubernetes.io/path") or annotations.get(
-            "config.kubernetes.io/path")
+        file_path = annotations.get(names.PATH_ANNOTATION) or annotations.get(
+            names.LEGACY_PATH_ANNOTATION)
         if file_path:
             entry["file"] = {"path": file_path}
-            index = annotations.get("internal.config.kubernetes.io/index") or annotations.get(
-                "config.kubernetes.io/index")
+            index = annotations.get(names.INDEX_ANNOTATION) or annotations.get(
+                names.LEGACY_INDEX_ANNOTATION)
             if index not in (None, "", "0"):
-                try:
+                with contextlib.suppress(ValueError):
                     entry["file"]["index"] = int(index)
-                except ValueError:
-                    pass
     elif path:
         entry["tags"] = {"field": path}
     return entry
 
 
-def max_input_bytes(environ) -> int:
+def max_input_bytes(environ: Mapping[str, str]) -> int:
     """The input size limit in bytes (``KRM_PULSAR_MAX_INPUT_MB`` overrides the default)."""
     text = environ.get("KRM_PULSAR_MAX_INPUT_MB", "")
     megabytes = int(text) if text.isdigit() and int(text) > 0 else DEFAULT_MAX_INPUT_MB
@@ -112,7 +117,7 @@ def findings_to_results(findings: list[SpecError], obj: dict) -> list[dict]:
 # --- reading ------------------------------------------------------------------------------------
 
 
-def read_input(data: bytes):
+def read_input(data: bytes) -> tuple[list, Any, list[dict]]:
     """``(items, function_config, results)`` from stdin bytes. On a problem the results hold an
     error and items holds whatever could be read (so it can be returned unchanged)."""
     try:
@@ -165,7 +170,7 @@ def read_input(data: bytes):
 # --- processing ---------------------------------------------------------------------------------
 
 
-def clusters_to_render(items: list, function_config) -> list[dict]:
+def clusters_to_render(items: list, function_config: Any) -> list[dict]:
     """Every PulsarCluster: the items, plus the functionConfig when it is not one of them
     (kustomize and kpt `configPath` pass the config both ways)."""
     clusters = [item for item in items if render.is_pulsar_cluster(item)]
@@ -180,7 +185,7 @@ def clusters_to_render(items: list, function_config) -> list[dict]:
     return clusters
 
 
-def generated_from(item) -> str | None:
+def generated_from(item: object) -> str | None:
     if not isinstance(item, dict):
         return None
     metadata = item.get("metadata")
@@ -192,7 +197,7 @@ def generated_from(item) -> str | None:
     return annotations.get(render.GENERATED_FROM)
 
 
-def process(items: list, function_config, input_results: list) -> Outcome:
+def process(items: list, function_config: Any, input_results: list) -> Outcome:
     """Render every PulsarCluster found; pass everything else through unchanged."""
     if any(r["severity"] == "error" for r in input_results):
         return Outcome(items, input_results)
@@ -244,7 +249,7 @@ def collisions(objects: list, configs: list) -> list[dict]:
     """Two PulsarClusters whose outputs would overwrite each other: one result per pair of
     clusters (not per object), on the later cluster's spec.global.name."""
     by_id = {render.cluster_id(config): config for config in configs}
-    owners = {}
+    owners: dict[tuple, str | None] = {}
     clashes: dict = {}  # (first owner, second owner) -> keys, in order
     for obj in objects:
         key = render.object_key(obj)

@@ -1,19 +1,23 @@
 """The PulsarCluster spec: every field, its type and its default, in one place.
 
-The layout is KAAP's (``spec.global``, ``spec.zookeeper``, ... see
-``../shared/reference/kaap-semantics.md`` §2), so a ``kaap.oss.datastax.com/v1beta1``
-PulsarCluster is accepted as it is. Fields that KAAP does not have are marked "ours".
+The layout is KAAP's (``spec.global``, ``spec.zookeeper``, ..., docs/kaap-parity.md#spec-layout),
+so a ``kaap.oss.datastax.com/v1beta1`` PulsarCluster is accepted as it is. Fields that KAAP does
+not have are marked "ours" in their ``doc``.
 
-Nothing else in the code base declares a default: renderers read the resolved spec.
+Nothing else in the code base declares a default: renderers read the resolved spec. Code
+comments cite KAAP's and the Helm chart's behaviour by the anchors of docs/kaap-parity.md and
+docs/helm-parity.md (``kaap-parity.md#q19`` is docs/kaap-parity.md, section Q19).
 """
 
 from __future__ import annotations
 
 import copy
 
+from . import registry
 from .schema import (
     Any,
     Bool,
+    Field,
     Int,
     Labels,
     List,
@@ -28,6 +32,7 @@ from .schema import (
     deep_merge,
 )
 
+# the CRD group a `schema` command publishes (issue 15)
 API_GROUP = "krm-pulsar.io"
 API_VERSION = "krm-pulsar.io/v1alpha1"
 KAAP_API_VERSION = "kaap.oss.datastax.com/v1beta1"
@@ -71,89 +76,295 @@ RESTRICTED_CONTAINER_SECURITY_CONTEXT = {
     "runAsNonRoot": True,
     "seccompProfile": {"type": "RuntimeDefault"},
 }
+# The oxia/oxia image declares no USER (it would run as root) and owns no files it writes: all
+# it writes is its data volume. In restricted mode its pods run as the conventional non-root
+# 65532 with a group of their own; fsGroup makes the data volume writable where the volume
+# supports ownership changes (block storage, emptyDir). Volumes that ignore fsGroup (NFS, CSI
+# drivers with fsGroupPolicy None) must let uid or gid 65532 write their root, or take another
+# uid with spec.oxia.server.securityContext (docs/runtime.md).
+OXIA_UID = 65532
+OXIA_SECURITY_CONTEXT = {
+    "runAsUser": OXIA_UID,
+    "runAsGroup": OXIA_UID,
+    "fsGroup": OXIA_UID,
+    "fsGroupChangePolicy": "OnRootMismatch",
+}
+# The Helm chart's Oxia server pods (podSecurity "kaap"): root, data volume group 0.
+OXIA_CHART_SECURITY_CONTEXT = {"fsGroup": 0, "fsGroupChangePolicy": "OnRootMismatch"}
+
+# ours: the rolling update of our Deployments (proxies; autorecovery and bastion, for which
+# KAAP leaves the Kubernetes default of 25 %/25 %, i.e. maxSurge 1 and maxUnavailable 0 with
+# one replica). With maxUnavailable 0 a rollout needs a free node for its surge pod; under the
+# required host anti-affinity with no such node (as many nodes as proxies, a one-node
+# cluster) it hangs forever. maxUnavailable 1 always progresses, one pod at a time (the PDB's
+# budget too); maxSurge 1 still uses a free node when there is one. A Deployment's strategy is
+# not part of its pod template: changing it rolls nothing, so KAAP input gets it as well.
+DEPLOYMENT_STRATEGY = {
+    "type": "RollingUpdate",
+    "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 1},
+}
+
+# ours: requests of the one-shot Jobs (metadata, transactions) and of our init containers.
+# Their JVMs get a small heap from it (jvm.py); Pulsar's defaults would reserve 2g heap and 4g
+# direct memory for a task that needs a few MiB, which a LimitRange OOM-kills.
+JOB_RESOURCES = {"requests": {"memory": "256Mi", "cpu": "100m"}}
+INIT_CONTAINER_RESOURCES = {"requests": {"memory": "256Mi", "cpu": "100m"}}
 
 
 def _requests(memory: str, cpu: str) -> dict:
     return {"requests": {"memory": memory, "cpu": cpu}}
 
 
-def _probe(initial_delay: int, period: int, timeout: int) -> Obj:
-    return Obj({
-        "enabled": Bool(True),
-        "timeoutSeconds": Int(timeout, min=1),
-        "initialDelaySeconds": Int(initial_delay, min=0),
-        "periodSeconds": Int(period, min=1),
-        "failureThreshold": Int(min=1),
-        "successThreshold": Int(min=1),
-        "terminationGracePeriodSeconds": Int(min=1),
-    })
+def _probe(
+    initial_delay: int,
+    period: int,
+    timeout: int,
+    enabled: bool | None = True,
+    failure_threshold: int | None = None,
+    doc: str = "",
+) -> Obj:
+    """One probe's settings. ``enabled`` None: decided by the API version in with_defaults."""
+    return Obj(
+        {
+            "enabled": Bool(enabled, doc="Whether the probe is rendered."),
+            "timeoutSeconds": Int(
+                timeout, min=1, doc="Seconds after which one probe attempt counts as failed."
+            ),
+            "initialDelaySeconds": Int(
+                initial_delay,
+                min=0,
+                doc="Seconds after the container starts before the first probe.",
+            ),
+            "periodSeconds": Int(period, min=1, doc="Seconds between two probes."),
+            "failureThreshold": Int(
+                failure_threshold,
+                min=1,
+                doc=(
+                    "Failed probes in a row after which the probe fails (Kubernetes default when "
+                    "unset)."
+                ),
+            ),
+            "successThreshold": Int(
+                min=1,
+                doc=(
+                    "Successful probes in a row after which the probe succeeds again (Kubernetes "
+                    "default when unset)."
+                ),
+            ),
+            "terminationGracePeriodSeconds": Int(
+                min=1,
+                doc=(
+                    "Grace period for a pod that fails this probe, overriding the pod's (Kubernetes"
+                    " default when unset)."
+                ),
+            ),
+        },
+        doc=doc,
+    )
 
 
-def _probes(initial_delay: int, period: int, timeout: int, **extra) -> Obj:
-    return Obj({
-        "liveness": _probe(initial_delay, period, timeout),
-        "readiness": _probe(initial_delay, period, timeout),
-        **extra,
-    })
+def _probes(
+    initial_delay: int,
+    period: int,
+    timeout: int,
+    enabled: bool | None = True,
+    doc: str = "",
+    **extra: Field,
+) -> Obj:
+    return Obj(
+        {
+            "liveness": _probe(
+                initial_delay,
+                period,
+                timeout,
+                enabled,
+                doc="The liveness probe: the kubelet restarts the container when it fails.",
+            ),
+            "readiness": _probe(
+                initial_delay,
+                period,
+                timeout,
+                enabled,
+                doc="The readiness probe: the pod receives Service traffic only while it succeeds.",
+            ),
+            **extra,
+        },
+        doc=doc,
+    )
 
 
-PDB = Obj({
-    "enabled": Bool(True),
-    "maxUnavailable": Any(1),
-    "minAvailable": Any(),
-})
+def _startup_probe(
+    initial_delay: int, period: int, timeout: int, window_seconds: int, doc: str = ""
+) -> Obj:
+    """ours: a startup probe that allows `window_seconds` for the first success (liveness and
+    readiness start only after it). On by default for our API version only (with_defaults):
+    a new probe is a pod template change, which KAAP input must not get."""
+    return _probe(
+        initial_delay,
+        period,
+        timeout,
+        enabled=None,
+        failure_threshold=max(window_seconds // period, 1),
+        doc=doc,
+    )
 
-ANTI_AFFINITY_RULE = Obj({"enabled": Bool(), "required": Bool()}, default=None)
 
-# Component-level antiAffinity: no defaults (it replaces the global one as a whole, KAAP §7.2).
-ANTI_AFFINITY = Obj({"host": ANTI_AFFINITY_RULE, "zone": ANTI_AFFINITY_RULE}, default=None)
+PDB = Obj(
+    {
+        "enabled": Bool(True, doc="Whether the PodDisruptionBudget is rendered."),
+        "maxUnavailable": Any(
+            1,
+            doc=(
+                "Pods that may be down at once during voluntary disruptions (a number or a "
+                "percentage); cleared when minAvailable is given."
+            ),
+        ),
+        "minAvailable": Any(
+            doc=(
+                "Pods that must stay up during voluntary disruptions (a number or a percentage); "
+                "replaces maxUnavailable."
+            )
+        ),
+    },
+    doc="The component's PodDisruptionBudget (KAAP).",
+)
 
-GLOBAL_ANTI_AFFINITY = Obj({
-    "host": Obj({"enabled": Bool(True), "required": Bool(True)}),
-    "zone": Obj({"enabled": Bool(False), "required": Bool()}),
-})
+ANTI_AFFINITY_RULE = Obj(
+    {
+        "enabled": Bool(
+            doc="Whether pods of one component or set are kept apart on this topology level."
+        ),
+        "required": Bool(
+            doc="Required (true) or preferred (false or unset) anti-affinity, as in KAAP."
+        ),
+    },
+    default=None,
+    doc="One anti-affinity rule (host or zone).",
+)
+
+# Component-level antiAffinity: no defaults (it replaces the global one as a whole,
+# kaap-parity.md#anti-affinity).
+ANTI_AFFINITY = Obj(
+    {"host": ANTI_AFFINITY_RULE, "zone": ANTI_AFFINITY_RULE},
+    default=None,
+    doc="The component's pod anti-affinity; replaces spec.global.antiAffinity as a whole (KAAP).",
+)
+
+GLOBAL_ANTI_AFFINITY = Obj(
+    {
+        "host": Obj(
+            {
+                "enabled": Bool(True, doc="Whether the host rule applies."),
+                "required": Bool(
+                    True, doc="Required (true) or preferred (false) host anti-affinity."
+                ),
+            },
+            doc="Keep the pods of one component or set on different nodes.",
+        ),
+        "zone": Obj(
+            {
+                "enabled": Bool(False, doc="Whether the zone rule applies."),
+                "required": Bool(
+                    doc="Required (true) or preferred (false or unset) zone anti-affinity."
+                ),
+            },
+            doc="Keep the pods of one component or set in different zones.",
+        ),
+    },
+    doc=(
+        "The pod anti-affinity of every component and set without its own and without a rack "
+        "(KAAP)."
+    ),
+)
 
 # KAAP gives only a global storageClass reclaimPolicy Retain; a component's class gets none and
-# Kubernetes then deletes the data with the claim (KAAP Q17). Ours: Retain wherever it is given.
-STORAGE_CLASS = Obj({
-    "reclaimPolicy": Str("Retain", enum=("Retain", "Delete")),
-    "provisioner": Str(),
-    "type": Str(),
-    "fsType": Str(),
-    "extraParams": Map(Str()),
-}, default=None)
+# Kubernetes then deletes the data with the claim (kaap-parity.md#q17). Ours: Retain wherever it is
+# given.
+STORAGE_CLASS = Obj(
+    {
+        "reclaimPolicy": Str(
+            "Retain",
+            enum=("Retain", "Delete"),
+            doc=(
+                "What happens to the data when its claim is deleted; Retain by default also for "
+                "component classes (ours; KAAP only for the global one)."
+            ),
+        ),
+        "provisioner": Str(
+            doc="The CSI driver that provisions the volumes, for example ebs.csi.aws.com."
+        ),
+        "type": Str(doc="The provisioner's volume type parameter."),
+        "fsType": Str(doc="The file system the provisioner creates on the volume."),
+        "extraParams": Map(
+            Str(), doc="Further provisioner parameters, added to the StorageClass as they are."
+        ),
+    },
+    default=None,
+    doc="A StorageClass krm-pulsar creates for this volume (KAAP).",
+)
 
 
-def _volume(name: str, size: str) -> Obj:
-    return Obj({
-        "name": Name(name),
-        "size": Quantity(size),
-        "existingStorageClassName": Str(),
-        "storageClass": STORAGE_CLASS,
-    })
+def _volume(name: str, size: str, doc: str = "") -> Obj:
+    return Obj(
+        {
+            "name": Name(
+                name,
+                doc=(
+                    "The volume's name: part of its claim template's name (<resource name>-<name>)."
+                ),
+            ),
+            "size": Quantity(size, doc="The storage each replica's claim requests."),
+            "existingStorageClassName": Str(
+                doc=(
+                    "A StorageClass that exists in the cluster; 'default' means the cluster's "
+                    "default class (no storageClassName)."
+                )
+            ),
+            "storageClass": STORAGE_CLASS,
+        },
+        doc=doc,
+    )
 
 
-SERVICE_PORT = Raw()
-
-
-def _service(type_: str | None = None, load_balancer: bool = False, extra=None) -> Obj:
+def _service(
+    type_: str | None = None,
+    load_balancer: bool = False,
+    extra: dict[str, Field] | None = None,
+    doc: str = "",
+) -> Obj:
     fields = {
-        "annotations": Map(Str()),
-        "additionalPorts": Raw(shape="list"),
-        "type": Str(type_, enum=("ClusterIP", "NodePort", "LoadBalancer")),
+        "annotations": Map(Str(), doc="Annotations of the component's Services only (KAAP)."),
+        "additionalPorts": Raw(
+            shape="list", doc="Service ports added after the component's own (KAAP)."
+        ),
+        "type": Str(
+            type_,
+            enum=("ClusterIP", "NodePort", "LoadBalancer"),
+            doc="The Service type (KAAP); headless Services accept only ClusterIP.",
+        ),
     }
     if load_balancer:
-        fields["loadBalancerIP"] = Str()
-        fields["loadBalancerClass"] = Str()
-        fields["enablePlainTextWithTLS"] = Bool(False)
+        fields["loadBalancerIP"] = Str(doc="The load balancer address to request (KAAP).")
+        fields["loadBalancerClass"] = Str(
+            doc="The load balancer implementation to use, spec.loadBalancerClass (KAAP)."
+        )
+        fields["enablePlainTextWithTLS"] = Bool(
+            False, doc="Also expose the plaintext ports when the proxy has TLS (KAAP)."
+        )
     fields.update(extra or {})
-    return Obj(fields)
+    return Obj(fields, doc=doc)
 
 
-ADDITIONAL_VOLUMES = Obj({
-    "volumes": Raw(shape="list"),
-    "mounts": Raw(shape="list"),
-})
+ADDITIONAL_VOLUMES = Obj(
+    {
+        "volumes": Raw(shape="list", doc="Pod volumes, added before the component's own."),
+        "mounts": Raw(
+            shape="list",
+            doc="Volume mounts of the main container, added before the component's own.",
+        ),
+    },
+    doc="Volumes and mounts of your own added to the pods (KAAP).",
+)
 
 
 def _component(
@@ -162,129 +373,430 @@ def _component(
     probes: Obj,
     grace_period: int = 60,
     security_context: dict | None = None,
-    **extra,
+    **extra: Field,
 ) -> dict:
     """Fields every Pulsar component shares (KAAP's BaseComponentSpec plus the typed ones)."""
     return {
-        "image": Str(),
-        "imagePullPolicy": Str(enum=("Always", "IfNotPresent", "Never")),
-        "replicas": Int(replicas, min=0, max=MAX_REPLICAS),
-        "resources": Resources(resources),
+        "image": Str(doc="The container image; spec.global.image when unset (KAAP)."),
+        "imagePullPolicy": Str(
+            enum=("Always", "IfNotPresent", "Never"),
+            doc="The image pull policy; spec.global.imagePullPolicy when unset (KAAP).",
+        ),
+        "replicas": Int(
+            replicas,
+            min=0,
+            max=MAX_REPLICAS,
+            doc="The number of pods; 0 renders nothing for the component or set (KAAP).",
+        ),
+        "resources": Resources(
+            resources,
+            doc=(
+                "The main container's resource requests and limits; the JVM memory is sized from "
+                "them (ours for our API version)."
+            ),
+        ),
         "probes": probes,
-        "gracePeriod": Int(grace_period, min=0),
+        "gracePeriod": Int(
+            grace_period,
+            min=0,
+            doc="Seconds a pod gets to stop, its terminationGracePeriodSeconds (KAAP).",
+        ),
         "pdb": PDB,
-        "env": Raw(shape="list"),
-        "tolerations": Raw(shape="list"),
-        "imagePullSecrets": Raw(shape="list"),
-        "sidecars": Raw(shape="list"),
-        "initContainers": Raw(shape="list"),
+        "env": Raw(
+            shape="list",
+            doc="Environment variables of the main container, before the component's own (KAAP).",
+        ),
+        "tolerations": Raw(shape="list", doc="Pod tolerations (KAAP)."),
+        "imagePullSecrets": Raw(shape="list", doc="Secrets to pull the image with (KAAP)."),
+        "sidecars": Raw(
+            shape="list", doc="Containers of your own, placed before the main container (KAAP)."
+        ),
+        "initContainers": Raw(
+            shape="list", doc="Init containers of your own, run before the component's own (KAAP)."
+        ),
         "additionalVolumes": ADDITIONAL_VOLUMES,
-        "serviceAccountName": Str(),
-        "securityContext": Raw(security_context),
-        "nodeSelectors": Map(Str()),
-        "nodeAffinity": Raw(),
+        "serviceAccountName": Str(doc="The ServiceAccount the pods run as (KAAP)."),
+        "securityContext": Raw(
+            security_context,
+            doc=(
+                "The pod securityContext, over the restricted defaults in podSecurity restricted "
+                "(KAAP's field)."
+            ),
+        ),
+        "nodeSelectors": Map(
+            Str(), doc="Node labels the pods must run on, over spec.global.nodeSelectors (KAAP)."
+        ),
+        "nodeAffinity": Raw(doc="A Kubernetes NodeAffinity added to the pods' affinity (KAAP)."),
         "antiAffinity": ANTI_AFFINITY,
-        "annotations": Map(Str()),
-        "podAnnotations": Map(Str()),
-        "labels": Labels(),
-        "podLabels": Labels(),
-        "matchLabels": Labels(),
-        "config": Map(),
+        "annotations": Map(
+            Str(), doc="Annotations of the component's objects other than Services (KAAP)."
+        ),
+        "podAnnotations": Map(Str(), doc="Annotations of the pods (KAAP)."),
+        "labels": Labels(
+            doc=(
+                "Labels of the component's objects, after KAAP's app, component and cluster labels "
+                "(KAAP)."
+            )
+        ),
+        "podLabels": Labels(
+            doc="Labels of the pods (KAAP); a value may not contradict the selector."
+        ),
+        "matchLabels": Labels(
+            doc=(
+                "Labels added to the selectors, and (ours) to the pods; a blank value removes a "
+                "base label (KAAP)."
+            )
+        ),
+        "config": Map(
+            doc=(
+                "Configuration keys of the component, over its defaults; keys not starting with "
+                "PULSAR_ or BOOKIE_ become PULSAR_PREFIX_<key> (KAAP)."
+            )
+        ),
         # ours: KAAP only has these globally; a component value overrides the global one
-        "dnsConfig": Raw(),
-        "priorityClassName": Str(),
+        "dnsConfig": Raw(
+            doc=(
+                "The pods' dnsConfig; spec.global.dnsConfig when unset (ours: KAAP has only the "
+                "global one)."
+            )
+        ),
+        "priorityClassName": Str(
+            doc=(
+                "The pods' PriorityClass; spec.global.priorityClassName when unset (ours: KAAP has "
+                "only the global one)."
+            )
+        ),
         **extra,
     }
 
 
-AUTOSCALER_BK = Obj({
-    "enabled": Bool(False),
-    "periodMs": Int(10000, min=1000),
-    "minWritableBookies": Int(3, min=1),
-    "scaleUpBy": Int(1, min=1),
-    "scaleDownBy": Int(1, min=1),
-    "scaleUpMaxLimit": Int(30, min=1),
-    "stabilizationWindowMs": Int(300000, min=1),
-    "diskUsageToleranceHwm": Number(0.92, min=0, max=1),
-    "diskUsageToleranceLwm": Number(0.75, min=0, max=1),
-})
+AUTOSCALER_BK = Obj(
+    {
+        "enabled": Bool(
+            False, doc="Whether KAAP's operator would scale the bookies (a warning here)."
+        ),
+        "periodMs": Int(10000, min=1000, doc="KAAP: milliseconds between two autoscaler checks."),
+        "minWritableBookies": Int(
+            3, min=1, doc="KAAP: writable bookies the autoscaler keeps at least."
+        ),
+        "scaleUpBy": Int(1, min=1, doc="KAAP: bookies added per scale-up."),
+        "scaleDownBy": Int(1, min=1, doc="KAAP: bookies removed per scale-down."),
+        "scaleUpMaxLimit": Int(
+            30, min=1, doc="KAAP: the most bookies the autoscaler scales up to."
+        ),
+        "stabilizationWindowMs": Int(
+            300000,
+            min=1,
+            doc="KAAP: milliseconds a scaling decision must hold before it is applied.",
+        ),
+        "diskUsageToleranceHwm": Number(
+            0.92, min=0, max=1, doc="KAAP: disk usage share above which bookies are added."
+        ),
+        "diskUsageToleranceLwm": Number(
+            0.75, min=0, max=1, doc="KAAP: disk usage share below which bookies may be removed."
+        ),
+    },
+    doc=(
+        "KAAP's bookie autoscaler, which needs KAAP's operator: krm-pulsar warns and renders the "
+        "static replicas."
+    ),
+)
 
-AUTOSCALER_BROKER = Obj({
-    "enabled": Bool(False),
-    "resourcesUsageSource": Str("PulsarLBReport"),
-    "periodMs": Int(60000, min=1000),
-    "min": Int(1, min=1),
-    "max": Int(min=1),
-    "lowerCpuThreshold": Number(0.3, min=0, max=1),
-    "higherCpuThreshold": Number(0.8, min=0, max=1),
-    "scaleUpBy": Int(1, min=1),
-    "scaleDownBy": Int(1, min=1),
-    "stabilizationWindowMs": Int(300000, min=1),
-})
+AUTOSCALER_BROKER = Obj(
+    {
+        "enabled": Bool(
+            False, doc="Whether KAAP's operator would scale the brokers (a warning here)."
+        ),
+        "resourcesUsageSource": Str(
+            "PulsarLBReport", doc="KAAP: where the autoscaler reads broker load from."
+        ),
+        "periodMs": Int(60000, min=1000, doc="KAAP: milliseconds between two autoscaler checks."),
+        "min": Int(1, min=1, doc="KAAP: the fewest brokers."),
+        "max": Int(min=1, doc="KAAP: the most brokers."),
+        "lowerCpuThreshold": Number(
+            0.3, min=0, max=1, doc="KAAP: CPU share below which brokers may be removed."
+        ),
+        "higherCpuThreshold": Number(
+            0.8, min=0, max=1, doc="KAAP: CPU share above which brokers are added."
+        ),
+        "scaleUpBy": Int(1, min=1, doc="KAAP: brokers added per scale-up."),
+        "scaleDownBy": Int(1, min=1, doc="KAAP: brokers removed per scale-down."),
+        "stabilizationWindowMs": Int(
+            300000,
+            min=1,
+            doc="KAAP: milliseconds a scaling decision must hold before it is applied.",
+        ),
+    },
+    doc=(
+        "KAAP's broker autoscaler, which needs KAAP's operator: krm-pulsar warns and renders the "
+        "static replicas."
+    ),
+)
 
-KAFKA = Obj({"enabled": Bool(False), "exposePorts": Bool(True)})
+KAFKA = Obj(
+    {
+        "enabled": Bool(
+            False,
+            doc=(
+                "Whether the Kafka protocol handler (brokers) or proxy extension (proxies) is "
+                "configured."
+            ),
+        ),
+        "exposePorts": Bool(
+            True, doc="Whether the Kafka listener and schema registry ports are on the Service."
+        ),
+    },
+    doc=(
+        "Kafka-on-Pulsar (KoP), as KAAP configures it; the image must contain the protocol handler."
+    ),
+)
 
 # --- components ---------------------------------------------------------------------------------
 
-ZOOKEEPER = Obj({
-    **_component(
+ZOOKEEPER = Obj(
+    {
+        **_component(
+            replicas=3,
+            resources=_requests("1Gi", "0.3"),
+            # ours: loading a large snapshot and transaction log takes minutes
+            probes=_probes(
+                20,
+                30,
+                30,
+                startup=_startup_probe(
+                    20,
+                    10,
+                    10,
+                    900,
+                    doc=(
+                        "ours: a startup probe that gives ZooKeeper 15 minutes to load its data; on"
+                        " by default for our API version only."
+                    ),
+                ),
+                doc="ZooKeeper's probes: ruok through bin/pulsar-zookeeper-ruok.sh (KAAP).",
+            ),
+            security_context={"fsGroup": 0},
+        ),
+        "podManagementPolicy": Str(
+            "Parallel",
+            enum=("Parallel", "OrderedReady"),
+            doc="The StatefulSet's podManagementPolicy (KAAP).",
+        ),
+        "updateStrategy": Raw(
+            {"type": "RollingUpdate"}, doc="The StatefulSet's updateStrategy (KAAP)."
+        ),
+        "dataVolume": _volume(
+            "data", "5Gi", doc="ZooKeeper's data volume, mounted at /pulsar/data (KAAP)."
+        ),
+        "service": _service(doc="ZooKeeper's Services (headless R and client R-ca; KAAP)."),
+        "metadataInitializationJob": Obj(
+            {
+                "timeout": Int(
+                    60,
+                    min=1,
+                    doc="Seconds each attempt of the Job may take; ours retries until it succeeds.",
+                ),
+                "resources": Resources(
+                    JOB_RESOURCES,
+                    doc="The Job container's resources (ours; its JVM heap is sized from them).",
+                ),
+            },
+            doc="The Job that initializes the cluster metadata in ZooKeeper (KAAP).",
+        ),
+    },
+    doc="ZooKeeper, the metadata store unless Oxia is enabled (KAAP).",
+)
+
+BOOKKEEPER_SET = Obj(
+    _component(
         replicas=3,
-        resources=_requests("1Gi", "0.3"),
-        probes=_probes(20, 30, 30),
+        resources=_requests("2Gi", "1"),
+        # ours: a bookie replaying a large journal after a crash answers nothing for many minutes
+        probes=_probes(
+            10,
+            30,
+            5,
+            startup=_startup_probe(
+                10,
+                10,
+                5,
+                1800,
+                doc=(
+                    "ours: a startup probe that gives a bookie 30 minutes to replay its journal; on"
+                    " by default for our API version only."
+                ),
+            ),
+            doc="The bookies' probes on the bookie HTTP API (KAAP).",
+        ),
         security_context={"fsGroup": 0},
+        podManagementPolicy=Str(
+            "Parallel",
+            enum=("Parallel", "OrderedReady"),
+            doc="The StatefulSet's podManagementPolicy (KAAP).",
+        ),
+        updateStrategy=Raw(
+            {"type": "RollingUpdate"}, doc="The StatefulSet's updateStrategy (KAAP)."
+        ),
+        volumes=Obj(
+            {
+                "journal": _volume(
+                    "journal",
+                    "20Gi",
+                    doc="The journal volume, mounted at /pulsar/data/bookkeeper/journal (KAAP).",
+                ),
+                "ledgers": _volume(
+                    "ledgers",
+                    "50Gi",
+                    doc="The ledgers volume, mounted at /pulsar/data/bookkeeper/ledgers (KAAP).",
+                ),
+            },
+            doc="The bookies' journal and ledgers volumes (KAAP).",
+        ),
+        pvcPrefix=Str(doc="A prefix of the claim template names (KAAP)."),
+        service=_service(doc="The bookies' headless Service (KAAP)."),
+        autoscaler=AUTOSCALER_BK,
+        overrideResourceName=Name(
+            doc="The name of the set's objects instead of <global.name>-<base name>[-<set>] (KAAP)."
+        ),
+        cleanUpPvcs=Bool(
+            True,
+            doc=(
+                "KAAP's operator deletes the claims of removed bookies; no static equivalent, "
+                "accepted for KAAP input."
+            ),
+        ),
     ),
-    "podManagementPolicy": Str("Parallel", enum=("Parallel", "OrderedReady")),
-    "updateStrategy": Raw({"type": "RollingUpdate"}),
-    "dataVolume": _volume("data", "5Gi"),
-    "service": _service(),
-    "metadataInitializationJob": Obj({"timeout": Int(60, min=1), "resources": Resources()}),
-})
+    doc="A bookie resource set: the bookie fields, merged over spec.bookkeeper (KAAP).",
+)
 
-BOOKKEEPER_SET = Obj(_component(
-    replicas=3,
-    resources=_requests("2Gi", "1"),
-    probes=_probes(10, 30, 5),
-    security_context={"fsGroup": 0},
-    podManagementPolicy=Str("Parallel", enum=("Parallel", "OrderedReady")),
-    updateStrategy=Raw({"type": "RollingUpdate"}),
-    volumes=Obj({"journal": _volume("journal", "20Gi"), "ledgers": _volume("ledgers", "50Gi")}),
-    pvcPrefix=Str(),
-    service=_service(),
-    autoscaler=AUTOSCALER_BK,
-    overrideResourceName=Name(),
-    cleanUpPvcs=Bool(True),
-))
+BOOKKEEPER = Obj(
+    {
+        **BOOKKEEPER_SET.fields,
+        "sets": Map(
+            BOOKKEEPER_SET,
+            doc="Bookie resource sets by name, each declared in spec.global.resourceSets (KAAP).",
+        ),
+        "setsUpdateStrategy": Str(
+            "RollingUpdate",
+            enum=SET_UPDATE_STRATEGIES,
+            doc=(
+                "RollingUpdate rolls one set at a time (one Argo CD sync wave per set), Parallel "
+                "all at once (KAAP)."
+            ),
+        ),
+        "autoRackConfig": Obj(
+            {
+                "enabled": Bool(True, doc="Whether the rack registration Job is rendered."),
+                "periodMs": Int(
+                    60000,
+                    min=1000,
+                    doc=(
+                        "KAAP's sync period; no effect here, the Job runs when the bookie layout "
+                        "changes."
+                    ),
+                ),
+                "additionalZookeeperClientConfig": Map(
+                    doc=(
+                        "KAAP's ZooKeeper client settings for the sync; no effect here, the Job "
+                        "registers through the brokers."
+                    )
+                ),
+            },
+            doc=(
+                "Registering the bookies of racked sets in the metadata store's rack map (KAAP; "
+                "ours through a Job)."
+            ),
+        ),
+    },
+    doc="The bookies (KAAP).",
+)
 
-BOOKKEEPER = Obj({
-    **BOOKKEEPER_SET.fields,
-    "sets": Map(BOOKKEEPER_SET),
-    "setsUpdateStrategy": Str("RollingUpdate", enum=SET_UPDATE_STRATEGIES),
-    "autoRackConfig": Obj({
-        "enabled": Bool(True),
-        "periodMs": Int(60000, min=1000),
-        "additionalZookeeperClientConfig": Map(),
-    }),
-})
-
-BROKER_SET = Obj(_component(
-    replicas=3,
-    resources=_requests("2Gi", "1"),
-    probes=_probes(10, 30, 5,
-                   useHealthCheckForLiveness=Bool(True),
-                   useHealthCheckForReadiness=Bool(True)),
-    podManagementPolicy=Str(enum=("Parallel", "OrderedReady")),
-    updateStrategy=Raw(),
-    service=_service("ClusterIP"),
-    functionsWorkerEnabled=Bool(False),
-    transactions=Obj({
-        "enabled": Bool(False),
-        "partitions": Int(16, min=1),
-        "initJob": Obj({"timeout": Int(60, min=1), "resources": Resources()}),
-    }),
-    kafka=KAFKA,
-    autoscaler=AUTOSCALER_BROKER,
-    overrideResourceName=Name(),
-))
+BROKER_SET = Obj(
+    _component(
+        replicas=3,
+        resources=_requests("2Gi", "1"),
+        # liveness without the health check for our API version (with_defaults): the health check
+        # is a produce/consume round trip through BookKeeper, and a slow BookKeeper must not get
+        # every broker restarted
+        probes=_probes(
+            10,
+            30,
+            5,
+            startup=_startup_probe(
+                10,
+                10,
+                5,
+                300,
+                doc=(
+                    "ours: a startup probe that gives a broker 5 minutes to start; on by default "
+                    "for our API version only."
+                ),
+            ),
+            useHealthCheckForLiveness=Bool(
+                doc=(
+                    "Whether liveness calls the broker health check (a produce/consume round trip);"
+                    " KAAP's default for KAAP input, off for ours."
+                )
+            ),
+            useHealthCheckForReadiness=Bool(
+                True,
+                doc="Whether readiness calls the broker health check instead of /metrics/ (KAAP).",
+            ),
+            doc="The brokers' probes (KAAP).",
+        ),
+        podManagementPolicy=Str(
+            enum=("Parallel", "OrderedReady"), doc="The StatefulSet's podManagementPolicy (KAAP)."
+        ),
+        updateStrategy=Raw(doc="The StatefulSet's updateStrategy (KAAP)."),
+        service=_service(
+            "ClusterIP", doc="The brokers' headless Service (KAAP); type ClusterIP only."
+        ),
+        functionsWorkerEnabled=Bool(
+            False, doc="Run the functions worker inside the brokers (KAAP)."
+        ),
+        transactions=Obj(
+            {
+                "enabled": Bool(
+                    False,
+                    doc=(
+                        "Whether the transaction coordinator is enabled and its metadata Job "
+                        "rendered."
+                    ),
+                ),
+                "partitions": Int(
+                    16, min=1, doc="The number of transaction coordinators the Job initializes."
+                ),
+                "initJob": Obj(
+                    {
+                        "timeout": Int(
+                            60,
+                            min=1,
+                            doc=(
+                                "Seconds each attempt of the Job may take; ours retries until it "
+                                "succeeds."
+                            ),
+                        ),
+                        "resources": Resources(
+                            JOB_RESOURCES,
+                            doc=(
+                                "The Job container's resources (ours; its JVM heap is sized from "
+                                "them)."
+                            ),
+                        ),
+                    },
+                    doc="The transaction coordinator metadata Job (KAAP).",
+                ),
+            },
+            doc="Pulsar transactions (KAAP).",
+        ),
+        kafka=KAFKA,
+        autoscaler=AUTOSCALER_BROKER,
+        overrideResourceName=Name(
+            doc="The name of the set's objects instead of <global.name>-<base name>[-<set>] (KAAP)."
+        ),
+    ),
+    doc="A broker resource set: the broker fields, merged over spec.broker (KAAP).",
+)
 
 # ours (Helm chart PR #697): the Packages Management Service on the brokers, optionally with
 # FileSystemPackagesStorage on a claim mounted by every broker pod of every set. Cluster-wide,
@@ -292,258 +804,709 @@ BROKER_SET = Obj(_component(
 PACKAGE_STORAGE_PATH = "/pulsar/packages-storage"
 # The claim we render when the user names no pre-created one (persistentVolumeClaim deep-merges
 # over it). ReadWriteOnce fits one broker; several need ReadWriteMany (checked in storage.py).
-PACKAGE_STORAGE_CLAIM = {"spec": {"accessModes": ["ReadWriteOnce"],
-                                  "resources": {"requests": {"storage": "10Gi"}}}}
+PACKAGE_STORAGE_CLAIM = {
+    "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "10Gi"}}}
+}
 PACKAGE_STORAGE_CLAIM_SUFFIX = "-package-storage"
 # The Pulsar image runs as uid 10000, gid 0: group 0 must be able to write the package volume.
 PACKAGE_STORAGE_SECURITY_CONTEXT = {"fsGroup": 0, "fsGroupChangePolicy": "OnRootMismatch"}
 
-PACKAGE_MANAGEMENT = Obj({
-    "enabled": Bool(False),
-    "fileSystemStorage": Obj({
-        "enabled": Bool(False),
-        "storagePath": Str(PACKAGE_STORAGE_PATH),
-        "claimName": Str(pattern=r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?\Z",
-                         pattern_doc="a valid claim name (lower-case letters, digits, '-' "
-                                     "and '.')"),
-        "storageClass": Raw(),
-        "persistentVolume": Raw(),
-        "persistentVolumeClaim": Raw(),
-    }),
-})
+PACKAGE_MANAGEMENT = Obj(
+    {
+        "enabled": Bool(False, doc="Whether the brokers run the Packages Management Service."),
+        "fileSystemStorage": Obj(
+            {
+                "enabled": Bool(
+                    False,
+                    doc="Whether packages are stored on the shared volume instead of BookKeeper.",
+                ),
+                "storagePath": Str(
+                    PACKAGE_STORAGE_PATH,
+                    doc="Where the volume is mounted in the brokers, also STORAGE_PATH.",
+                ),
+                "claimName": Str(
+                    pattern=r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?\Z",
+                    pattern_doc="a valid claim name (lower-case letters, digits, '-' and '.')",
+                    doc="The claim the brokers mount; alone it names a claim you created.",
+                ),
+                "storageClass": Raw(doc="A StorageClass object to render for the claim."),
+                "persistentVolume": Raw(doc="A PersistentVolume object to render for the claim."),
+                "persistentVolumeClaim": Raw(
+                    doc=(
+                        "The claim to render, merged over a 10Gi ReadWriteOnce claim; {} renders "
+                        "none."
+                    )
+                ),
+            },
+            doc=(
+                "FileSystemPackagesStorage on a volume every broker mounts (needed for functions on"
+                " Oxia)."
+            ),
+        ),
+    },
+    doc="ours: the brokers' Packages Management Service (Helm chart PR #697).",
+)
 
-BROKER = Obj({
-    **BROKER_SET.fields,
-    "packageManagement": PACKAGE_MANAGEMENT,  # ours
-    "sets": Map(BROKER_SET),
-    "setsUpdateStrategy": Str("RollingUpdate", enum=SET_UPDATE_STRATEGIES),
-})
+BROKER = Obj(
+    {
+        **BROKER_SET.fields,
+        "packageManagement": PACKAGE_MANAGEMENT,  # ours
+        "sets": Map(
+            BROKER_SET,
+            doc="Broker resource sets by name, each declared in spec.global.resourceSets (KAAP).",
+        ),
+        "setsUpdateStrategy": Str(
+            "RollingUpdate",
+            enum=SET_UPDATE_STRATEGIES,
+            doc=(
+                "RollingUpdate rolls one set at a time (one Argo CD sync wave per set), Parallel "
+                "all at once (KAAP)."
+            ),
+        ),
+    },
+    doc="The brokers (KAAP).",
+)
 
-PROXY_SET = Obj(_component(
-    replicas=3,
-    resources=_requests("1Gi", "1"),
-    probes=_probes(10, 30, 5),
-    updateStrategy=Raw({"type": "RollingUpdate",
-                        "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}),
-    service=_service("LoadBalancer", load_balancer=True),
-    webSocket=Obj({
-        "enabled": Bool(True),
-        "resources": Resources(_requests("1Gi", "1")),
-        "probes": _probes(10, 30, 5),
-        "config": Map(),
-    }),
-    kafka=KAFKA,
-    standaloneFunctionsWorker=Bool(),
-    overrideResourceName=Name(),
-))
+PROXY_SET = Obj(
+    _component(
+        replicas=3,
+        resources=_requests("1Gi", "1"),
+        probes=_probes(10, 30, 5, doc="The proxies' probes on /metrics/ (KAAP)."),
+        updateStrategy=Raw(
+            DEPLOYMENT_STRATEGY,
+            doc=(
+                "The Deployment's strategy; ours allows one unavailable pod so rollouts always "
+                "progress."
+            ),
+        ),
+        service=_service(
+            "LoadBalancer",
+            load_balancer=True,
+            doc="The proxies' Service, a LoadBalancer by default (KAAP).",
+        ),
+        webSocket=Obj(
+            {
+                "enabled": Bool(
+                    True, doc="Whether the websocket container and its ConfigMap R-ws are rendered."
+                ),
+                "resources": Resources(
+                    _requests("1Gi", "1"), doc="The websocket container's resources."
+                ),
+                # KAAP renders no websocket probes unless asked; ours probe by default
+                # (with_defaults)
+                "probes": _probes(
+                    10,
+                    30,
+                    5,
+                    enabled=None,
+                    doc=(
+                        "The websocket container's probes; KAAP renders none unless asked, ours "
+                        "probe /status.html by default."
+                    ),
+                ),
+                "config": Map(
+                    doc="Configuration keys of the websocket service, over its defaults (KAAP)."
+                ),
+            },
+            doc="The websocket service, a second container in each proxy pod (KAAP).",
+        ),
+        kafka=KAFKA,
+        standaloneFunctionsWorker=Bool(
+            doc=(
+                "Whether the proxies forward functions calls to the standalone worker; set when it "
+                "has replicas (KAAP)."
+            )
+        ),
+        overrideResourceName=Name(
+            doc="The name of the set's objects instead of <global.name>-<base name>[-<set>] (KAAP)."
+        ),
+    ),
+    doc="A proxy resource set: the proxy fields, merged over spec.proxy (KAAP).",
+)
 
-PROXY = Obj({
-    **PROXY_SET.fields,
-    "sets": Map(PROXY_SET),
-    "setsUpdateStrategy": Str("RollingUpdate", enum=SET_UPDATE_STRATEGIES),
-})
+PROXY = Obj(
+    {
+        **PROXY_SET.fields,
+        "sets": Map(
+            PROXY_SET,
+            doc="Proxy resource sets by name, each declared in spec.global.resourceSets (KAAP).",
+        ),
+        "setsUpdateStrategy": Str(
+            "RollingUpdate",
+            enum=SET_UPDATE_STRATEGIES,
+            doc=(
+                "RollingUpdate rolls one set at a time (one Argo CD sync wave per set), Parallel "
+                "all at once (KAAP)."
+            ),
+        ),
+    },
+    doc="The proxies, the cluster's front door (KAAP).",
+)
 
-# Autorecovery and bastion have no PDB, Service, volumes or sets (KAAP §2.7, §2.8).
+# Autorecovery and bastion have no PDB, Service, volumes or sets (kaap-parity.md#spec-layout).
 _NO_SERVICE_FIELDS = ("additionalVolumes", "pdb", "probes")
 
-AUTORECOVERY = Obj({
-    key: field
-    for key, field in _component(
-        replicas=1,
-        resources=_requests("512Mi", "0.3"),
-        probes=_probes(10, 30, 5),
-    ).items()
-    if key not in _NO_SERVICE_FIELDS
-})
-
-BASTION = Obj({
-    **{
+AUTORECOVERY = Obj(
+    {
         key: field
         for key, field in _component(
             replicas=1,
-            resources=_requests("256Mi", "0.25"),
+            resources=_requests("512Mi", "0.3"),
             probes=_probes(10, 30, 5),
         ).items()
         if key not in _NO_SERVICE_FIELDS
     },
-    "targetProxy": Bool(),
-})
+    doc="Autorecovery: the BookKeeper auditor and replication workers (KAAP).",
+)
 
-FUNCTIONS_WORKER = Obj(_component(
-    replicas=0,
-    resources=_requests("4Gi", "1"),
-    probes=_probes(10, 30, 5),
-    security_context={"fsGroup": 0},
-    podManagementPolicy=Str("Parallel", enum=("Parallel", "OrderedReady")),
-    updateStrategy=Raw({"type": "RollingUpdate"}),
-    logsVolume=_volume("logs", "5Gi"),
-    runtime=Str("process", enum=("process", "kubernetes")),
-    service=_service("ClusterIP"),
-    rbac=Obj({"create": Bool(True), "namespaced": Bool(True)}),
-))
+BASTION = Obj(
+    {
+        **{
+            key: field
+            for key, field in _component(
+                replicas=1,
+                resources=_requests("256Mi", "0.25"),
+                probes=_probes(10, 30, 5),
+            ).items()
+            if key not in _NO_SERVICE_FIELDS
+        },
+        "targetProxy": Bool(
+            doc=(
+                "Whether the tools use the proxy (true) or the brokers; the proxy when it has "
+                "replicas (KAAP)."
+            )
+        ),
+    },
+    doc="The bastion: a pod with the Pulsar CLI tools configured for this cluster (KAAP).",
+)
+
+FUNCTIONS_WORKER = Obj(
+    _component(
+        replicas=0,
+        resources=_requests("4Gi", "1"),
+        probes=_probes(10, 30, 5, doc="The worker's probes (KAAP)."),
+        security_context={"fsGroup": 0},
+        podManagementPolicy=Str(
+            "Parallel",
+            enum=("Parallel", "OrderedReady"),
+            doc="The StatefulSet's podManagementPolicy (KAAP).",
+        ),
+        updateStrategy=Raw(
+            {"type": "RollingUpdate"}, doc="The StatefulSet's updateStrategy (KAAP)."
+        ),
+        logsVolume=_volume(
+            "logs", "5Gi", doc="The worker's logs volume, mounted at /pulsar/logs (KAAP)."
+        ),
+        runtime=Str(
+            "process",
+            enum=("process", "kubernetes"),
+            doc=(
+                "Where function instances run: process (in the worker pod) or kubernetes (pods of "
+                "their own; KAAP)."
+            ),
+        ),
+        service=_service("ClusterIP", doc="The worker's Services (R-ca and headless R; KAAP)."),
+        rbac=Obj(
+            {
+                "create": Bool(
+                    True, doc="Whether the ServiceAccount, Role and RoleBinding are rendered."
+                ),
+                "namespaced": Bool(
+                    True, doc="Role and RoleBinding (true) or ClusterRole and ClusterRoleBinding."
+                ),
+            },
+            doc="The ServiceAccount, Role and RoleBinding the kubernetes runtime needs (KAAP).",
+        ),
+    ),
+    doc="The standalone functions worker, rendered with replicas above 0 (KAAP).",
+)
 
 # --- global ---------------------------------------------------------------------------------------
 
-TLS_COMPONENT = Obj({"enabled": Bool(False), "secretName": Str()})
-TLS_PROXY = Obj({"enabled": Bool(False), "enabledWithBroker": Bool(False), "secretName": Str()})
+TLS_COMPONENT = Obj(
+    {
+        "enabled": Bool(False, doc="Whether the component serves TLS."),
+        "secretName": Str(
+            doc=(
+                "The Secret with tls.crt, tls.key and ca.crt mounted at /pulsar/certs; "
+                "defaultSecretName when unset (KAAP)."
+            )
+        ),
+    },
+    doc="The TLS entry of one component (KAAP).",
+)
+TLS_PROXY = Obj(
+    {
+        "enabled": Bool(False, doc="Whether the proxies serve TLS."),
+        "enabledWithBroker": Bool(
+            False, doc="Whether the proxies dial the brokers over TLS (needs broker TLS)."
+        ),
+        "secretName": Str(doc="The proxies' Secret; defaultSecretName when unset (KAAP)."),
+    },
+    doc="The proxies' TLS entry (KAAP).",
+)
 # A resource set's entry: unset fields come from the component's entry (tls_defaults).
-TLS_SET = Obj({"enabled": Bool(), "secretName": Str()})
-TLS_PROXY_SET = Obj({"enabled": Bool(), "enabledWithBroker": Bool(), "secretName": Str()})
-CERT_KEY = Obj({"rotationPolicy": Str(enum=("Never", "Always")),
-                "encoding": Str(enum=("PKCS1", "PKCS8")),
-                "algorithm": Str(enum=("RSA", "ECDSA", "Ed25519")), "size": Int(min=1)},
-               default=None)
+TLS_SET = Obj(
+    {
+        "enabled": Bool(doc="Whether the set's brokers serve TLS."),
+        "secretName": Str(doc="The set's Secret."),
+    },
+    doc=(
+        "A broker set's TLS entry; unset fields come from tls.broker (ours: KAAP replaces the whole"
+        " entry)."
+    ),
+)
+TLS_PROXY_SET = Obj(
+    {
+        "enabled": Bool(doc="Whether the set's proxies serve TLS."),
+        "enabledWithBroker": Bool(doc="Whether the set's proxies dial the brokers over TLS."),
+        "secretName": Str(doc="The set's Secret."),
+    },
+    doc=(
+        "A proxy set's TLS entry; unset fields come from tls.proxy (ours: KAAP replaces the whole "
+        "entry)."
+    ),
+)
+CERT_KEY = Obj(
+    {
+        "rotationPolicy": Str(
+            enum=("Never", "Always"),
+            doc="Never or Always: whether a renewed certificate gets a new key.",
+        ),
+        "encoding": Str(
+            enum=("PKCS1", "PKCS8"), doc="PKCS1 or PKCS8 encoding of the key in the Secret."
+        ),
+        "algorithm": Str(enum=("RSA", "ECDSA", "Ed25519"), doc="RSA, ECDSA or Ed25519."),
+        "size": Int(min=1, doc="The key size in bits."),
+    },
+    default=None,
+    doc="The private key of cert-manager certificates (cert-manager's privateKey).",
+)
 # ours: `generate` defaults to true (KAAP generates nothing for a component without it)
-CERT_COMPONENT = Obj({"generate": Bool(True), "privateKey": CERT_KEY, "dnsNames": List(Str()),
-                      "secretName": Str()})
+CERT_COMPONENT = Obj(
+    {
+        "generate": Bool(
+            True,
+            doc=(
+                "Whether a Certificate is rendered for the component's Secret (ours: true by "
+                "default)."
+            ),
+        ),
+        "privateKey": CERT_KEY,
+        "dnsNames": List(Str(), doc="Further DNS names of the certificate."),
+        "secretName": Str(
+            doc=(
+                "KAAP's name of the certificate's Secret; the mounted Secret is "
+                "tls.<component>.secretName."
+            )
+        ),
+    },
+    doc="The self-signed certificate of one component (KAAP).",
+)
 
-TLS = Obj({
-    "enabled": Bool(False),
-    "defaultSecretName": Str("pulsar-tls"),
-    "caPath": Str("/etc/ssl/certs/ca-certificates.crt"),
-    "zookeeper": TLS_COMPONENT,
-    "bookkeeper": TLS_COMPONENT,
-    "autorecovery": TLS_COMPONENT,
-    "broker": TLS_COMPONENT,
-    "proxy": TLS_PROXY,
-    "functionsWorker": Obj({"enabled": Bool(), "enabledWithBroker": Bool(), "secretName": Str()}),
-    "ssCa": TLS_COMPONENT,
-    "brokerResourceSets": Map(TLS_SET),
-    "proxyResourceSets": Map(TLS_PROXY_SET),
-    "certProvisioner": Obj({
-        "selfSigned": Obj({
-            "enabled": Bool(False),
-            "perComponent": Bool(),
-            "includeDns": Bool(),
-            "caSecretName": Str(),
-            "privateKey": CERT_KEY,
-            "zookeeper": CERT_COMPONENT,
-            "bookkeeper": CERT_COMPONENT,
-            "autorecovery": CERT_COMPONENT,
-            "broker": CERT_COMPONENT,
-            "proxy": CERT_COMPONENT,
-            "functionsWorker": CERT_COMPONENT,
-            "external": Map(CERT_COMPONENT),
-        }),
-        "acme": Raw(),
-    }),
-})
+TLS = Obj(
+    {
+        "enabled": Bool(
+            False,
+            doc=(
+                "KAAP's deprecated switch; needed with certProvisioner.selfSigned, no component's "
+                "TLS on by itself."
+            ),
+        ),
+        "defaultSecretName": Str(
+            "pulsar-tls", doc="The Secret of every component without its own secretName (KAAP)."
+        ),
+        "caPath": Str(
+            "/etc/ssl/certs/ca-certificates.crt",
+            doc="Where clients find the CA bundle when certificates are not self-signed (KAAP).",
+        ),
+        "zookeeper": TLS_COMPONENT,
+        "bookkeeper": TLS_COMPONENT,
+        "autorecovery": TLS_COMPONENT,
+        "broker": TLS_COMPONENT,
+        "proxy": TLS_PROXY,
+        "functionsWorker": Obj(
+            {
+                "enabled": Bool(doc="Whether the worker serves TLS (its https port)."),
+                "enabledWithBroker": Bool(
+                    doc=(
+                        "Whether the worker dials the brokers over TLS; on when the brokers have "
+                        "TLS (ours; KAAP's default is off)."
+                    )
+                ),
+                "secretName": Str(doc="The worker's Secret; defaultSecretName when unset (KAAP)."),
+            },
+            doc="The functions worker's TLS entry (KAAP).",
+        ),
+        "ssCa": TLS_COMPONENT,
+        "brokerResourceSets": Map(
+            TLS_SET, doc="TLS entries of broker resource sets by set name (KAAP)."
+        ),
+        "proxyResourceSets": Map(
+            TLS_PROXY_SET, doc="TLS entries of proxy resource sets by set name (KAAP)."
+        ),
+        "certProvisioner": Obj(
+            {
+                "selfSigned": Obj(
+                    {
+                        "enabled": Bool(
+                            False,
+                            doc=(
+                                "Whether the Issuers and Certificates are rendered (also needs "
+                                "tls.enabled)."
+                            ),
+                        ),
+                        "perComponent": Bool(
+                            doc="One certificate per component rather than one shared (KAAP)."
+                        ),
+                        "includeDns": Bool(
+                            doc="Add spec.global.dnsName to the front door's certificate (KAAP)."
+                        ),
+                        "caSecretName": Str(
+                            doc=(
+                                "The CA's Secret when tls.ssCa.secretName is unset; "
+                                "<global.name>-ss-ca by default (KAAP)."
+                            )
+                        ),
+                        "privateKey": CERT_KEY,
+                        "zookeeper": CERT_COMPONENT,
+                        "bookkeeper": CERT_COMPONENT,
+                        "autorecovery": CERT_COMPONENT,
+                        "broker": CERT_COMPONENT,
+                        "proxy": CERT_COMPONENT,
+                        "functionsWorker": CERT_COMPONENT,
+                        "external": Map(
+                            CERT_COMPONENT,
+                            doc=(
+                                "KAAP's certificates for external services; refused, not rendered "
+                                "by this version."
+                            ),
+                        ),
+                    },
+                    doc=(
+                        "cert-manager certificates from a self-signed CA, one per mounted Secret "
+                        "(KAAP; ours names them after the Secret)."
+                    ),
+                ),
+                "acme": Raw(doc="KAAP's ACME provisioner; refused, not rendered by this version."),
+            },
+            doc="Where certificates come from (KAAP).",
+        ),
+    },
+    doc="TLS per component and set, and where the certificates come from (KAAP).",
+)
 
-AUTH = Obj({
-    "enabled": Bool(False),
-    "token": Obj({
-        "publicKeyFile": Str("my-public.key"),
-        "privateKeyFile": Str("my-private.key"),
-        "superUserRoles": List(Str(), default=["admin", "proxy", "superuser", "websocket"]),
-        "proxyRoles": List(Str(), default=["proxy"]),
-        "initialize": Bool(True),
-    }),
-})
+AUTH = Obj(
+    {
+        "enabled": Bool(False, doc="Whether token authentication and authorization are on."),
+        "token": Obj(
+            {
+                "publicKeyFile": Str(
+                    "my-public.key",
+                    doc="The key of the public key in the Secret token-public-key (KAAP).",
+                ),
+                "privateKeyFile": Str(
+                    "my-private.key",
+                    doc="The key of the private key in the Secret token-private-key (KAAP).",
+                ),
+                "superUserRoles": List(
+                    Str(),
+                    default=["admin", "proxy", "superuser", "websocket"],
+                    doc="The superuser roles; each gets a token Secret token-<role> (KAAP).",
+                ),
+                "proxyRoles": List(
+                    Str(), default=["proxy"], doc="The roles the proxies authenticate as (KAAP)."
+                ),
+                "initialize": Bool(
+                    True,
+                    doc=(
+                        "Whether a Job creates the missing key and token Secrets in the cluster "
+                        "(ours; KAAP's operator creates them)."
+                    ),
+                ),
+            },
+            doc="JWT token authentication (KAAP).",
+        ),
+    },
+    doc="Authentication and authorization (KAAP).",
+)
 
-RACK_HOST = Obj({
-    "enabled": Bool(False),
-    "requireRackAffinity": Bool(False),
-    "requireRackAntiAffinity": Bool(True),
-})
-RACK_ZONE = Obj({
-    "enabled": Bool(False),
-    "requireRackAffinity": Bool(False),
-    "requireRackAntiAffinity": Bool(True),
-    "enableHostAntiAffinity": Bool(True),
-    "requireRackHostAntiAffinity": Bool(True),
-})
-RACK = Obj({"host": RACK_HOST, "zone": RACK_ZONE})
+RACK_HOST = Obj(
+    {
+        "enabled": Bool(
+            False,
+            doc="Whether the rack is a node: its pods share nodes and stay off other racks' nodes.",
+        ),
+        "requireRackAffinity": Bool(
+            False, doc="Required (true) or preferred co-location of the rack's pods on one node."
+        ),
+        "requireRackAntiAffinity": Bool(
+            True, doc="Required (true) or preferred separation from other racks' nodes."
+        ),
+    },
+    doc="Placement of a rack's pods on nodes (KAAP).",
+)
+RACK_ZONE = Obj(
+    {
+        "enabled": Bool(
+            False,
+            doc=(
+                "Whether the rack is a zone: its pods share a zone and stay out of other racks' "
+                "zones."
+            ),
+        ),
+        "requireRackAffinity": Bool(
+            False, doc="Required (true) or preferred co-location of the rack's pods in one zone."
+        ),
+        "requireRackAntiAffinity": Bool(
+            True, doc="Required (true) or preferred separation from other racks' zones."
+        ),
+        "enableHostAntiAffinity": Bool(
+            True, doc="Whether the pods of one set in the rack also stay on different nodes."
+        ),
+        "requireRackHostAntiAffinity": Bool(
+            True, doc="Required (true) or preferred host anti-affinity inside the zone."
+        ),
+    },
+    doc="Placement of a rack's pods in zones (KAAP).",
+)
+RACK = Obj(
+    {"host": RACK_HOST, "zone": RACK_ZONE}, doc="A rack: a failure domain, a node or a zone (KAAP)."
+)
 
-GLOBAL = Obj({
-    "name": Name(max_length=40),
-    "clusterName": Str(),
-    "components": Obj({
-        "zookeeperBaseName": Name("zookeeper"),
-        "bookkeeperBaseName": Name("bookkeeper"),
-        "brokerBaseName": Name("broker"),
-        "proxyBaseName": Name("proxy"),
-        "autorecoveryBaseName": Name("autorecovery"),
-        "bastionBaseName": Name("bastion"),
-        "functionsWorkerBaseName": Name("function"),
-    }),
-    "dnsConfig": Raw({"options": [{"name": "ndots", "value": "4"}]}),
-    "kubernetesClusterDomain": Str("cluster.local"),
-    "dnsName": Str(),
-    "nodeSelectors": Map(Str()),
-    "tls": TLS,
-    "persistence": Bool(True),
-    "restartOnConfigMapChange": Bool(False),
-    "auth": AUTH,
-    "image": Str(DEFAULT_PULSAR_IMAGE),
-    "imagePullPolicy": Str("IfNotPresent", enum=("Always", "IfNotPresent", "Never")),
-    "storage": Obj({"existingStorageClassName": Str(), "storageClass": STORAGE_CLASS}),
-    "antiAffinity": GLOBAL_ANTI_AFFINITY,
-    "priorityClassName": Str(),
-    "resourceSets": Map(Obj({"rack": Str()})),
-    "racks": Map(RACK),
-    "zookeeperPlainSslStorePassword": Bool(False),
-    # ours: topology keys used by anti-affinity and racks (KAAP hard-codes them)
-    "topologyKeys": Obj({"host": Str(HOST_TOPOLOGY_KEY), "zone": Str()}),
-    # ours: "restricted" for krm-pulsar.io input, "kaap" for KAAP input (see with_defaults)
-    "podSecurity": Str(enum=POD_SECURITY_MODES),
-    # ours: NetworkPolicies (docs/security.md); metricsFrom: NetworkPolicyPeers (for example
-    # the monitoring namespace) allowed to reach the metrics ports
-    "networkPolicies": Obj({"enabled": Bool(False), "metricsFrom": Raw(shape="list")}),
-})
+GLOBAL = Obj(
+    {
+        "name": Name(
+            max_length=40,
+            doc=(
+                "The cluster's name, the prefix of every object name; metadata.name when unset "
+                "(KAAP)."
+            ),
+        ),
+        "clusterName": Str(
+            doc="The Pulsar cluster name in the metadata store; global.name when unset (KAAP)."
+        ),
+        "components": Obj(
+            {
+                "zookeeperBaseName": Name("zookeeper", doc="ZooKeeper's base name (KAAP)."),
+                "bookkeeperBaseName": Name("bookkeeper", doc="The bookies' base name (KAAP)."),
+                "brokerBaseName": Name("broker", doc="The brokers' base name (KAAP)."),
+                "proxyBaseName": Name("proxy", doc="The proxies' base name (KAAP)."),
+                "autorecoveryBaseName": Name(
+                    "autorecovery", doc="Autorecovery's base name (KAAP)."
+                ),
+                "bastionBaseName": Name("bastion", doc="The bastion's base name (KAAP)."),
+                "functionsWorkerBaseName": Name(
+                    "function", doc="The functions worker's base name (KAAP)."
+                ),
+            },
+            doc="The base names of the components' objects (KAAP).",
+        ),
+        "dnsConfig": Raw(
+            {"options": [{"name": "ndots", "value": "4"}]},
+            doc="The pods' dnsConfig; ndots 4 by default (KAAP).",
+        ),
+        "kubernetesClusterDomain": Str(
+            "cluster.local", doc="The cluster's DNS domain in fully qualified Service names (KAAP)."
+        ),
+        "dnsName": Str(
+            doc=(
+                "The cluster's public DNS name, added to the front door's self-signed certificate "
+                "with includeDns (KAAP)."
+            )
+        ),
+        "nodeSelectors": Map(
+            Str(), doc="Node labels every pod must run on, under each component's own (KAAP)."
+        ),
+        "tls": TLS,
+        "persistence": Bool(
+            True, doc="Whether data volumes are claims (true) or emptyDir volumes (KAAP)."
+        ),
+        "restartOnConfigMapChange": Bool(
+            False,
+            doc=(
+                "Whether pods carry checksums of their ConfigMaps, so a configuration change rolls "
+                "them (KAAP)."
+            ),
+        ),
+        "auth": AUTH,
+        "image": Str(
+            DEFAULT_PULSAR_IMAGE, doc="The Pulsar image of every component without its own (KAAP)."
+        ),
+        "imagePullPolicy": Str(
+            "IfNotPresent",
+            enum=("Always", "IfNotPresent", "Never"),
+            doc="The image pull policy of every component without its own (KAAP).",
+        ),
+        "storage": Obj(
+            {
+                "existingStorageClassName": Str(
+                    doc=(
+                        "A StorageClass that exists in the cluster; 'default' (the default) means "
+                        "the cluster's default class (KAAP)."
+                    )
+                ),
+                "storageClass": STORAGE_CLASS,
+            },
+            doc="The storage choice of every volume without its own (KAAP).",
+        ),
+        "antiAffinity": GLOBAL_ANTI_AFFINITY,
+        "priorityClassName": Str(doc="The PriorityClass of every pod without its own (KAAP)."),
+        "resourceSets": Map(
+            Obj(
+                {"rack": Str(doc="The rack of spec.global.racks the set's pods are placed in.")},
+                doc="A resource set declaration.",
+            ),
+            doc="The resource sets by name, each optionally mapped to a rack (KAAP).",
+        ),
+        # kaap-parity.md#racks: each rack is merged with the rack defaults field by field
+        "racks": Map(RACK, value_defaults=True, doc="The racks by name (KAAP)."),
+        "zookeeperPlainSslStorePassword": Bool(
+            False, doc="Pass the ZooKeeper TLS store password in clear rather than by file (KAAP)."
+        ),
+        # ours: topology keys used by anti-affinity and racks (KAAP hard-codes them)
+        "topologyKeys": Obj(
+            {
+                "host": Str(HOST_TOPOLOGY_KEY, doc="The node label of a host."),
+                "zone": Str(
+                    doc=(
+                        "The node label of a zone; KAAP's deprecated beta label for KAAP input, "
+                        "topology.kubernetes.io/zone for ours."
+                    )
+                ),
+            },
+            doc="ours: the node labels anti-affinity and racks place by (KAAP hard-codes them).",
+        ),
+        # ours: "restricted" for krm-pulsar.io input, "kaap" for KAAP input (see with_defaults)
+        "podSecurity": Str(
+            enum=POD_SECURITY_MODES,
+            doc=(
+                "ours: restricted (the Pod Security Standard) for our API version, kaap (KAAP's pod"
+                " templates) for KAAP input."
+            ),
+        ),
+        # ours: NetworkPolicies (docs/security.md); metricsFrom: NetworkPolicyPeers (for example
+        # the monitoring namespace) allowed to reach the metrics ports
+        "networkPolicies": Obj(
+            {
+                "enabled": Bool(False, doc="Whether the NetworkPolicies are rendered."),
+                "metricsFrom": Raw(
+                    shape="list",
+                    doc=(
+                        "NetworkPolicy peers (a monitoring namespace) allowed to reach the metrics "
+                        "ports."
+                    ),
+                ),
+            },
+            doc=(
+                "ours: NetworkPolicies that keep the cluster's internal ports to the cluster "
+                "(docs/security.md)."
+            ),
+        ),
+    },
+    doc="Settings of the whole cluster and defaults of every component (KAAP).",
+)
 
-OXIA = Obj({
-    "enabled": Bool(False),
-    "image": Str(DEFAULT_OXIA_IMAGE),
-    "imagePullPolicy": Str(enum=("Always", "IfNotPresent", "Never")),
-    "initialShardCount": Int(3, min=1),
-    "replicationFactor": Int(3, min=1),
-    "coordinator": Obj({
-        "resources": Resources({"limits": {"cpu": "100m", "memory": "128Mi"}}),
-    }),
-    "server": Obj({
-        "replicas": Int(3, min=1, max=MAX_REPLICAS),
-        "resources": Resources({"limits": {"cpu": "1", "memory": "1Gi"}}),
-        "dbCacheSizeMb": Int(512, min=1),
-        "storage": _volume("data", "8Gi"),
-    }),
-    # cluster metadata initialization against Oxia (runs the Pulsar image, like ZooKeeper's)
-    "metadataInitializationJob": Obj({"timeout": Int(60, min=1), "resources": Raw()}),
-})
+OXIA = Obj(
+    {
+        "enabled": Bool(False, doc="Whether Oxia replaces ZooKeeper."),
+        "image": Str(DEFAULT_OXIA_IMAGE, doc="The Oxia image."),
+        "imagePullPolicy": Str(
+            enum=("Always", "IfNotPresent", "Never"),
+            doc="The Oxia image pull policy; spec.global.imagePullPolicy when unset.",
+        ),
+        "initialShardCount": Int(
+            3, min=1, doc="Shards of each Oxia namespace (default, broker, bookkeeper)."
+        ),
+        "replicationFactor": Int(
+            3, min=1, doc="Servers each shard is replicated on; at most server.replicas."
+        ),
+        "coordinator": Obj(
+            {
+                "resources": Resources(
+                    {"limits": {"cpu": "100m", "memory": "128Mi"}},
+                    doc="The coordinator's resources.",
+                ),
+            },
+            doc="The Oxia coordinator, one replica.",
+        ),
+        "server": Obj(
+            {
+                "replicas": Int(3, min=1, max=MAX_REPLICAS, doc="The number of Oxia servers."),
+                "resources": Resources(
+                    {"limits": {"cpu": "1", "memory": "1Gi"}}, doc="The servers' resources."
+                ),
+                "dbCacheSizeMb": Int(512, min=1, doc="The servers' database cache in MiB."),
+                "storage": _volume(
+                    "data", "8Gi", doc="The servers' data volume, mounted at /data."
+                ),
+                # ours: the pod securityContext of the Oxia servers, over OXIA_SECURITY_CONTEXT
+                "securityContext": Raw(
+                    doc="The servers' pod securityContext, over the non-root defaults."
+                ),
+            },
+            doc="The Oxia servers.",
+        ),
+        # cluster metadata initialization against Oxia (runs the Pulsar image, like ZooKeeper's)
+        "metadataInitializationJob": Obj(
+            {
+                "timeout": Int(
+                    60,
+                    min=1,
+                    doc="Seconds each attempt of the Job may take; it retries until it succeeds.",
+                ),
+                "resources": Resources(
+                    JOB_RESOURCES,
+                    doc="The Job container's resources (its JVM heap is sized from them).",
+                ),
+            },
+            doc="The Job that initializes the cluster metadata in Oxia (it runs the Pulsar image).",
+        ),
+    },
+    doc=(
+        "ours: Oxia as the metadata store instead of ZooKeeper, as the Apache Helm chart renders "
+        "it."
+    ),
+)
 
-PATCH = Obj({
-    "target": Obj({"kind": Str(), "name": Str(), "group": Str(), "version": Str()}),
-    "patch": Raw(shape="list"),
-})
+PATCH = Obj(
+    {
+        "target": Obj(
+            {
+                "kind": Str(doc="The objects' kind."),
+                "name": Str(doc="The objects' name (a Job's without its content hash)."),
+                "group": Str(doc="The objects' API group ('' for the core group)."),
+                "version": Str(doc="The objects' API version."),
+            },
+            doc="Which generated objects the patch applies to; every given field must match.",
+        ),
+        "patch": Raw(shape="list", doc="The RFC 6902 operations, applied in order."),
+    },
+    doc="One patch: the objects it targets and its RFC 6902 operations.",
+)
 
-SPEC = Obj({
-    "global": GLOBAL,
-    "zookeeper": ZOOKEEPER,
-    "bookkeeper": BOOKKEEPER,
-    "broker": BROKER,
-    "proxy": PROXY,
-    "autorecovery": AUTORECOVERY,
-    "bastion": BASTION,
-    "functionsWorker": FUNCTIONS_WORKER,
-    "oxia": OXIA,  # ours
-    "patches": List(PATCH),  # ours
-})
+SPEC = Obj(
+    {
+        "global": GLOBAL,
+        "zookeeper": ZOOKEEPER,
+        "bookkeeper": BOOKKEEPER,
+        "broker": BROKER,
+        "proxy": PROXY,
+        "autorecovery": AUTORECOVERY,
+        "bastion": BASTION,
+        "functionsWorker": FUNCTIONS_WORKER,
+        "oxia": OXIA,  # ours
+        "patches": List(
+            PATCH, doc="ours: RFC 6902 patches applied to the generated objects, last."
+        ),  # ours
+    },
+    doc="A Pulsar cluster: KAAP's PulsarCluster spec with krm-pulsar's additions.",
+)
 
-# Components that have resource sets, with the literal default set name (KAAP §3.1).
+# Components that have resource sets, with the literal default set name (kaap-parity.md#names).
 SET_COMPONENTS = {"bookkeeper": BOOKKEEPER_SET, "broker": BROKER_SET, "proxy": PROXY_SET}
 
 # --- derived defaults ---------------------------------------------------------------------------
-
-# Every component section, in the order KAAP gates their rollout (metadata store, bookies,
-# brokers, the rest, functions worker last).
-COMPONENTS = ("zookeeper", "bookkeeper", "broker", "proxy", "autorecovery", "bastion",
-              "functionsWorker")
-
-# The data volumes of each component (paths inside its spec), for the storage defaults (KAAP §9.2).
-_VOLUMES = {
-    "zookeeper": ("dataVolume",),
-    "bookkeeper": ("volumes.journal", "volumes.ledgers"),
-    "functionsWorker": ("logsVolume",),
-}
 
 
 def with_defaults(spec: dict | None, metadata: dict, api_version: str) -> dict:
@@ -563,22 +1526,22 @@ def with_defaults(spec: dict | None, metadata: dict, api_version: str) -> dict:
         glob["topologyKeys"]["zone"] = (
             KAAP_ZONE_TOPOLOGY_KEY if api_version == KAAP_API_VERSION else ZONE_TOPOLOGY_KEY
         )
-    # KAAP §7.4: each rack is merged with the rack defaults field by field
-    glob["racks"] = {name: RACK.with_defaults(rack) for name, rack in (glob["racks"] or {}).items()}
     storage = glob["storage"]
     if not storage["existingStorageClassName"] and not storage["storageClass"]:
         storage["existingStorageClassName"] = "default"
 
-    for name in COMPONENTS:
-        component = resolved[name]
-        component_defaults(component, glob)
-        for path in _VOLUMES.get(name, ()):
-            volume = component
+    for entry in registry.PULSAR_COMPONENTS:
+        component_defaults(resolved[entry.section], glob)
+    # the data volumes of every component (registry.Component.volumes),
+    # kaap-parity.md#storage-defaults
+    for entry in registry.COMPONENTS:
+        for path in entry.volumes:
+            volume = resolved[entry.section]
             for part in path.split("."):
                 volume = volume[part]
             volume_defaults(volume, glob)
 
-    # KAAP §1.3: cross-component adjustments
+    # kaap-parity.md#cross-component-defaults: cross-component adjustments
     if resolved["bastion"]["targetProxy"] is None:
         resolved["bastion"]["targetProxy"] = resolved["proxy"]["replicas"] > 0
     if resolved["functionsWorker"]["replicas"] > 0:
@@ -586,20 +1549,39 @@ def with_defaults(spec: dict | None, metadata: dict, api_version: str) -> dict:
     elif resolved["proxy"]["standaloneFunctionsWorker"] is None:
         resolved["proxy"]["standaloneFunctionsWorker"] = False
 
+    api_version_defaults(resolved, api_version == KAAP_API_VERSION)
+
     oxia = resolved["oxia"]
     if not oxia["imagePullPolicy"]:
         oxia["imagePullPolicy"] = glob["imagePullPolicy"]
-    volume_defaults(oxia["server"]["storage"], glob)
     package_storage_defaults(resolved["broker"], glob)
     tls_defaults(glob)
     return resolved
 
 
-TLS_SECTIONS = ("zookeeper", "bookkeeper", "autorecovery", "broker", "proxy", "functionsWorker")
+def api_version_defaults(resolved: dict, kaap: bool) -> None:
+    """Defaults that differ by API version. KAAP input keeps KAAP's pod templates (a cluster
+    leaving the operator must not roll): no startup probes, no websocket probes unless asked,
+    broker liveness through the health check. Our API version gets what runs safely: startup
+    probes for the components whose start can take long, websocket probes, and a broker
+    liveness probe that does not depend on BookKeeper. A value the user wrote always wins; a
+    resource set inherits the component's resolved value."""
+    for component in ("zookeeper", "bookkeeper", "broker"):
+        startup = resolved[component]["probes"]["startup"]
+        if startup["enabled"] is None:
+            startup["enabled"] = not kaap
+    for kind in ("liveness", "readiness"):
+        probe = resolved["proxy"]["webSocket"]["probes"][kind]
+        if probe["enabled"] is None:
+            probe["enabled"] = not kaap
+    probes = resolved["broker"]["probes"]
+    if probes["useHealthCheckForLiveness"] is None:
+        probes["useHealthCheckForLiveness"] = kaap
 
 
 def tls_defaults(glob: dict) -> None:
-    """TLS values derived from other fields (KAAP ``getTlsSecretNameFor*``, §6.6).
+    """TLS values derived from other fields (KAAP ``getTlsSecretNameFor*``,
+    kaap-parity.md#per-set-tls).
 
     * every component's ``secretName`` falls back to ``defaultSecretName``;
     * a broker/proxy resource set's entry takes each unset field from the component's entry
@@ -611,20 +1593,28 @@ def tls_defaults(glob: dict) -> None:
       ``functionsWorker.enabledWithBroker`` says otherwise (ours; KAAP's default is off).
     """
     tls = glob["tls"]
-    for section in TLS_SECTIONS:
-        entry = tls[section]
+    for component in registry.TLS_COMPONENTS:
+        entry = tls[component.tls]
         if not entry.get("secretName"):
             entry["secretName"] = tls["defaultSecretName"]
-    for sets_key, section in (("brokerResourceSets", "broker"), ("proxyResourceSets", "proxy")):
+    for component in registry.TLS_COMPONENTS:
+        if not component.set_tls_key:
+            continue
+        sets_key, section = component.set_tls_key, component.tls
         tls[sets_key] = {
-            name: {key: ((entry or {}).get(key) if (entry or {}).get(key) is not None
-                         else tls[section].get(key))
-                   for key in tls[section]}
-            for name, entry in (tls[sets_key] or {}).items()}
+            name: {
+                key: (
+                    (entry or {}).get(key)
+                    if (entry or {}).get(key) is not None
+                    else tls[section].get(key)
+                )
+                for key in tls[section]
+            }
+            for name, entry in (tls[sets_key] or {}).items()
+        }
     self_signed = tls["certProvisioner"]["selfSigned"]
     if not tls["ssCa"].get("secretName"):
-        tls["ssCa"]["secretName"] = (self_signed.get("caSecretName")
-                                     or f"{glob['name']}-ss-ca")
+        tls["ssCa"]["secretName"] = self_signed.get("caSecretName") or f"{glob['name']}-ss-ca"
     worker = tls["functionsWorker"]
     if worker.get("enabled") is None:
         worker["enabled"] = False
@@ -639,8 +1629,10 @@ def component_defaults(component: dict, glob: dict) -> None:
     if not component.get("imagePullPolicy"):
         component["imagePullPolicy"] = glob["imagePullPolicy"]
     # global node selectors sit under the component's own (component keys win)
-    component["nodeSelectors"] = {**(glob["nodeSelectors"] or {}),
-                                  **(component.get("nodeSelectors") or {})}
+    component["nodeSelectors"] = {
+        **(glob["nodeSelectors"] or {}),
+        **(component.get("nodeSelectors") or {}),
+    }
     if component.get("dnsConfig") is None:
         component["dnsConfig"] = glob["dnsConfig"]
     if component.get("priorityClassName") is None:
@@ -672,9 +1664,9 @@ def package_storage_defaults(broker: dict, glob: dict) -> None:
     elif claim:
         claim = deep_merge(copy.deepcopy(PACKAGE_STORAGE_CLAIM), copy.deepcopy(claim))
     if not files["claimName"]:
-        files["claimName"] = ((claim.get("metadata") or {}).get("name")
-                              or f"{glob['name']}-{glob['components']['brokerBaseName']}"
-                                 f"{PACKAGE_STORAGE_CLAIM_SUFFIX}")
+        files["claimName"] = (claim.get("metadata") or {}).get(
+            "name"
+        ) or f"{glob['name']}-{glob['components']['brokerBaseName']}{PACKAGE_STORAGE_CLAIM_SUFFIX}"
     if claim:
         metadata = claim.get("metadata")
         claim["metadata"] = dict(metadata) if isinstance(metadata, dict) else {}
@@ -685,7 +1677,8 @@ def package_storage_defaults(broker: dict, glob: dict) -> None:
 
 
 def volume_defaults(volume: dict, glob: dict) -> None:
-    """KAAP §9.2: a volume with no storage choice of its own takes the global one."""
+    """kaap-parity.md#storage-defaults: a volume with no storage choice of its own takes the global
+    one."""
     if not volume.get("existingStorageClassName") and not volume.get("storageClass"):
         storage = glob["storage"]
         if storage["existingStorageClassName"]:

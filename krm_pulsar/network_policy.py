@@ -19,16 +19,23 @@ are the user's to know.
 
 from __future__ import annotations
 
+from . import names
+
+TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from .cluster import Cluster
 
 
-def render(cluster, objects: list) -> list:
+def render(cluster: Cluster, objects: list) -> list:
     """The policies for the cluster's rendered `objects`: ports are read from what was
     rendered (Service ports, ``prometheus.io/port`` pod annotations), so TLS, Kafka, additional
     ports and the functions worker's metrics port are opened exactly when they exist."""
     settings = cluster.glob["networkPolicies"]
     if not settings["enabled"]:
         return []
-    own = {"app": "pulsar", "cluster": cluster.name}
+    own = names.cluster_labels(cluster.name)
     policies = [_policy(cluster, f"{cluster.name}-internal", own,
                         [{"from": [{"podSelector": {"matchLabels": dict(own)}}]}])]
     clients = _client_rule(cluster, own, objects)
@@ -36,7 +43,7 @@ def render(cluster, objects: list) -> list:
         policies.append(clients)
     if settings.get("metricsFrom"):
         metrics_ports = sorted({int(port) for port in (
-            _template_annotation(obj, "prometheus.io/port") for obj in objects) if port})
+            _template_annotation(obj, names.PROMETHEUS_PORT) for obj in objects) if port})
         if metrics_ports:
             policies.append(_policy(cluster, f"{cluster.name}-metrics", own, [{
                 "from": list(settings["metricsFrom"]),
@@ -45,7 +52,7 @@ def render(cluster, objects: list) -> list:
     return policies
 
 
-def _client_rule(cluster, own: dict, objects: list) -> dict | None:
+def _client_rule(cluster: Cluster, own: dict, objects: list) -> dict | None:
     """The proxy's Service ports, or the brokers' when no proxy runs; None when neither runs."""
     for component in ("proxy", "broker"):
         base = cluster.base_name(component)
@@ -63,25 +70,26 @@ def _client_rule(cluster, own: dict, objects: list) -> dict | None:
     return None
 
 
-def _component(obj: dict):
-    return (obj["metadata"].get("labels") or {}).get("component")
+def _component(obj: dict) -> str | None:
+    return (obj["metadata"].get("labels") or {}).get(names.COMPONENT_LABEL)
 
 
-def _template_annotation(obj: dict, key: str):
+def _template_annotation(obj: dict, key: str) -> str | None:
     template = (obj.get("spec") or {}).get("template") if obj["kind"] in (
         "Deployment", "StatefulSet") else None
     return ((template or {}).get("metadata", {}).get("annotations") or {}).get(key)
 
 
-def _ports(ports) -> list:
+def _ports(ports: Iterable[int | str]) -> list:
     """Numbers first, then named ports, each once."""
     numbers = sorted({p for p in ports if isinstance(p, int)})
     names = sorted({p for p in ports if isinstance(p, str)})
     return [{"protocol": "TCP", "port": port} for port in numbers + names]
 
 
-def _policy(cluster, name: str, selector: dict, ingress: list) -> dict:
-    labels = {"app": "pulsar", "cluster": cluster.name, "component": "network-policy"}
+def _policy(cluster: Cluster, name: str, selector: dict, ingress: list) -> dict:
+    labels = {**names.cluster_labels(cluster.name),
+              names.COMPONENT_LABEL: names.NETWORK_POLICY_COMPONENT}
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",

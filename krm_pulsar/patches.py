@@ -20,6 +20,10 @@ from __future__ import annotations
 
 from .schema import SpecError
 
+TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
 
 def matches(target: dict, obj: dict) -> bool:
     """Whether `obj` is selected by `target` (every given field must match exactly)."""
@@ -97,7 +101,7 @@ def apply_patches(objects: list, patches: list, findings: list) -> list:
     return result
 
 
-def _broken_shape(obj) -> str | None:
+def _broken_shape(obj: object) -> str | None:
     """What a patch broke that later steps (checksums, names, annotations) rely on."""
     if not isinstance(obj, dict):
         return "no object at all"
@@ -145,7 +149,7 @@ def _candidates(target: dict, objects: list) -> str:
     return f"{what}; the generated kinds are {_listing(kinds, quote=False)}"
 
 
-def _listing(values, quote: bool = True, limit: int = 6) -> str:
-    values = [repr(v) if quote else str(v) for v in values]
-    shown = ", ".join(values[:limit])
-    return shown + (f" and {len(values) - limit} more" if len(values) > limit else "")
+def _listing(values: Iterable[object], quote: bool = True, limit: int = 6) -> str:
+    texts = [repr(v) if quote else str(v) for v in values]
+    shown = ", ".join(texts[:limit])
+    return shown + (f" and {len(texts) - limit} more" if len(texts) > limit else "")

@@ -1,4 +1,5 @@
-"""Bookie rack registration without an operator (``bookkeeper.autoRackConfig``, KAAP §8.2/§8.3).
+"""Bookie rack registration without an operator (``bookkeeper.autoRackConfig``,
+kaap-parity.md#rack-registration).
 
 KAAP's operator writes every bookie of a racked set into the metadata store's ``/bookies`` map
 (``<rack>/<node>``) and keeps it current. krm-pulsar renders one Job instead:
@@ -18,16 +19,19 @@ Trade-offs against the alternatives (per-bookie init or sidecar containers, a Cr
 
 from __future__ import annotations
 
+from . import names, placement, security, tls_plan, workload
+from .endpoints import BOOKIE, number
 
-from . import placement, security, workload
+TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
+if TYPE_CHECKING:
+    from .cluster import Cluster
 
 # KAAP's group name in /bookies, kept so a cluster moved from KAAP keeps its entries.
 GROUP = "defaultgroup"
 # KAAP's node placeholder for a bookie whose pod is not scheduled (node names are only known at
 # run time; the region-aware policy needs the two-level path "<rack>/<node>").
 UNKNOWN_NODE = "unknown-node"
-BOOKIE_PORT = 3181
-COMPONENT_LABEL = "rack-registration"
+COMPONENT_LABEL = names.RACK_REGISTRATION_COMPONENT
 CONTAINER = "rack-registration"
 RETRY_SECONDS = 10
 # The registration waits for the brokers, which come up in an earlier sync wave; if they still
@@ -36,7 +40,7 @@ RETRY_SECONDS = 10
 DEADLINE_SECONDS = 1800
 
 
-def bookies(cluster) -> list:
+def bookies(cluster: Cluster) -> list:
     """``[(bookie pod name, headless Service name, rack)]`` for every bookie of a racked set,
     in set declaration order (KAAP: sets without a rack contribute nothing)."""
     result = []
@@ -48,17 +52,18 @@ def bookies(cluster) -> list:
     return result
 
 
-def needed(cluster) -> bool:
+def needed(cluster: Cluster) -> bool:
     if not cluster.spec["bookkeeper"]["autoRackConfig"]["enabled"]:
         return False
     brokers = placement.resource_sets(cluster, "broker")
     return bool(bookies(cluster)) and any(s.spec["replicas"] > 0 for s in brokers)
 
 
-def script(cluster) -> str:
+def script(cluster: Cluster) -> str:
     """The shell script of the Job: one ``register`` line per bookie.
 
-    Bookie ids are what bookies announce with ``useHostNameAsBookieID`` (KAAP §8.2):
+    Bookie ids are what bookies announce with ``useHostNameAsBookieID``
+    (kaap-parity.md#rack-registration):
     ``<pod>.<service>.<namespace>.svc.<domain>:3181``. The namespace is read from the pod at
     run time, so the Job follows a later kustomize ``namespace:``.
     """
@@ -76,7 +81,8 @@ def script(cluster) -> str:
         "set -u",
         f"admin={admin}",
         "register() {",
-        '  id="$1.${POD_NAMESPACE}.svc.' + cluster.domain + f':{BOOKIE_PORT}"',
+        '  id="$1.${POD_NAMESPACE}.svc.' + cluster.domain
+        + f':{number("bookkeeper", BOOKIE)}"',
         '  rack="$2"',
         "  while true; do",
         f'    current="$({curl} -s --max-time 10 "${{admin}}/${{id}}" || true)"',
@@ -101,7 +107,13 @@ def script(cluster) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render(cluster) -> list:
+def tls(cluster: Cluster) -> tls_plan.TlsPlan:
+    """A client of the brokers' admin API, trusting the CA of the brokers' Secret."""
+    return tls_plan.client_plan(cluster, security.secret_name(cluster.spec, "broker"),
+                                ("broker",))
+
+
+def render(cluster: Cluster) -> list:
     if not needed(cluster):
         return []
     spec = cluster.spec["bookkeeper"]
@@ -114,11 +126,7 @@ def render(cluster) -> list:
         "env": [{"name": "POD_NAMESPACE",
                  "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}}],
     }
-    mounts, volumes = [], []
-    if cluster.broker_tls:
-        mount, volume = security.certs_volume(security.secret_name(cluster.spec, "broker"))
-        mounts.append(mount)
-        volumes.append(volume)
+    mounts, volumes = tls(cluster).volume()
     if security.auth_on(cluster.spec):
         token_mounts, token_volumes = security.token_volumes(("superuser",))
         mounts += token_mounts
@@ -129,14 +137,14 @@ def render(cluster) -> list:
     pod = workload.job_pod(cluster, spec, container, automount_token=False, volumes=volumes)
     # Pod labels deliberately differ from the bookies' selector labels (component), so no
     # bookie Service, StatefulSet or PDB selects the Job's pod.
-    labels = {"app": "pulsar", "component": COMPONENT_LABEL, "cluster": cluster.name}
+    labels = names.base_labels(cluster.name, COMPONENT_LABEL)
     job_spec = {"activeDeadlineSeconds": DEADLINE_SECONDS,
                 "template": {"metadata": {"labels": dict(labels)}, "spec": pod}}
     # render.render appends the content hash of the spec (workload.name_jobs)
     name = f"{cluster.name}-bookie-racks"
     waves = placement.sync_waves(cluster)
     # after the brokers: the registration goes through them
-    annotations = {placement.SYNC_WAVE: str(waves[("autorecovery", None)])}
+    annotations = {names.SYNC_WAVE: str(waves[("autorecovery", None)])}
     return [{
         "apiVersion": "batch/v1",
         "kind": "Job",

@@ -15,6 +15,11 @@ from __future__ import annotations
 import copy
 import re
 
+TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any as Value  # a value of the user's spec, of any type
+
 MISSING = object()
 
 
@@ -22,17 +27,19 @@ class SpecError:
     """One finding about the input: where (a field path such as ``spec.broker.replicas``), what,
     and how bad (``error`` stops the render; ``warning`` and ``info`` do not)."""
 
-    __slots__ = ("path", "message", "severity")
+    __slots__ = ("message", "path", "severity")
 
-    def __init__(self, path: str, message: str, severity: str = "error"):
+    def __init__(self, path: str, message: str, severity: str = "error") -> None:
         self.path = path
         self.message = message
         self.severity = severity
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"SpecError({self.path!r}, {self.message!r}, {self.severity!r})"
 
-    def __eq__(self, other):
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
+
+    def __eq__(self, other: object) -> bool:
         return isinstance(other, SpecError) and (self.path, self.message, self.severity) == (
             other.path, other.message, other.severity)
 
@@ -44,7 +51,7 @@ def warning(path: str, message: str) -> SpecError:
 _SIMPLE_KEY = re.compile(r"[A-Za-z0-9_-]+\Z")
 
 
-def child_path(path: str, key) -> str:
+def child_path(path: str, key: str | int) -> str:
     if isinstance(key, int):
         return f"{path}[{key}]"
     if _SIMPLE_KEY.match(key):
@@ -52,7 +59,7 @@ def child_path(path: str, key) -> str:
     return f'{path}["{key}"]'
 
 
-def type_name(value) -> str:
+def type_name(value: object) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -71,15 +78,20 @@ def type_name(value) -> str:
 
 
 class Field:
-    """Base of every schema node. ``default`` is what ``with_defaults`` uses when the user is silent."""
+    """Base of every schema node. ``default`` is what ``with_defaults`` uses when the user is
+    silent."""
 
     expected = "value"
 
-    def __init__(self, default=None, doc: str = ""):
+    def __init__(self, default: Value = None, doc: str = "") -> None:
         self.default = default
         self.doc = doc
 
-    def validate(self, value, path: str, errors: list) -> bool:
+    def validate(self, value: Value, path: str, errors: list[SpecError]) -> None:
+        """Report every problem of `value` (at field path `path`) into `errors`."""
+        self.typed(value, path, errors)
+
+    def typed(self, value: Value, path: str, errors: list[SpecError]) -> bool:
         """Report a value of the wrong type; True when a subclass may check the value further
         (it is given and of the right type)."""
         if value is None:
@@ -89,15 +101,15 @@ class Field:
             return False
         return True
 
-    def accepts(self, value) -> bool:
+    def accepts(self, value: Value) -> bool:
         return True
 
-    def with_defaults(self, value):
+    def with_defaults(self, value: Value) -> Value:
         if value is None:
             return copy.deepcopy(self.default)
         return value
 
-    def merge(self, base, over):
+    def merge(self, base: Value, over: Value) -> Value:
         """Resource-set merge: a set's non-null scalar replaces the component's."""
         return base if over is None else over
 
@@ -105,17 +117,18 @@ class Field:
 class Str(Field):
     expected = "a string"
 
-    def __init__(self, default=None, doc="", enum=None, pattern=None, pattern_doc=""):
+    def __init__(self, default: Value = None, doc: str = "", enum: Iterable[str] | None = None,
+                 pattern: str | None = None, pattern_doc: str = "") -> None:
         super().__init__(default, doc)
         self.enum = tuple(enum) if enum else None
         self.pattern = re.compile(pattern) if pattern else None
         self.pattern_doc = pattern_doc
 
-    def accepts(self, value):
+    def accepts(self, value: Value) -> bool:
         return isinstance(value, str)
 
-    def validate(self, value, path, errors):
-        if not super().validate(value, path, errors):
+    def validate(self, value: Value, path: str, errors: list[SpecError]) -> None:
+        if not self.typed(value, path, errors):
             return
         if self.enum and value not in self.enum:
             errors.append(
@@ -131,13 +144,13 @@ DNS_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z"
 class Name(Str):
     """A name that becomes part of Kubernetes object names and label values (RFC 1123 label)."""
 
-    def __init__(self, default=None, doc="", max_length=63):
+    def __init__(self, default: Value = None, doc: str = "", max_length: int = 63) -> None:
         super().__init__(default, doc, pattern=DNS_LABEL,
                          pattern_doc="a valid name (lower-case letters, digits and '-', "
                                      "starting and ending with a letter or digit)")
         self.max_length = max_length
 
-    def validate(self, value, path, errors):
+    def validate(self, value: Value, path: str, errors: list[SpecError]) -> None:
         before = len(errors)
         super().validate(value, path, errors)
         if len(errors) == before and isinstance(value, str) and len(value) > self.max_length:
@@ -147,16 +160,17 @@ class Name(Str):
 class Int(Field):
     expected = "an integer"
 
-    def __init__(self, default=None, doc="", min=None, max=None):
+    def __init__(self, default: Value = None, doc: str = "", min: float | None = None,
+                 max: float | None = None) -> None:
         super().__init__(default, doc)
         self.min = min
         self.max = max
 
-    def accepts(self, value):
+    def accepts(self, value: Value) -> bool:
         return isinstance(value, int) and not isinstance(value, bool)
 
-    def validate(self, value, path, errors):
-        if not super().validate(value, path, errors):
+    def validate(self, value: Value, path: str, errors: list[SpecError]) -> None:
+        if not self.typed(value, path, errors):
             return
         if self.min is not None and value < self.min:
             errors.append(SpecError(path, f"must be >= {self.min}; got {value}"))
@@ -167,14 +181,14 @@ class Int(Field):
 class Number(Int):
     expected = "a number"
 
-    def accepts(self, value):
+    def accepts(self, value: Value) -> bool:
         return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 class Bool(Field):
     expected = "true or false"
 
-    def accepts(self, value):
+    def accepts(self, value: Value) -> bool:
         return isinstance(value, bool)
 
 
@@ -184,7 +198,7 @@ _QUANTITY = re.compile(
 )
 
 
-def is_quantity(value) -> bool:
+def is_quantity(value: object) -> bool:
     if isinstance(value, bool):
         return False
     if isinstance(value, (int, float)):
@@ -195,7 +209,7 @@ def is_quantity(value) -> bool:
 class Quantity(Field):
     expected = "a Kubernetes quantity such as 10Gi or 500m"
 
-    def validate(self, value, path, errors):
+    def validate(self, value: Value, path: str, errors: list[SpecError]) -> None:
         if value is not None and not is_quantity(value):
             errors.append(SpecError(path, f"{value!r} is not {self.expected}"))
 
@@ -208,11 +222,11 @@ class Resources(Field):
     expected = "a mapping with requests and/or limits"
     KEYS = ("requests", "limits", "claims")
 
-    def accepts(self, value):
+    def accepts(self, value: Value) -> bool:
         return isinstance(value, dict)
 
-    def validate(self, value, path, errors):
-        if not super().validate(value, path, errors):
+    def validate(self, value: Value, path: str, errors: list[SpecError]) -> None:
+        if not self.typed(value, path, errors):
             return
         for key, item in value.items():
             key_path = child_path(path, str(key))
@@ -231,7 +245,7 @@ class Resources(Field):
                             child_path(key_path, str(resource)),
                             f"{quantity!r} is not {Quantity.expected}"))
 
-    def merge(self, base, over):
+    def merge(self, base: Value, over: Value) -> Value:
         # a set's resources merge over the component's, key by key (KAAP merges typed objects)
         if isinstance(base, dict) and isinstance(over, dict):
             return deep_merge(base, over)
@@ -242,20 +256,22 @@ class Resources(Field):
 # characters; values are at most 63 characters of the same alphabet, or empty.
 _LABEL_NAME = re.compile(r"([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?\Z")
 _DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
+LABEL_MAX_LENGTH = 63  # of a label value and of a key's name part
+LABEL_PREFIX_MAX_LENGTH = 253
 
 
 def label_key_problem(key: str) -> str | None:
     prefix, _, name = key.rpartition("/")
-    if prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix)):
+    if prefix and (len(prefix) > LABEL_PREFIX_MAX_LENGTH or not _DNS_SUBDOMAIN.match(prefix)):
         return f"label key {key!r} has an invalid prefix (a lower-case DNS subdomain)"
-    if not name or len(name) > 63 or not _LABEL_NAME.match(name):
+    if not name or len(name) > LABEL_MAX_LENGTH or not _LABEL_NAME.match(name):
         return (f"label key {key!r} is not valid (at most 63 letters, digits, '-', '_' or '.', "
                 f"starting and ending with a letter or digit)")
     return None
 
 
 def label_value_problem(value: str) -> str | None:
-    if len(value) > 63 or not _LABEL_NAME.match(value):
+    if len(value) > LABEL_MAX_LENGTH or not _LABEL_NAME.match(value):
         return (f"label value {value!r} is not valid (at most 63 letters, digits, '-', '_' or "
                 f"'.', starting and ending with a letter or digit)")
     return None
@@ -273,19 +289,19 @@ class Raw(Field):
     as a whole); a resource set merges it recursively (KAAP merges typed Kubernetes objects).
     """
 
-    def __init__(self, default=None, doc="", shape="object"):
+    def __init__(self, default: Value = None, doc: str = "", shape: str = "object") -> None:
         super().__init__(default, doc)
         self.shape = shape
         self.expected = {"object": "a mapping", "list": "a list"}.get(shape, "a value")
 
-    def accepts(self, value):
+    def accepts(self, value: Value) -> bool:
         if self.shape == "object":
             return isinstance(value, dict)
         if self.shape == "list":
             return isinstance(value, list)
         return True
 
-    def validate(self, value, path, errors):
+    def validate(self, value: Value, path: str, errors: list[SpecError]) -> None:
         super().validate(value, path, errors)
         if self.shape == "list" and isinstance(value, list):
             for index, item in enumerate(value):
@@ -293,7 +309,7 @@ class Raw(Field):
                     errors.append(SpecError(child_path(path, index),
                                             f"expected a mapping, got {type_name(item)}"))
 
-    def merge(self, base, over):
+    def merge(self, base: Value, over: Value) -> Value:
         if self.shape == "list":
             return over if over else base
         if isinstance(base, dict) and isinstance(over, dict):
@@ -315,19 +331,30 @@ def deep_merge(base: dict, over: dict) -> dict:
 
 
 class Map(Field):
-    """A free map (labels, annotations, config): keys are the user's, values of one type."""
+    """A free map (labels, annotations, config): keys are the user's, values of one type.
+
+    ``value_defaults``: each value gets its own defaults (racks); without it values stay as
+    written (a resource set inherits its component's values instead)."""
 
     expected = "a mapping"
 
-    def __init__(self, values: Field | None = None, default=None, doc=""):
+    def __init__(self, values: Field | None = None, default: Value = None,
+                 doc: str = "", value_defaults: bool = False) -> None:
         super().__init__(default, doc)
         self.values = values or Any()
+        self.value_defaults = value_defaults
 
-    def accepts(self, value):
+    def with_defaults(self, value: Value) -> Value:
+        value = super().with_defaults(value)
+        if self.value_defaults and isinstance(value, dict):
+            return {key: self.values.with_defaults(item) for key, item in value.items()}
+        return value
+
+    def accepts(self, value: Value) -> bool:
         return isinstance(value, dict)
 
-    def validate(self, value, path, errors):
-        if not super().validate(value, path, errors):
+    def validate(self, value: Value, path: str, errors: list[SpecError]) -> None:
+        if not self.typed(value, path, errors):
             return
         for key, item in value.items():
             if not isinstance(key, str):
@@ -335,7 +362,7 @@ class Map(Field):
                 continue
             self.values.validate(item, child_path(path, key), errors)
 
-    def merge(self, base, over):
+    def merge(self, base: Value, over: Value) -> Value:
         # KAAP: a copy of the component's map with the set's entries put over it
         if base is None:
             return over
@@ -347,10 +374,10 @@ class Map(Field):
 class Labels(Map):
     """Kubernetes labels; checked here because the API server would reject them at apply."""
 
-    def __init__(self, default=None, doc=""):
+    def __init__(self, default: Value = None, doc: str = "") -> None:
         super().__init__(Str(), default, doc)
 
-    def validate(self, value, path, errors):
+    def validate(self, value: Value, path: str, errors: list[SpecError]) -> None:
         before = len(errors)
         super().validate(value, path, errors)
         if len(errors) != before or not value:
@@ -366,20 +393,21 @@ class Labels(Map):
 class List(Field):
     expected = "a list"
 
-    def __init__(self, items: Field | None = None, default=None, doc=""):
+    def __init__(self, items: Field | None = None, default: Value = None,
+                 doc: str = "") -> None:
         super().__init__(default, doc)
         self.items = items or Any()
 
-    def accepts(self, value):
+    def accepts(self, value: Value) -> bool:
         return isinstance(value, list)
 
-    def validate(self, value, path, errors):
-        if not super().validate(value, path, errors):
+    def validate(self, value: Value, path: str, errors: list[SpecError]) -> None:
+        if not self.typed(value, path, errors):
             return
         for index, item in enumerate(value):
             self.items.validate(item, child_path(path, index), errors)
 
-    def merge(self, base, over):
+    def merge(self, base: Value, over: Value) -> Value:
         # KAAP: lists are never concatenated; an empty list means "inherit"
         return over if over else base
 
@@ -389,16 +417,16 @@ class Obj(Field):
 
     expected = "a mapping"
 
-    def __init__(self, fields: dict, doc="", default=MISSING):
+    def __init__(self, fields: dict[str, Field], doc: str = "", default: Value = MISSING) -> None:
         super().__init__(None if default is MISSING else default, doc)
         self.fields = fields
         self._default_is_fields = default is MISSING
 
-    def accepts(self, value):
+    def accepts(self, value: Value) -> bool:
         return isinstance(value, dict)
 
-    def validate(self, value, path, errors):
-        if not super().validate(value, path, errors):
+    def validate(self, value: Value, path: str, errors: list[SpecError]) -> None:
+        if not self.typed(value, path, errors):
             return
         for key, item in value.items():
             field = self.fields.get(key) if isinstance(key, str) else None
@@ -408,7 +436,7 @@ class Obj(Field):
                 continue
             field.validate(item, child_path(path, key), errors)
 
-    def with_defaults(self, value):
+    def with_defaults(self, value: Value) -> Value:
         if value is None:
             if not self._default_is_fields:
                 return copy.deepcopy(self.default)
@@ -418,7 +446,7 @@ class Obj(Field):
             result[key] = field.with_defaults(value.get(key))
         return result
 
-    def merge(self, base, over):
+    def merge(self, base: Value, over: Value) -> Value:
         if base is None:
             return over
         if over is None:

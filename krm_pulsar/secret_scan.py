@@ -15,7 +15,7 @@ _SECRET_PATTERNS = (
 )
 
 
-def secret_material(value, path: str) -> list[SpecError]:
+def secret_material(value: object, path: str) -> list[SpecError]:
     """Errors for every string under `value` that holds a private key or a token."""
     findings = []
     if isinstance(value, dict):

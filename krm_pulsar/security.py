@@ -1,5 +1,5 @@
 """TLS and token authentication: what each component mounts, runs and configures (KAAP's
-``global.tls`` and ``global.auth``, kaap-semantics.md §2.1, §4, §6.6).
+``global.tls`` and ``global.auth``, kaap-parity.md#conventions).
 
 Everything here is decided from the resolved spec; no key or certificate is ever produced at
 render time. Certificates come from Secrets (made by the user or by cert-manager, see certs.py),
@@ -16,6 +16,10 @@ import re
 
 from .schema import SpecError, warning
 
+TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
 CERTS_DIR = "/pulsar/certs"
 CERT_FILE = f"{CERTS_DIR}/tls.crt"
 KEY_FILE = f"{CERTS_DIR}/tls.key"
@@ -25,12 +29,6 @@ KEYSTORE = "/pulsar/tls.keystore.jks"
 TRUSTSTORE = "/pulsar/tls.truststore.jks"
 STORE_PASSWORD_FILE = "/pulsar/keystoreSecret.txt"
 SELF_SIGNED_CA = f"{CERTS_DIR}/ca.crt"
-
-ZOOKEEPER_TLS_PORT = 2281
-BROKER_PULSAR_TLS_PORT = 6651
-BROKER_HTTPS_PORT = 8443
-PROXY_WSS_PORT = 8001
-FUNCTIONS_WORKER_HTTPS_PORT = 6751
 
 TOKEN_PROVIDER = "org.apache.pulsar.broker.authentication.AuthenticationProviderToken"
 TLS_PROVIDER = "org.apache.pulsar.broker.authentication.AuthenticationProviderTls"
@@ -52,10 +50,14 @@ def tls(spec: dict) -> dict:
 
 
 def tls_entry(spec: dict, section: str, set_name: str | None = None) -> dict:
-    """The TLS entry of a component, or of one broker/proxy resource set (§6.6)."""
+    """The TLS entry of a component, or of one broker/proxy resource set
+    (kaap-parity.md#per-set-tls)."""
     entries = tls(spec)
-    if set_name is not None and section in ("broker", "proxy"):
-        per_set = entries[f"{section}ResourceSets"] or {}
+    from .registry import BY_SECTION
+
+    sets_key = BY_SECTION[section].set_tls_key
+    if set_name is not None and sets_key:
+        per_set = entries[sets_key] or {}
         if set_name in per_set:
             return per_set[set_name]
     return entries[section]
@@ -67,11 +69,12 @@ def tls_on(spec: dict, section: str, set_name: str | None = None) -> bool:
 
 
 def any_tls(spec: dict) -> bool:
+    from .registry import TLS_COMPONENTS
+
     entries = tls(spec)
-    return (any(entries[s].get("enabled") for s in ("zookeeper", "bookkeeper", "autorecovery",
-                                                     "broker", "proxy", "functionsWorker"))
-            or any((e or {}).get("enabled") for key in ("brokerResourceSets", "proxyResourceSets")
-                   for e in (entries[key] or {}).values()))
+    return (any(entries[c.tls].get("enabled") for c in TLS_COMPONENTS if c.tls)
+            or any((e or {}).get("enabled") for c in TLS_COMPONENTS if c.set_tls_key
+                   for e in (entries[c.set_tls_key] or {}).values()))
 
 
 def secret_name(spec: dict, section: str, set_name: str | None = None) -> str:
@@ -98,7 +101,7 @@ def certs_volume(secret: str) -> tuple[dict, dict]:
             {"name": "certs", "secret": {"secretName": secret}})
 
 
-def token_volumes(roles) -> tuple[list, list]:
+def token_volumes(roles: Iterable[str]) -> tuple[list, list]:
     """``(mounts, volumes)`` of the token Secrets ``token-<role>`` (and ``token-public-key``)
     at ``/pulsar/token-<role>``, read-only. Secrets are referenced, never copied."""
     mounts, volumes = [], []
@@ -140,7 +143,8 @@ def keystore_step(spec: dict) -> str:
     """Shell steps that turn the mounted PEM files into the JKS key and trust stores some
     Pulsar parts need (proxy, ZooKeeper clients), with a password made at container start
     (never at render time), and, with ZooKeeper TLS, the ZooKeeper client options appended to
-    ``conf/pulsar_env.sh`` and ``conf/bkenv.sh`` (KAAP's certificate converter, §4).
+    ``conf/pulsar_env.sh`` and ``conf/bkenv.sh`` (KAAP's certificate converter,
+    kaap-parity.md#components).
 
     The exported ``*Password`` variables are read by apply-config-from-env.py afterwards.
     """
@@ -172,7 +176,7 @@ def keystore_step(spec: dict) -> str:
 
 
 def bookkeeper_client_tls_config(spec: dict) -> dict:
-    """A BookKeeper client's TLS keys (brokers, functions worker; KAAP §4.3)."""
+    """A BookKeeper client's TLS keys (brokers, functions worker; kaap-parity.md#broker)."""
     return {
         "bookkeeperTLSClientAuthentication": "true",
         "bookkeeperTLSKeyFileType": "PEM",
@@ -200,7 +204,7 @@ def public_key_url(spec: dict) -> str:
     return f"file:///pulsar/token-public-key/{token(spec)['publicKeyFile']}"
 
 
-def roles_csv(roles) -> str:
+def roles_csv(roles: Iterable[str]) -> str:
     """Roles as Pulsar's comma list; superUserRoles sorted as KAAP's sorted set."""
     return ",".join(roles)
 
@@ -241,7 +245,7 @@ def token_roles(spec: dict) -> list:
 _ROLE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
 
 
-def check(spec: dict) -> list:
+def check(spec: dict, raw: dict | None = None) -> list:
     """Cross-field checks of TLS and token authentication, with field paths."""
     findings = []
     tls_conf = tls(spec)

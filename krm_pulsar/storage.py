@@ -1,5 +1,6 @@
-"""Storage: data volumes, their claim templates and the StorageClasses we create (KAAP §9), and
-the brokers' package storage for Pulsar Functions (Helm chart PR #697).
+"""Storage: data volumes, their claim templates and the StorageClasses we create
+(kaap-parity.md#storage), and the brokers' package storage for Pulsar Functions (Helm chart PR
+#697).
 
 Component renderers call the builders here (``data_volume``, ``broker_package_*``); the checks
 (``check`` on the resolved spec, ``check_cluster`` once names and namespace are known) report
@@ -13,7 +14,14 @@ import posixpath
 from . import model
 from .schema import SpecError, warning
 
-# Mount paths as KAAP writes them (§9.3); Oxia's as the Apache chart does (helm-chart-facts §6.2).
+TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .cluster import Cluster
+
+# Mount paths as KAAP writes them (kaap-parity.md#storage-objects); Oxia's as the Apache chart does
+# (helm-parity.md#oxia-storage).
 FUNCTIONS_WORKER_LOGS_MOUNT = "/pulsar/logs"
 OXIA_DATA_MOUNT = "/data"
 
@@ -35,7 +43,7 @@ _FILES_PATH = _PACKAGE_PATH + ".fileSystemStorage"
 # --- data volumes (ZooKeeper, BookKeeper, functions worker, Oxia) -------------------------------
 
 
-def storage_class_name(volume: dict, claim_name: str):
+def storage_class_name(volume: dict, claim_name: str) -> str | None:
     """``storageClassName`` of a claim: the existing class, none for the sentinel ``default``
     (the cluster's default class), or the class we create for this volume (`claim_name`)."""
     existing = volume.get("existingStorageClassName")
@@ -46,13 +54,13 @@ def storage_class_name(volume: dict, claim_name: str):
     return None
 
 
-def created_class_name(cluster, resource_name: str, volume_name: str) -> str:
+def created_class_name(cluster: Cluster, resource_name: str, volume_name: str) -> str:
     """Name of the StorageClass we create for one volume: KAAP's ``<R>-<volume>``.
 
     StorageClasses are cluster-wide, so two clusters with the same ``global.name`` in different
-    namespaces would share (and overwrite) KAAP's names (KAAP Q16). With our API and a known
-    namespace the namespace leads the name. KAAP input keeps KAAP's name: a StatefulSet's claim
-    templates cannot be changed in place, so a cluster taken over from KAAP must keep them.
+    namespaces would share (and overwrite) KAAP's names (kaap-parity.md#q16). With our API and a
+    known namespace the namespace leads the name. KAAP input keeps KAAP's name: a StatefulSet's
+    claim templates cannot be changed in place, so a cluster taken over from KAAP must keep them.
     """
     name = f"{resource_name}-{volume_name}"
     if cluster.namespace and not cluster.kaap_input:
@@ -60,23 +68,38 @@ def created_class_name(cluster, resource_name: str, volume_name: str) -> str:
     return name
 
 
-def creates_class(cluster, volume: dict) -> bool:
-    """Whether this volume gets a StorageClass of its own (KAAP §9.3)."""
+def creates_class(cluster: Cluster, volume: dict) -> bool:
+    """Whether this volume gets a StorageClass of its own (kaap-parity.md#storage-objects)."""
     return bool(cluster.glob["persistence"] and not volume.get("existingStorageClassName")
                 and volume.get("storageClass"))
 
 
-def data_volume(cluster, volume: dict, resource_name: str, mount_path: str, labels: dict,
-                annotations: dict | None, pvc_prefix: str = ""):
-    """Everything one data volume needs: ``(mount, pod volume or None, claim template or None,
-    StorageClass or None)``. With ``global.persistence`` off the volume is an emptyDir."""
+class DataVolume:
+    """Everything one data volume needs: the container's mount, and either a pod volume (an
+    emptyDir without persistence) or a claim template with, when the volume has a
+    StorageClass of its own, the StorageClass to create."""
+
+    __slots__ = ("claim", "mount", "storage_class", "volume")
+
+    def __init__(self, mount: dict, volume: dict | None = None, claim: dict | None = None,
+                 storage_class: dict | None = None) -> None:
+        self.mount = mount
+        self.volume = volume
+        self.claim = claim
+        self.storage_class = storage_class
+
+
+def data_volume(cluster: Cluster, volume: dict, resource_name: str, mount_path: str, labels: dict,
+                annotations: dict | None, pvc_prefix: str = "") -> DataVolume:
+    """One data volume of a workload. With ``global.persistence`` off it is an emptyDir."""
     claim_name = f"{pvc_prefix or ''}{resource_name}-{volume['name']}"
     mount = {"name": claim_name, "mountPath": mount_path}
     if not cluster.glob["persistence"]:
-        return mount, {"name": claim_name, "emptyDir": {}}, None, None
-    spec = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": volume["size"]}}}
-    # KAAP Q2: with a pvcPrefix KAAP names the class without it and the claims stay Pending;
-    # we reference the class we actually create.
+        return DataVolume(mount, volume={"name": claim_name, "emptyDir": {}})
+    spec = {"accessModes": ["ReadWriteOnce"],
+            "resources": {"requests": {"storage": volume["size"]}}}
+    # kaap-parity.md#q2: with a pvcPrefix KAAP names the class without it and the claims stay
+    # Pending; we reference the class we actually create.
     class_name = created_class_name(cluster, resource_name, volume["name"])
     explicit = storage_class_name(volume, class_name)
     if explicit:
@@ -85,18 +108,19 @@ def data_volume(cluster, volume: dict, resource_name: str, mount_path: str, labe
     created = None
     if creates_class(cluster, volume):
         created = storage_class(class_name, volume["storageClass"], labels, annotations)
-    return mount, None, claim, created
+    return DataVolume(mount, claim=claim, storage_class=created)
 
 
-def functions_worker_logs_volume(cluster, spec: dict, resource_name: str, labels: dict,
-                                 annotations: dict | None):
-    """The functions worker's ``logsVolume`` at ``/pulsar/logs`` (KAAP §9.3); `spec` is
-    ``spec.functionsWorker``. Same result shape as ``data_volume``."""
+def functions_worker_logs_volume(cluster: Cluster, spec: dict, resource_name: str, labels: dict,
+                                 annotations: dict | None) -> DataVolume:
+    """The functions worker's ``logsVolume`` at ``/pulsar/logs``
+    (kaap-parity.md#storage-objects); `spec` is ``spec.functionsWorker``."""
     return data_volume(cluster, spec["logsVolume"], resource_name, FUNCTIONS_WORKER_LOGS_MOUNT,
                        labels, annotations)
 
 
-def oxia_data_volume(cluster, resource_name: str, labels: dict, annotations: dict | None):
+def oxia_data_volume(cluster: Cluster, resource_name: str, labels: dict,
+                     annotations: dict | None) -> DataVolume:
     """The Oxia server's data volume (``spec.oxia.server.storage``) at ``/data``: the same
     persistence and storage-class rules as every other data volume."""
     return data_volume(cluster, cluster.spec["oxia"]["server"]["storage"], resource_name,
@@ -104,8 +128,9 @@ def oxia_data_volume(cluster, resource_name: str, labels: dict, annotations: dic
 
 
 def storage_class(name: str, config: dict, labels: dict, annotations: dict | None) -> dict:
-    """A StorageClass for one volume. Cluster-scoped, so no namespace (KAAP Q16). The
-    reclaimPolicy default (Retain, also for a set's own class) comes from the model (KAAP Q17)."""
+    """A StorageClass for one volume. Cluster-scoped, so no namespace (kaap-parity.md#q16). The
+    reclaimPolicy default (Retain, also for a set's own class) comes from the model
+    (kaap-parity.md#q17)."""
     config = model.STORAGE_CLASS.with_defaults(config)
     parameters = {}
     if config.get("type"):
@@ -130,38 +155,45 @@ def storage_class(name: str, config: dict, labels: dict, annotations: dict | Non
     return result
 
 
-def _rendered_volumes(cluster) -> list:
+def _rendered_volumes(cluster: Cluster) -> list:
     """``(field path, effective volume, raw paths to look for a storageClass in, most specific
-    first)`` for every data volume that will be rendered."""
-    from . import placement
+    first)`` for every data volume that will be rendered (registry.Component.volumes)."""
+    from . import placement, registry
 
     spec = cluster.spec
-    result = []
-    zookeeper = spec["zookeeper"]
-    if zookeeper["replicas"] > 0 and not cluster.oxia:
-        path = "spec.zookeeper.dataVolume"
-        result.append((path, zookeeper["dataVolume"], (path,)))
-    declared_sets = bool(spec["bookkeeper"].get("sets"))
-    for rset in placement.resource_sets(cluster, "bookkeeper"):
-        if rset.spec["replicas"] <= 0:
+    result: list[tuple[str, dict, tuple[str, ...]]] = []
+    for entry in registry.COMPONENTS:
+        section = entry.section
+        if not entry.volumes or not entry.rendered(spec):
             continue
-        for key in ("journal", "ledgers"):
-            top = f"spec.bookkeeper.volumes.{key}"
-            if declared_sets:
-                path = f"spec.bookkeeper.sets.{rset.name}.volumes.{key}"
-                result.append((path, rset.spec["volumes"][key], (path, top)))
-            else:
-                result.append((top, rset.spec["volumes"][key], (top,)))
-    if spec["functionsWorker"]["replicas"] > 0:
-        path = "spec.functionsWorker.logsVolume"
-        result.append((path, spec["functionsWorker"]["logsVolume"], (path,)))
-    if cluster.oxia:
-        path = "spec.oxia.server.storage"
-        result.append((path, spec["oxia"]["server"]["storage"], (path,)))
+        if not entry.has_sets:
+            for key in entry.volumes:
+                path = f"spec.{section}.{key}"
+                result.append((path, _lookup(spec[section], key), (path,)))
+            continue
+        declared_sets = bool(spec[section].get("sets"))
+        for rset in placement.resource_sets(cluster, section):
+            if rset.spec["replicas"] <= 0:
+                continue
+            for key in entry.volumes:
+                top = f"spec.{section}.{key}"
+                if declared_sets:
+                    path = f"spec.{section}.sets.{rset.name}.{key}"
+                    result.append((path, _lookup(rset.spec, key), (path, top)))
+                else:
+                    result.append((top, _lookup(rset.spec, key), (top,)))
     return result
 
 
-def _raw(raw_spec, path: str):
+def _lookup(spec: dict, path: str) -> Any:
+    """The value at a dotted `path` inside `spec` (``volumes.journal``)."""
+    value = spec
+    for part in path.split("."):
+        value = value[part]
+    return value
+
+
+def _raw(raw_spec: object, path: str) -> Any:
     """The value the user wrote at `path` (``spec.a.b``), or None."""
     value = raw_spec
     for part in path.split(".")[1:]:
@@ -171,10 +203,10 @@ def _raw(raw_spec, path: str):
     return value
 
 
-def check_cluster(cluster) -> list[SpecError]:
+def check_cluster(cluster: Cluster) -> list[SpecError]:
     """Storage checks that need the cluster's names and namespace: every StorageClass we create
     needs a provisioner; a storageClass next to an existing class name is ignored; created
-    class names are cluster-wide (KAAP Q16); the package claim's namespace."""
+    class names are cluster-wide (kaap-parity.md#q16); the package claim's namespace."""
     findings = []
     raw_spec = cluster.config.get("spec") or {}
     reported = set()
@@ -280,7 +312,7 @@ def check_functions_package_storage(spec: dict) -> list[SpecError]:
         "or use ZooKeeper as the metadata store")]
 
 
-def check(spec: dict) -> list[SpecError]:
+def check(spec: dict, raw: dict | None = None) -> list[SpecError]:
     """Package storage checks on the resolved spec (render.check calls this)."""
     findings = check_functions_package_storage(spec)
     management = spec["broker"]["packageManagement"]
@@ -292,6 +324,8 @@ def check(spec: dict) -> list[SpecError]:
     if not package_storage_enabled(spec):
         return findings
     findings.extend(_check_storage_path(spec, files["storagePath"]))
+    if not spec["global"]["persistence"]:
+        return findings + _check_without_persistence(spec)
     for key, kind in (("storageClass", "StorageClass"), ("persistentVolume", "PersistentVolume"),
                       ("persistentVolumeClaim", "PersistentVolumeClaim")):
         raw = files[key]
@@ -336,6 +370,30 @@ def check(spec: dict) -> list[SpecError]:
     return findings
 
 
+def _check_without_persistence(spec: dict) -> list[SpecError]:
+    """``global.persistence: false`` makes the package storage an emptyDir in each broker pod:
+    packages are lost with the pod and each broker sees only what was uploaded through it."""
+    findings = []
+    files = spec["broker"]["packageManagement"]["fileSystemStorage"]
+    given = [key for key in ("storageClass", "persistentVolume")
+             if files[key]] + (["claimName"] if files["claimName"] and not files[
+                 "persistentVolumeClaim"] else [])
+    for key in given:
+        findings.append(warning(
+            f"{_FILES_PATH}.{key}",
+            "ignored: spec.global.persistence is false, so the package storage is an emptyDir "
+            "in each broker pod and no claim, volume or StorageClass is used"))
+    brokers = broker_count(spec)
+    if brokers > 1:
+        findings.append(warning(
+            "spec.global.persistence",
+            f"without persistence the package storage is an emptyDir in each of the {brokers} "
+            f"brokers: a package uploaded through one broker is not seen by the others, and "
+            f"every package is lost when its broker pod goes. Use one broker, or persistence "
+            f"with ReadWriteMany storage ({READ_WRITE_MANY_CHOICES})"))
+    return findings
+
+
 def _check_storage_path(spec: dict, path: str) -> list[SpecError]:
     field = f"{_FILES_PATH}.storagePath"
     if not path.startswith("/"):
@@ -361,7 +419,7 @@ def _check_storage_path(spec: dict, path: str) -> list[SpecError]:
     return findings
 
 
-def broker_package_config(cluster) -> dict:
+def broker_package_config(cluster: Cluster) -> dict:
     """Broker configuration keys for the Packages Management Service (before the prefix rule,
     so they become PULSAR_PREFIX_* and land in broker.conf; STORAGE_PATH is read by
     FileSystemPackagesStorage from the broker's properties)."""
@@ -389,20 +447,25 @@ def functions_worker_package_config(spec: dict) -> dict:
     return {"functionsWorkerEnablePackageManagement": True}
 
 
-def broker_package_volume(cluster):
-    """``(mounts, pod volumes)`` for every broker pod: the package claim at the storage path."""
+def broker_package_volume(cluster: Cluster) -> tuple[list[dict], list[dict]]:
+    """``(mounts, pod volumes)`` for every broker pod: the package claim at the storage path;
+    with ``global.persistence: false`` an emptyDir, like every other data volume (packages
+    live as long as the pod, and each broker has its own: see `check`)."""
     if not package_storage_enabled(cluster.spec):
         return [], []
     files = cluster.spec["broker"]["packageManagement"]["fileSystemStorage"]
-    return ([{"name": PACKAGE_VOLUME, "mountPath": files["storagePath"]}],
-            [{"name": PACKAGE_VOLUME, "persistentVolumeClaim": {"claimName": files["claimName"]}}])
+    mounts = [{"name": PACKAGE_VOLUME, "mountPath": files["storagePath"]}]
+    if not cluster.glob["persistence"]:
+        return mounts, [{"name": PACKAGE_VOLUME, "emptyDir": {}}]
+    return mounts, [{"name": PACKAGE_VOLUME,
+                     "persistentVolumeClaim": {"claimName": files["claimName"]}}]
 
 
-def broker_package_objects(cluster) -> list:
+def broker_package_objects(cluster: Cluster) -> list:
     """The StorageClass, PersistentVolume and PersistentVolumeClaim given for package storage
     (raw objects; apiVersion and kind are ours, ``{}`` renders nothing)."""
-    if not package_storage_enabled(cluster.spec):
-        return []
+    if not package_storage_enabled(cluster.spec) or not cluster.glob["persistence"]:
+        return []  # without persistence: an emptyDir, nothing to render
     broker = cluster.spec["broker"]
     files = broker["packageManagement"]["fileSystemStorage"]
     labels = cluster.labels("broker", broker["labels"])
@@ -416,7 +479,7 @@ def broker_package_objects(cluster) -> list:
     return objects
 
 
-def _raw_object(cluster, raw: dict, api_version: str, kind: str, namespaced: bool,
+def _raw_object(cluster: Cluster, raw: dict, api_version: str, kind: str, namespaced: bool,
                 labels: dict) -> dict:
     import copy
 

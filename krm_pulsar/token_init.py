@@ -26,10 +26,14 @@ from __future__ import annotations
 
 import json
 
-from . import placement, security, workload
+from . import names, security, workload
+
+TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
+if TYPE_CHECKING:
+    from .cluster import Cluster
 
 SYNC_WAVE = "-1"
-COMPONENT_LABEL = "token-init"
+COMPONENT_LABEL = names.TOKEN_INIT_COMPONENT
 WORK_DIR = "/token-work"
 SCRIPT_DIR = "/token-init"
 SCRIPT_FILE = "token_init.py"
@@ -131,15 +135,15 @@ def needed(spec: dict) -> bool:
     return security.auth_on(spec) and bool(security.token(spec)["initialize"])
 
 
-def render(cluster) -> list:
+def render(cluster: Cluster) -> list:
     spec = cluster.spec
     if not needed(spec):
         return []
     conf = security.token(spec)
     roles = security.token_roles(spec)
     name = f"{cluster.name}-token-init"
-    labels = {"app": "pulsar", "component": COMPONENT_LABEL, "cluster": cluster.name}
-    annotations = {placement.SYNC_WAVE: SYNC_WAVE}
+    labels = names.base_labels(cluster.name, COMPONENT_LABEL)
+    annotations = {names.SYNC_WAVE: SYNC_WAVE}
     secret_names = ["token-private-key", "token-public-key"] + [f"token-{r}" for r in roles]
     broker = spec["broker"]
     container = {
@@ -153,7 +157,7 @@ def render(cluster) -> list:
             {"name": "PUBLIC_KEY_FILE", "value": conf["publicKeyFile"]},
             {"name": "TOKEN_ROLES", "value": ",".join(roles)},
             {"name": "SECRET_LABELS", "value": json.dumps(
-                {"app": "pulsar", "cluster": cluster.name}, sort_keys=True)},
+                names.cluster_labels(cluster.name), sort_keys=True)},
         ],
         "volumeMounts": [{"name": "work", "mountPath": WORK_DIR},
                          {"name": "script", "mountPath": SCRIPT_DIR, "readOnly": True}],
@@ -166,7 +170,7 @@ def render(cluster) -> list:
     # immutable; render.render names every Job after its spec, workload.name_jobs)
     job_spec = {"backoffLimit": 6,
                 "template": {"metadata": {"labels": dict(labels), "annotations": {
-                    "krm-pulsar.io/script-checksum": workload.content_hash(SCRIPT)}},
+                    names.SCRIPT_CHECKSUM: workload.content_hash(SCRIPT)}},
                              "spec": pod}}
     subject = {"kind": "ServiceAccount", "name": name}
     if cluster.namespace:

@@ -1,9 +1,16 @@
 """Building blocks shared by the component renderers: ConfigMaps, pod templates, probes,
-Services and PodDisruptionBudgets, following KAAP's conventions (§3)."""
+Services and PodDisruptionBudgets, following KAAP's conventions (kaap-parity.md#conventions)."""
 
 from __future__ import annotations
 
-from . import model, placement
+from . import model, names, placement
+
+TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    from .cluster import Cluster
 
 LOG4J_OPTS = 'OPTS="${OPTS} -Dlog4j2.formatMsgNoLookups=true"'
 
@@ -18,7 +25,7 @@ LOG_CONFIG = {
 # --- configuration ------------------------------------------------------------------------------
 
 
-def config_value(value) -> str:
+def config_value(value: object) -> str:
     """Stringify a configuration value the way KAAP does (Java ``toString``)."""
     if value is True:
         return "true"
@@ -42,7 +49,8 @@ def prefixed(key: str) -> str:
     return "PULSAR_PREFIX_" + key
 
 
-def config_data(defaults: dict, user: dict | None, post=None) -> dict:
+def config_data(defaults: dict, user: dict | None,
+                post: Callable[[dict], None] | None = None) -> dict:
     """ConfigMap data: defaults, then the user's ``config`` (user keys win), then `post`, then
     the prefix rule. Keys are sorted so output does not depend on insertion order."""
     merged = dict(defaults)
@@ -63,7 +71,8 @@ def user_set(user: dict | None, key: str) -> bool:
     return key in user or ("PULSAR_PREFIX_" + key) in user
 
 
-def config_map(cluster, name: str, labels: dict, annotations: dict | None, data: dict) -> dict:
+def config_map(cluster: Cluster, name: str, labels: dict, annotations: dict | None,
+               data: dict) -> dict:
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
@@ -72,7 +81,7 @@ def config_map(cluster, name: str, labels: dict, annotations: dict | None, data:
     }
 
 
-def sha256_of(value) -> str:
+def sha256_of(value: object) -> str:
     """SHA-256 (hex) of a value's canonical JSON: sorted keys, no spaces."""
     import hashlib
     import json
@@ -86,19 +95,18 @@ def config_checksum(config_map_obj: dict) -> str:
     return sha256_of(config_map_obj.get("data") or {})
 
 
-def checksum_prefix(cluster) -> str:
-    prefix = "kaap.oss.datastax.com" if cluster.kaap_input else "krm-pulsar.io"
-    return f"{prefix}/configmap-"
+def checksum_prefix(cluster: Cluster) -> str:
+    return names.KAAP_CHECKSUM_PREFIX if cluster.kaap_input else names.CHECKSUM_PREFIX
 
 
-def checksum_annotations(cluster, config_maps: list) -> dict:
+def checksum_annotations(cluster: Cluster, config_maps: list) -> dict:
     if not cluster.glob["restartOnConfigMapChange"]:
         return {}
     prefix = checksum_prefix(cluster)
     return {f"{prefix}{cm['metadata']['name']}": config_checksum(cm) for cm in config_maps}
 
 
-def refresh_checksums(cluster, objects: list) -> None:
+def refresh_checksums(cluster: Cluster, objects: list) -> None:
     """Recompute the checksum annotations from the ConfigMaps as they are now (after
     spec.patches), so a patched ConfigMap still rolls the pods that use it."""
     if not cluster.glob["restartOnConfigMapChange"]:
@@ -118,14 +126,14 @@ def refresh_checksums(cluster, objects: list) -> None:
 # --- pods ---------------------------------------------------------------------------------------
 
 
-def pod_annotations(cluster, spec: dict, prometheus_port: int | None,
+def pod_annotations(cluster: Cluster, spec: dict, prometheus_port: int | None,
                     config_maps: list) -> dict:
     """KAAP's pod annotations, in its order (later wins): prometheus, the user's
     ``podAnnotations``, the checksums of `config_maps` with ``restartOnConfigMapChange``."""
     annotations = {}
     if prometheus_port is not None:
-        annotations["prometheus.io/scrape"] = "true"
-        annotations["prometheus.io/port"] = str(prometheus_port)
+        annotations[names.PROMETHEUS_SCRAPE] = "true"
+        annotations[names.PROMETHEUS_PORT] = str(prometheus_port)
     annotations.update(spec.get("podAnnotations") or {})
     annotations.update(checksum_annotations(cluster, config_maps))
     return annotations
@@ -135,11 +143,11 @@ def exec_probe(config: dict, command: list) -> dict | None:
     return _probe(config, {"exec": {"command": command}})
 
 
-def http_probe(config: dict, path: str, port) -> dict | None:
+def http_probe(config: dict, path: str, port: int | str) -> dict | None:
     return _probe(config, {"httpGet": {"path": path, "port": port}})
 
 
-def tcp_probe(config: dict, port) -> dict | None:
+def tcp_probe(config: dict, port: int | str) -> dict | None:
     return _probe(config, {"tcpSocket": {"port": port}})
 
 
@@ -154,8 +162,10 @@ def _probe(config: dict, handler: dict) -> dict | None:
     return probe
 
 
-def container(name: str, spec: dict, args: str, *, ports=None, env_from=None, env=None,
-              probes=None, mounts=None, resources=None) -> dict:
+def container(name: str, spec: dict, args: str, *, ports: list | None = None,
+              env_from: list[str] | None = None, env: list | None = None,
+              probes: tuple | None = None, mounts: list | None = None,
+              resources: dict | None = None) -> dict:
     """The main container of a component: ``sh -c`` with one args string, as KAAP writes it."""
     result = {
         "name": name,
@@ -175,11 +185,13 @@ def container(name: str, spec: dict, args: str, *, ports=None, env_from=None, en
         result["env"] = all_env
     if env_from:
         result["envFrom"] = [{"configMapRef": {"name": cm}} for cm in env_from]
-    liveness, readiness = probes if probes else (None, None)
+    liveness, readiness, startup = (tuple(probes) + (None,))[:3] if probes else (None,) * 3
     if liveness:
         result["livenessProbe"] = liveness
     if readiness:
         result["readinessProbe"] = readiness
+    if startup:
+        result["startupProbe"] = startup
     extra_mounts = (spec.get("additionalVolumes") or {}).get("mounts") or []
     all_mounts = list(extra_mounts) + list(mounts or [])
     if all_mounts:
@@ -188,7 +200,8 @@ def container(name: str, spec: dict, args: str, *, ports=None, env_from=None, en
 
 
 def scheduling(spec: dict) -> dict:
-    """The scheduling fields every pod of a component takes from its spec (KAAP §3.5)."""
+    """The scheduling fields every pod of a component takes from its spec
+    (kaap-parity.md#pod-spec)."""
     pod = {}
     if spec.get("dnsConfig"):
         pod["dnsConfig"] = spec["dnsConfig"]
@@ -203,10 +216,10 @@ def scheduling(spec: dict) -> dict:
     return pod
 
 
-def job_pod(cluster, spec: dict, container: dict, *, service_account: str | None = None,
-            automount_token: bool | None = None, volumes=None) -> dict:
+def job_pod(cluster: Cluster, spec: dict, container: dict, *, service_account: str | None = None,
+            automount_token: bool | None = None, volumes: list | None = None) -> dict:
     """The pod of a one-shot Job: the component's scheduling fields, our hardened container,
-    ``restartPolicy: OnFailure``. Jobs get no affinity (KAAP §7.6)."""
+    ``restartPolicy: OnFailure``. Jobs get no affinity (kaap-parity.md#affinity)."""
     pod = scheduling(spec)
     if service_account:
         pod["serviceAccountName"] = service_account
@@ -222,11 +235,12 @@ def job_pod(cluster, spec: dict, container: dict, *, service_account: str | None
     return pod
 
 
-def pod_spec(cluster, spec: dict, main_containers: list, *, match_labels: dict,
-             rack: str | None = None, init_containers=None, volumes=None,
+def pod_spec(cluster: Cluster, spec: dict, main_containers: list, *, match_labels: dict,
+             rack: str | None = None, init_containers: list | None = None,
+             volumes: list | None = None,
              restart_policy: str | None = None, with_affinity: bool = True) -> dict:
-    """A pod spec with KAAP's common fields (§3.5); user sidecars come before our containers,
-    user init containers before ours, user volumes before ours."""
+    """A pod spec with KAAP's common fields (kaap-parity.md#pod-spec); user sidecars come before our
+    containers, user init containers before ours, user volumes before ours."""
     pod = scheduling(spec)
     if spec.get("serviceAccountName"):
         pod["serviceAccountName"] = spec["serviceAccountName"]
@@ -254,11 +268,11 @@ def pod_spec(cluster, spec: dict, main_containers: list, *, match_labels: dict,
     return pod
 
 
-def restricted(cluster) -> bool:
+def restricted(cluster: Cluster) -> bool:
     return cluster.glob["podSecurity"] == "restricted"
 
 
-def pod_security_context(cluster, spec: dict) -> dict | None:
+def pod_security_context(cluster: Cluster, spec: dict) -> dict | None:
     """The pod ``securityContext``: the component's own (KAAP's field) over the restricted
     defaults, or the component's own alone in ``kaap`` mode (KAAP's templates)."""
     own = spec.get("securityContext") or {}
@@ -269,7 +283,7 @@ def pod_security_context(cluster, spec: dict) -> dict | None:
     return {**copy.deepcopy(model.RESTRICTED_POD_SECURITY_CONTEXT), **own}
 
 
-def secure_container(cluster, container: dict) -> dict:
+def secure_container(cluster: Cluster, container: dict) -> dict:
     """One of our containers with the restricted container ``securityContext`` (restricted mode
     only). User sidecars and init containers are left exactly as written."""
     if not restricted(cluster) or "securityContext" in container:
@@ -290,17 +304,14 @@ def pod_template(labels: dict, annotations: dict, pod: dict) -> dict:
 # --- services and disruption budgets ------------------------------------------------------------
 
 
-def ports(*entries) -> list:
-    """Service ports as KAAP writes them: name and port only."""
-    return [{"name": name, "port": port} for name, port in entries]
-
-
-def service(cluster, name: str, labels: dict, selector: dict, service_ports: list, service_spec,
-            *, headless: bool = False, type_: str | None = None, publish_not_ready=False,
+def service(cluster: Cluster, name: str, labels: dict, selector: dict, service_ports: list,
+            service_spec: dict | None,
+            *, headless: bool = False, type_: str | None = None,
+            publish_not_ready: bool = False,
             extra_annotations: dict | None = None) -> dict:
     annotations = dict(extra_annotations or {})
     annotations.update((service_spec or {}).get("annotations") or {})
-    spec = {}
+    spec: dict[str, Any] = {}
     if type_:
         spec["type"] = type_
     if headless:
@@ -317,7 +328,7 @@ def service(cluster, name: str, labels: dict, selector: dict, service_ports: lis
     }
 
 
-def pod_disruption_budget(cluster, name: str, labels: dict, annotations: dict | None,
+def pod_disruption_budget(cluster: Cluster, name: str, labels: dict, annotations: dict | None,
                           selector: dict, pdb: dict) -> dict | None:
     if not pdb or not pdb.get("enabled"):
         return None
@@ -335,9 +346,11 @@ def pod_disruption_budget(cluster, name: str, labels: dict, annotations: dict | 
     }
 
 
-def statefulset(cluster, name: str, labels: dict, annotations, *, replicas: int, selector: dict,
-                service_name: str, template: dict, pod_management_policy=None,
-                update_strategy=None, volume_claim_templates=None) -> dict:
+def statefulset(cluster: Cluster, name: str, labels: dict, annotations: dict | None, *,
+                replicas: int, selector: dict,
+                service_name: str, template: dict, pod_management_policy: str | None = None,
+                update_strategy: dict | None = None,
+                volume_claim_templates: list | None = None) -> dict:
     spec = {"replicas": replicas, "selector": {"matchLabels": dict(selector)},
             "serviceName": service_name}
     if pod_management_policy:
@@ -355,8 +368,9 @@ def statefulset(cluster, name: str, labels: dict, annotations, *, replicas: int,
     }
 
 
-def deployment(cluster, name: str, labels: dict, annotations, *, replicas: int, selector: dict,
-               template: dict, strategy=None) -> dict:
+def deployment(cluster: Cluster, name: str, labels: dict, annotations: dict | None, *,
+               replicas: int, selector: dict,
+               template: dict, strategy: dict | None = None) -> dict:
     spec = {"replicas": replicas, "selector": {"matchLabels": dict(selector)}}
     if strategy:
         spec["strategy"] = strategy
@@ -369,15 +383,16 @@ def deployment(cluster, name: str, labels: dict, annotations, *, replicas: int, 
     }
 
 
-def content_hash(value) -> str:
+def content_hash(value: object) -> str:
     """Eight hex digits of ``sha256_of``: names objects after their content."""
     return sha256_of(value)[:8]
 
 
-def job(cluster, name: str, labels: dict, annotations, spec: dict, container: dict, *,
+def job(cluster: Cluster, name: str, labels: dict, annotations: dict | None, spec: dict,
+        container: dict, *,
         pod_component: str, pod_labels: dict | None = None, pod_annotations: dict | None = None,
         service_account: bool = False, volumes: list | None = None) -> dict:
-    """A one-shot Job with the component's scheduling fields (KAAP §4.1, §4.3).
+    """A one-shot Job with the component's scheduling fields (kaap-parity.md#zookeeper).
 
     KAAP runs its Jobs once the StatefulSet they need is ready; statically they start at once,
     and ``restartPolicy: OnFailure`` retries until the store answers. The commands we run are
@@ -395,7 +410,7 @@ def job(cluster, name: str, labels: dict, annotations, spec: dict, container: di
     pod = job_pod(cluster, spec, container, volumes=volumes,
                   service_account=spec.get("serviceAccountName") if service_account else None)
     template_labels = dict(pod_labels if pod_labels is not None else labels)
-    template_labels["component"] = pod_component
+    template_labels[names.COMPONENT_LABEL] = pod_component
     template_metadata = {"labels": template_labels}
     if pod_annotations:
         template_metadata["annotations"] = dict(pod_annotations)
@@ -416,33 +431,61 @@ def name_jobs(objects: list) -> None:
             obj["metadata"]["name"] = f"{obj['metadata']['name']}-{content_hash(obj['spec'])}"
 
 
-def cluster_metadata_job(cluster, name: str, labels: dict, annotations, spec: dict,
-                         job_spec: dict, service_account: bool = False, *, pod_component: str,
-                         pre_steps: str = "", mounts=None, volumes=None) -> dict:
-    """``initialize-cluster-metadata`` with the umbrella broker URLs, against ZooKeeper or
-    Oxia (the store flags come from the cluster, the one place that knows the store).
-
-    With broker TLS the TLS URLs are registered too (KAAP), so clients looking the cluster up
-    get ``pulsar+ssl://`` and ``https://`` addresses. `pre_steps` prepare the store's TLS."""
-    args = (
-        f"{pre_steps}bin/pulsar initialize-cluster-metadata --cluster {cluster.cluster_name} "
+def cluster_metadata_command(cluster: Cluster) -> str:
+    """``bin/pulsar initialize-cluster-metadata`` with the umbrella broker URLs, against
+    ZooKeeper or Oxia (the store flags come from the cluster, the one place that knows the
+    store). With broker TLS the TLS URLs are registered too (KAAP), so clients looking the
+    cluster up get ``pulsar+ssl://`` and ``https://`` addresses."""
+    command = (
+        f"bin/pulsar initialize-cluster-metadata --cluster {cluster.cluster_name} "
         f"{cluster.metadata_store_flags()} "
         f"--web-service-url {cluster.broker_web_service_url} "
         f"--broker-service-url {cluster.broker_service_url}"
     )
     if cluster.broker_tls:
-        args += (f" --web-service-url-tls {cluster.broker_web_service_url_tls} "
-                 f"--broker-service-url-tls {cluster.broker_service_url_tls}")
+        command += (f" --web-service-url-tls {cluster.broker_web_service_url_tls} "
+                    f"--broker-service-url-tls {cluster.broker_service_url_tls}")
+    return command
+
+
+def job_container(name: str, spec: dict, job_spec: dict, command: str, what: str, *,
+                  pre_steps: str = "", mounts: list | None = None) -> dict:
+    """The container of a one-shot Job: `command` retried until it succeeds, each attempt
+    bounded by ``job_spec.timeout`` (startup.retry), with a small heap from the Job's memory.
+
+    KAAP runs ``timeout <t> sh -c <command>`` once and leaves retries to the Job's
+    ``backoffLimit`` (6, with exponential back-off): a metadata store that takes longer to
+    come up than those retries (image pulls, volume provisioning) would leave the Job failed
+    for good and the cluster uninitialized. Retrying inside the pod waits as long as needed
+    and prints every failure."""
+    from . import jvm, startup
+
     container = {
         "name": name,
         "image": spec["image"],
         "imagePullPolicy": spec["imagePullPolicy"],
-        "command": ["timeout", str(job_spec["timeout"]), "sh", "-c"],
-        "args": [args],
+        "command": ["sh", "-c"],
+        "args": [pre_steps + startup.retry(command, what, timeout=job_spec["timeout"])],
     }
+    resources = job_spec.get("resources")
+    flags = jvm.with_memory("tool", resources, "-XX:+ExitOnOutOfMemoryError")
+    container["env"] = [{"name": "PULSAR_MEM", "value": flags}]
     if mounts:
         container["volumeMounts"] = list(mounts)
-    if job_spec.get("resources"):
-        container["resources"] = job_spec["resources"]
+    if resources:
+        container["resources"] = resources
+    return container
+
+
+def cluster_metadata_job(cluster: Cluster, name: str, labels: dict, annotations: dict | None,
+                         spec: dict,
+                         job_spec: dict, service_account: bool = False, *, pod_component: str,
+                         pre_steps: str = "", mounts: list | None = None,
+                         volumes: list | None = None) -> dict:
+    """The cluster metadata Job (``cluster_metadata_command``); `pre_steps` prepare the
+    store's TLS."""
+    container = job_container(name, spec, job_spec, cluster_metadata_command(cluster),
+                              "initializing the cluster metadata", pre_steps=pre_steps,
+                              mounts=mounts)
     return job(cluster, name, labels, annotations, spec, container,
                pod_component=pod_component, service_account=service_account, volumes=volumes)

@@ -21,6 +21,11 @@ import functools
 import json
 import re
 
+TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any
+
 # Expanded-node budget for alias expansion. Real manifests are far below it (a 5,000-object
 # ResourceList is ~300k nodes); the limit exists only to stop alias bombs.
 MAX_EXPANDED_NODES = 5_000_000
@@ -36,11 +41,13 @@ class YAMLInputError(Exception):
 class YInt(int):
     """An int read from YAML; ``text`` is how it was written (``0x1F``, ``+3``, ``007``)."""
 
+    text: str
 
 
 class YFloat(float):
     """A float read from YAML; ``text`` is how it was written (``1e3``, ``.inf``)."""
 
+    text: str
 
 
 def _yint(value: int, text: str) -> YInt:
@@ -68,7 +75,7 @@ _INF = re.compile(r"[-+]?\.(inf|Inf|INF)\Z")
 _NAN = re.compile(r"\.(nan|NaN|NAN)\Z")
 
 
-def resolve_plain(text: str):
+def resolve_plain(text: str) -> object:
     """Value of an unquoted scalar under the YAML 1.2 core schema."""
     if text in _NULLS:
         return None
@@ -98,7 +105,7 @@ def resolve_plain(text: str):
 _STR_TAGS = frozenset(("tag:yaml.org,2002:str", "!"))
 
 
-def _tagged_scalar(tag: str, value: str, mark):
+def _tagged_scalar(tag: str, value: str, mark: Any) -> object:
     if tag in _STR_TAGS:
         return value
     if tag == "tag:yaml.org,2002:int":
@@ -121,14 +128,14 @@ def _tagged_scalar(tag: str, value: str, mark):
     raise YAMLInputError(f"value {value!r} does not match its tag {tag!r} {_where(mark)}")
 
 
-def _where(mark) -> str:
+def _where(mark: Any) -> str:
     return f"at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
 
 
 # --- reading ------------------------------------------------------------------------------------
 
 
-def _parser_class():
+def _parser_class() -> Any:
     """libyaml's parser when PyYAML was built with it (8x faster here); the pure-Python one
     gives the same events. CParser is not re-exported by `yaml`, only by `yaml._yaml`."""
     try:
@@ -138,7 +145,7 @@ def _parser_class():
     return CParser
 
 
-def _load_yaml_documents(text: str, parser_class=None) -> list:
+def _load_yaml_documents(text: str, parser_class: Any = None) -> list:
     import yaml  # deferred: only the YAML path pays for it (JSON input does not)
 
     parser = (parser_class or _parser_class())(text)
@@ -267,7 +274,7 @@ class _MergeKey(str):
 MERGE_KEY = _MergeKey("<<")
 
 
-def _merge_key(mapping: dict, value, merged: set, mark) -> None:
+def _merge_key(mapping: dict, value: object, merged: set, mark: Any) -> None:
     """YAML merge key (``<<: *base``): keys written in the mapping itself win, as in YAML 1.1."""
     sources = value if isinstance(value, list) else [value]
     for source in sources:
@@ -280,18 +287,18 @@ def _merge_key(mapping: dict, value, merged: set, mark) -> None:
 
 
 class _PyParser:
-    def __init__(self, text):
+    def __init__(self, text: str) -> None:
         import yaml
 
         self._loader = yaml.SafeLoader(text)
 
-    def get_event(self):
+    def get_event(self) -> Any:
         if self._loader.check_event():
             return self._loader.get_event()
         return None
 
 
-def _reject_duplicates(pairs):
+def _reject_duplicates(pairs: list[tuple[str, object]]) -> dict:
     result = {}
     for key, value in pairs:
         if key in result:
@@ -314,10 +321,11 @@ def load_all(text: str) -> list:
 # --- writing ------------------------------------------------------------------------------------
 
 # Strings that some YAML reader (1.1 or 1.2) would not read back as that same string.
-_SPECIAL_WORDS = frozenset(
-    "y Y yes Yes YES n N no No NO true True TRUE false False FALSE on On ON off Off OFF "
-    "null Null NULL ~ = <<".split()
-)
+_SPECIAL_WORDS = frozenset((
+    "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE",
+    "false", "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF", "null", "Null", "NULL",
+    "~", "=", "<<",
+))
 _NUMBERISH = re.compile(
     r"""[-+]?(
         [0-9][0-9_]*(\.[0-9_]*)?([eE][-+]?[0-9]+)?   # decimal, 1.1 underscores, floats
@@ -331,7 +339,8 @@ _NUMBERISH = re.compile(
 _TIMESTAMPISH = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}")
 _PLAIN_SAFE = re.compile(r"[A-Za-z0-9_./=+$()^~-][\x20-\x7e]*\Z")
 _UNSAFE_INSIDE = re.compile(r": |:\Z| #|[\x00-\x1f\x7f]|\A-(\s|\Z)|\A(---|\.\.\.)|\s\Z")
-_LITERAL_OK = re.compile("[^\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]*\\Z")
+_LITERAL_OK = re.compile(
+    "[^\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]*\\Z")
 
 
 def _plain_ok(text: str) -> bool:
@@ -342,9 +351,7 @@ def _plain_ok(text: str) -> bool:
     first = text[0]
     if first in "0123456789+-." and _NUMBERISH.match(text):
         return False
-    if first in "0123456789" and _TIMESTAMPISH.match(text):
-        return False
-    return True
+    return not (first in "0123456789" and _TIMESTAMPISH.match(text))
 
 
 # Characters JSON leaves alone but YAML readers reject or take as line breaks / BOM.
@@ -365,7 +372,7 @@ def _string_scalar(text: str) -> str:
     return text if _plain_ok(text) else _double_quoted(text)
 
 
-def scalar(value) -> str:
+def scalar(value: object) -> str:
     """The YAML form of a scalar value on one line (no literal blocks)."""
     if value is None:
         return "null"
@@ -413,7 +420,7 @@ def _literal_block(text: str, indent: str) -> str | None:
     return "\n".join(out)
 
 
-def _emit(value, indent: str, out: list, key_prefix: str) -> None:
+def _emit(value: object, indent: str, out: list, key_prefix: str) -> None:
     """Append lines for `value`, the first one starting with `key_prefix` (``key:`` or ``-``)."""
     if isinstance(value, dict):
         if not value:
@@ -456,7 +463,7 @@ def _emit(value, indent: str, out: list, key_prefix: str) -> None:
     raise TypeError(f"cannot write {type(value).__name__} as a YAML collection")
 
 
-def _emit_value(value, indent: str, out: list, prefix: str) -> None:
+def _emit_value(value: object, indent: str, out: list, prefix: str) -> None:
     if isinstance(value, (dict, list)):
         _emit(value, indent, out, prefix)
         return
@@ -468,7 +475,7 @@ def _emit_value(value, indent: str, out: list, prefix: str) -> None:
     out.append(prefix + " " + scalar(value))
 
 
-def dump(document) -> str:
+def dump(document: object) -> str:
     """One document as block-style YAML, ending with a newline."""
     out: list = []
     if isinstance(document, (dict, list)):
@@ -478,6 +485,6 @@ def dump(document) -> str:
     return "\n".join(out) + "\n"
 
 
-def dump_all(documents) -> str:
+def dump_all(documents: Iterable[object]) -> str:
     """A multi-document stream (``---`` between documents)."""
     return "---\n".join(dump(doc) for doc in documents)

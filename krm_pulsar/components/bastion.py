@@ -1,11 +1,18 @@
-"""Bastion: a pod with the Pulsar CLI tools configured for this cluster (KAAP §4.6).
+"""Bastion: a pod with the Pulsar CLI tools configured for this cluster (kaap-parity.md#bastion).
 
-It targets the proxy when there is one, else the brokers (``targetProxy``, KAAP §1.3).
+It targets the proxy when there is one, else the brokers (``targetProxy``,
+kaap-parity.md#cross-component-defaults).
 """
 
 from __future__ import annotations
 
-from .. import security, workload
+import copy
+
+from .. import jvm, model, security, workload
+
+TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
+if TYPE_CHECKING:
+    from ..cluster import Cluster
 
 COMPONENT = "bastion"
 
@@ -15,11 +22,13 @@ CONFIG_DEFAULTS = {
 }
 
 
-def target_tls(cluster, spec: dict) -> bool:
-    return cluster.proxy_tls if spec["targetProxy"] else cluster.broker_tls
+def target_tls(cluster: Cluster, spec: dict) -> bool:
+    """Whether the CLI tools dial their target over TLS (tls_plan: the bastion is a TLS client
+    of the proxy, else of the brokers)."""
+    return bool(cluster.tls_plan(COMPONENT).client_of)
 
 
-def config_defaults(cluster, spec: dict) -> dict:
+def config_defaults(cluster: Cluster, spec: dict) -> dict:
     """client.conf of the CLI tools: the TLS URLs of the target when it has TLS (KAAP)."""
     tls = target_tls(cluster, spec)
     if spec["targetProxy"]:
@@ -31,6 +40,13 @@ def config_defaults(cluster, spec: dict) -> dict:
         urls = {"brokerServiceUrl": cluster.broker_client_service_url,
                 "webServiceUrl": cluster.broker_client_web_service_url}
     defaults = {**urls, **CONFIG_DEFAULTS}
+    if not cluster.kaap_input:
+        # ours: a heap for the CLI JVMs (pulsar-admin, bookkeeper shell) from the pod's memory
+        defaults["PULSAR_MEM"] = jvm.with_memory(COMPONENT, spec.get("resources"),
+                                                 CONFIG_DEFAULTS["PULSAR_MEM"])
+    # where BookKeeper keeps its metadata, for `bin/bookkeeper shell` (the Helm chart's toolset
+    # carries the BookKeeper client configuration too)
+    defaults.update(cluster.metadata_store_keys(COMPONENT))
     if security.auth_on(cluster.spec):
         defaults["authPlugin"] = security.TOKEN_CLIENT_PLUGIN
         defaults["authParams"] = f"file://{security.STRIPPED_SUPERUSER_TOKEN}"
@@ -40,7 +56,7 @@ def config_defaults(cluster, spec: dict) -> dict:
     return defaults
 
 
-def render(cluster) -> list:
+def render(cluster: Cluster) -> list:
     spec = cluster.spec[COMPONENT]
     if spec["replicas"] <= 0:
         return []
@@ -48,12 +64,8 @@ def render(cluster) -> list:
     annotations = spec["annotations"]
     cm = workload.config_map(cluster, name, labels, annotations,
                              workload.config_data(config_defaults(cluster, spec), spec["config"]))
-    mounts, volumes = [], []
-    if target_tls(cluster, spec):
-        # the target's Secret: its ca.crt is the CA to trust (KAAP mounts tls.ssCa's Secret)
-        section = "proxy" if spec["targetProxy"] else "broker"
-        mount, volume = security.certs_volume(security.secret_name(cluster.spec, section))
-        mounts, volumes = [mount], [volume]
+    # the target's Secret: its ca.crt is the CA to trust (KAAP mounts tls.ssCa's Secret)
+    mounts, volumes = cluster.tls_plan(COMPONENT).volume()
     auth = security.auth_on(cluster.spec)
     if auth:
         # the admin and superuser tokens, not the private key (KAAP mounts it; see docs/auth.md)
@@ -67,7 +79,10 @@ def render(cluster) -> list:
         name, spec,
         (security.STRIP_TOKEN_STEP if auth else "")
         + "bin/apply-config-from-env.py conf/client.conf && "
-        'exec /bin/bash -c "trap : TERM INT; sleep infinity & wait"',
+        # ours: bookkeeper.conf too (KAAP input keeps KAAP's pod template; run this line in
+        # the pod before using bin/bookkeeper shell)
+        + ("" if cluster.kaap_input else "bin/apply-config-from-env.py conf/bookkeeper.conf && ")
+        + 'exec /bin/bash -c "trap : TERM INT; sleep infinity & wait"',
         env_from=[name],
         mounts=mounts,
     )
@@ -80,5 +95,6 @@ def render(cluster) -> list:
     return [
         cm,
         workload.deployment(cluster, name, labels, annotations, replicas=spec["replicas"],
-                            selector=match, template=template),
+                            selector=match, template=template,
+                            strategy=copy.deepcopy(model.DEPLOYMENT_STRATEGY)),
     ]

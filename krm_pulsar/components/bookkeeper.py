@@ -1,37 +1,60 @@
-"""BookKeeper: the bookies, one StatefulSet per resource set (KAAP §4.2)."""
+"""BookKeeper: the bookies, one StatefulSet per resource set (kaap-parity.md#bookkeeper)."""
 
 from __future__ import annotations
 
 import re
 
-from .. import placement, security, storage, workload
+from .. import jvm, names, placement, security, startup, storage, workload
+from ..endpoints import BOOKIE, HTTP, port
+from ..registry import metrics_port
+
+TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
+if TYPE_CHECKING:
+    from ..cluster import Cluster
+    from ..placement import ResourceSet
 
 COMPONENT = "bookkeeper"
-PROMETHEUS_PORT = 8000
 JOURNAL_MOUNT = "/pulsar/data/bookkeeper/journal"
 LEDGERS_MOUNT = "/pulsar/data/bookkeeper/ledgers"
 
 _IMAGE_VERSION = re.compile(r":(\d+)(\.\d+){0,2}(-[A-Za-z0-9.]+)?")
 
 
-def config_defaults(cluster) -> dict:
+KAAP_BOOKIE_MEM = "-Xms2g -Xmx2g -XX:MaxDirectMemorySize=2g"
+BOOKIE_MEM_OPTIONS = ("-Dio.netty.leakDetectionLevel=disabled "
+                      "-Dio.netty.recycler.linkCapacity=1024 -XX:+ExitOnOutOfMemoryError")
+# KAAP's liveness path answers 503 until the bookie has fully started (journal replayed); ours
+# answers whenever the bookie's HTTP server is up, and the startup probe waits for is_ready.
+KAAP_LIVENESS_PATH = "/api/v1/bookie/is_ready"
+LIVENESS_PATH = "/api/v1/bookie/state"
+READY_PATH = "/api/v1/bookie/is_ready"
+
+
+def bookie_mem(cluster: Cluster, spec: dict) -> str:
+    """KAAP's fixed 2g heap and 2g direct memory for KAAP input (its JVM settings stay); ours
+    from the bookie's memory (jvm.py)."""
+    if cluster.kaap_input:
+        return f"{KAAP_BOOKIE_MEM} {BOOKIE_MEM_OPTIONS}"
+    return jvm.with_memory("bookie", spec.get("resources"), BOOKIE_MEM_OPTIONS)
+
+
+def config_defaults(cluster: Cluster, spec: dict) -> dict:
     return {
         "autoRecoveryDaemonEnabled": "false",
         "useHostNameAsBookieID": "true",
         "httpServerEnabled": "true",
         **placement.bookie_rack_config(),
-        "BOOKIE_MEM": "-Xms2g -Xmx2g -XX:MaxDirectMemorySize=2g "
-                      "-Dio.netty.leakDetectionLevel=disabled "
-                      "-Dio.netty.recycler.linkCapacity=1024 -XX:+ExitOnOutOfMemoryError",
+        "BOOKIE_MEM": bookie_mem(cluster, spec),
         "BOOKIE_GC": "-XX:+UseG1GC",
         **workload.LOG_CONFIG,
         "statsProviderClass": "org.apache.bookkeeper.stats.prometheus.PrometheusMetricsProvider",
-        **cluster.metadata_store_config("bookkeeper"),
+        **cluster.metadata_store_keys(COMPONENT),
     }
 
 
 def tls_config(spec: dict) -> dict:
-    """Bookie TLS keys (KAAP §4.2): OpenSSL provider, PEM key/cert, client authentication."""
+    """Bookie TLS keys (kaap-parity.md#bookkeeper): OpenSSL provider, PEM key/cert, client
+    authentication."""
     return {
         "tlsProvider": "OpenSSL",
         "tlsProviderFactoryClass": "org.apache.bookkeeper.tls.TLSContextFactory",
@@ -48,7 +71,8 @@ def tls_config(spec: dict) -> dict:
 
 
 def rocksdb_step(image: str) -> str:
-    """RocksDB config step by the image's major version (KAAP §4.2); 2 when it cannot be told."""
+    """RocksDB config step by the image's major version (kaap-parity.md#bookkeeper); 2 when it
+    cannot be told."""
     match = _IMAGE_VERSION.search(image or "")
     major = int(match.group(1)) if match else 2
     if major >= 4:
@@ -60,84 +84,88 @@ def rocksdb_step(image: str) -> str:
     return ""
 
 
-def render(cluster) -> list:
+def render(cluster: Cluster) -> list:
     return placement.render_sets(cluster, COMPONENT, render_set, umbrella_service)
 
 
-def render_set(cluster, rset) -> list:
+def render_set(cluster: Cluster, rset: ResourceSet) -> list:
     spec = rset.spec
     name = rset.resource_name
     labels = rset.labels(cluster)
     match = rset.match_labels(cluster)
     annotations = spec["annotations"]
-    bk_tls = security.tls_on(cluster.spec, COMPONENT)
-    zk_tls = security.tls_on(cluster.spec, "zookeeper") and not cluster.oxia
-    defaults = config_defaults(cluster)
-    if bk_tls:
+    plan = cluster.tls_plan(COMPONENT, rset)
+    zk_tls = "zookeeper" in plan.client_of
+    defaults = config_defaults(cluster, spec)
+    if plan.serves:
         defaults.update(tls_config(cluster.spec))
     cm = workload.config_map(cluster, name, labels, annotations,
                              workload.config_data(defaults, spec["config"]))
 
-    mounts, volumes, claims, classes = [], [], [], []
-    certs_mount = None
-    if bk_tls or zk_tls:
-        certs_mount, certs_volume = security.certs_volume(
-            security.secret_name(cluster.spec, COMPONENT))
-        mounts.append(certs_mount)
-        volumes.append(certs_volume)
-    zk_step = security.keystore_step(cluster.spec) if zk_tls else ""
+    mounts, volumes = plan.volume()
+    claims, classes = [], []
+    zk_step = security.keystore_step(cluster.spec) if plan.jks else ""
     for key, mount_path in (("journal", JOURNAL_MOUNT), ("ledgers", LEDGERS_MOUNT)):
-        mount, volume, claim, created = storage.data_volume(
-            cluster, spec["volumes"][key], name, mount_path, labels, annotations,
-            pvc_prefix=spec.get("pvcPrefix") or "")
-        mounts.append(mount)
-        if volume:
-            volumes.append(volume)
-        if claim:
-            claims.append(claim)
-        if created:
-            classes.append(created)
+        data = storage.data_volume(cluster, spec["volumes"][key], name, mount_path, labels,
+                                   annotations, pvc_prefix=spec.get("pvcPrefix") or "")
+        mounts.append(data.mount)
+        if data.volume:
+            volumes.append(data.volume)
+        if data.claim:
+            claims.append(data.claim)
+        if data.storage_class:
+            classes.append(data.storage_class)
 
     base = cluster.resource_name(COMPONENT)
-    init = {
-        # KAAP names this container after the component, not the set (harmless, KAAP Q14)
-        "name": f"{base}-metadata-format",
-        "image": spec["image"],
-        "imagePullPolicy": spec["imagePullPolicy"],
-        "command": ["sh", "-c"],
-        "args": [zk_step + "bin/apply-config-from-env.py conf/bookkeeper.conf && "
-                 "bin/bookkeeper shell metaformat --nonInteractive || true;"],
-        "envFrom": [{"configMapRef": {"name": name}}],
-    }
+    # KAAP names this container after the component, not the set (harmless, kaap-parity.md#q14)
+    init_name = f"{base}-metadata-format"
+    if cluster.kaap_input and not cluster.oxia:
+        # KAAP's step, kept so a cluster leaving the operator does not roll; on ZooKeeper the
+        # metadata Job formats BookKeeper too, and a bookie started before it restarts until
+        # the metadata is there. (KAAP has no Oxia: with Oxia, KAAP input gets ours.)
+        init = {
+            "name": init_name,
+            "image": spec["image"],
+            "imagePullPolicy": spec["imagePullPolicy"],
+            "command": ["sh", "-c"],
+            "args": [zk_step + "bin/apply-config-from-env.py conf/bookkeeper.conf && "
+                     "bin/bookkeeper shell metaformat --nonInteractive || true;"],
+            "envFrom": [{"configMapRef": {"name": name}}],
+        }
+    else:
+        # formats once (whoever is first), retries every failure, and lets the bookie start
+        # only on formatted metadata: init containers do not rerun on a container restart
+        init = startup.init_container(spec, init_name, startup.format_bookkeeper_args(zk_step),
+                                      env_from=[name])
     if zk_tls:
-        init["volumeMounts"] = [certs_mount]
+        init["volumeMounts"] = plan.mounts()
     probes = spec["probes"]
+    liveness_path = KAAP_LIVENESS_PATH if cluster.kaap_input else LIVENESS_PATH
     main = workload.container(
         base, spec,
         "bin/apply-config-from-env.py conf/bookkeeper.conf && "
         + rocksdb_step(spec["image"])
-        + (security.PK8_STEP if bk_tls else "")
-        + zk_step
+        + plan.steps(cluster)
         + f"{workload.LOG4J_OPTS} exec bin/pulsar bookie",
-        ports=[{"name": "client", "containerPort": 3181},
-               {"name": "http", "containerPort": 8000}],
+        ports=[port(COMPONENT, BOOKIE).container(), port(COMPONENT, HTTP).container()],
         env_from=[name],
-        probes=(workload.http_probe(probes["liveness"], "/api/v1/bookie/is_ready", "http"),
-                workload.http_probe(probes["readiness"], "/api/v1/bookie/is_ready", "http")),
+        probes=(workload.http_probe(probes["liveness"], liveness_path, "http"),
+                workload.http_probe(probes["readiness"], READY_PATH, "http"),
+                workload.http_probe(probes["startup"], READY_PATH, "http")),
         mounts=mounts,
     )
     pod = workload.pod_spec(cluster, spec, [main], match_labels=match, rack=rset.rack,
                             init_containers=[init], volumes=volumes)
     template = workload.pod_template(
         rset.pod_labels(cluster),
-        workload.pod_annotations(cluster, spec, PROMETHEUS_PORT, [cm]),
+        workload.pod_annotations(cluster, spec, metrics_port(COMPONENT), [cm]),
         pod)
     objects = [
         cm,
-        workload.service(cluster, name, labels, match, workload.ports(("server", 3181)),
+        workload.service(cluster, name, labels, match, [port(COMPONENT, BOOKIE).service()],
                          spec["service"], headless=True, publish_not_ready=True,
                          extra_annotations={
-                             "service.alpha.kubernetes.io/tolerate-unready-endpoints": "true"}),
+                             names.TOLERATE_UNREADY: "true"}),
         workload.statefulset(
             cluster, name, labels, annotations, replicas=spec["replicas"], selector=match,
             service_name=name, template=template,
@@ -149,12 +177,12 @@ def render_set(cluster, rset) -> list:
     return [obj for obj in objects if obj]
 
 
-def umbrella_service(cluster) -> dict:
-    """Headless Service over every bookie of every set (KAAP §6.5)."""
+def umbrella_service(cluster: Cluster) -> dict:
+    """Headless Service over every bookie of every set (kaap-parity.md#umbrella-service)."""
     spec = cluster.spec[COMPONENT]
     name = cluster.resource_name(COMPONENT)
     labels, match = placement.umbrella_labels(cluster, COMPONENT)
     return workload.service(
-        cluster, name, labels, match, workload.ports(("server", 3181)), spec["service"],
+        cluster, name, labels, match, [port(COMPONENT, BOOKIE).service()], spec["service"],
         headless=True, publish_not_ready=True,
-        extra_annotations={"service.alpha.kubernetes.io/tolerate-unready-endpoints": "true"})
+        extra_annotations={names.TOLERATE_UNREADY: "true"})

@@ -1,4 +1,5 @@
-"""The standalone functions worker: a StatefulSet next to the brokers (KAAP §4.7).
+"""The standalone functions worker: a StatefulSet next to the brokers
+(kaap-parity.md#functions-worker).
 
 Rendered when ``functionsWorker.replicas > 0``. Its configuration is a ``functions_worker.yml``
 file (ConfigMap ``R``, mounted into the pod) plus a ``-extra`` ConfigMap with the ``PULSAR_*``
@@ -8,16 +9,21 @@ variables ``bin/pulsar`` reads. The proxy points at the worker's ``-ca`` Service
 
 from __future__ import annotations
 
-from .. import security, storage, workload
+from .. import jvm, names, security, storage, workload
+from ..endpoints import HTTP, localhost_url, number, port
+from ..registry import metrics_port
 from ..schema import SpecError, warning
 
+TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
+if TYPE_CHECKING:
+    from ..cluster import Cluster
+
 COMPONENT = "functionsWorker"
-HTTP_PORT = 6750
-HTTPS_PORT = 6751
 CONFIG_MOUNT = "/pulsar/funcconf/functions_worker.yml"
-# KAAP annotates the worker pods with 8080 although the worker serves metrics on 6750 (KAAP
-# Q18). KAAP input keeps 8080 so pod templates stay identical; our own input gets 6750.
-KAAP_PROMETHEUS_PORT = 8080
+# KAAP annotates the worker pods with the brokers' HTTP port although the worker serves metrics
+# on its own (kaap-parity.md#q18). KAAP input keeps KAAP's so pod templates stay identical; our own
+# input gets the worker's.
+KAAP_PROMETHEUS_PORT = number("broker", HTTP)
 
 RUNTIME_FACTORIES = {
     "process": "org.apache.pulsar.functions.runtime.process.ProcessRuntimeFactory",
@@ -30,7 +36,7 @@ EXTRA_DEFAULTS = {
 }
 
 
-def validate(cluster) -> list:
+def validate(cluster: Cluster) -> list:
     """Checks that need the PulsarCluster's metadata (the namespace)."""
     spec = cluster.spec[COMPONENT]
     if spec["replicas"] <= 0:
@@ -63,16 +69,16 @@ def validate(cluster) -> list:
     return findings
 
 
-def worker_config(cluster, spec: dict, name: str) -> dict:
+def worker_config(cluster: Cluster, spec: dict, name: str) -> dict:
     """``functions_worker.yml``: KAAP's defaults, then the user's non-``PULSAR_*`` keys with
     their own types."""
     data = {
-        **cluster.metadata_store_config(COMPONENT),
+        **cluster.metadata_store_keys(COMPONENT),
         "zooKeeperSessionTimeoutMillis": "30000",
         "pulsarFunctionsCluster": cluster.cluster_name,
         "workerId": name,
         "workerHostname": name,
-        "workerPort": str(HTTP_PORT),
+        "workerPort": str(number(COMPONENT, HTTP)),
         "pulsarServiceUrl": broker_service_url(cluster),
         "pulsarWebServiceUrl": broker_web_service_url(cluster),
         "downloadDirectory": "/tmp/pulsar_functions",
@@ -100,7 +106,7 @@ def worker_config(cluster, spec: dict, name: str) -> dict:
             "submittingInsidePod": True,
             "pulsarServiceUrl": broker_service_url(cluster),
             # KAAP's value, https on the plain port included
-            "pulsarAdminUrl": f"https://{cluster.host(name)}:{HTTP_PORT}/",
+            "pulsarAdminUrl": f"https://{cluster.host(name)}:{number(COMPONENT, HTTP)}/",
             "percentMemoryPadding": 10,
         }
         if cluster.glob["networkPolicies"]["enabled"]:
@@ -108,8 +114,9 @@ def worker_config(cluster, spec: dict, name: str) -> dict:
             # NetworkPolicies let them reach the brokers (their own component keeps them out of
             # every selector of ours)
             data["functionRuntimeFactoryConfigs"]["customLabels"] = {
-                "app": "pulsar", "cluster": cluster.name,
-                "component": f"{cluster.base_name(COMPONENT)}-instance"}
+                **names.cluster_labels(cluster.name),
+                names.COMPONENT_LABEL: names.job_component(cluster.base_name(COMPONENT),
+                                                           "instance")}
     else:
         data["functionRuntimeFactoryConfigs"] = {}
     # with package management on the brokers, the worker stores packages through them
@@ -119,29 +126,38 @@ def worker_config(cluster, spec: dict, name: str) -> dict:
         # PULSAR_MEM and family belong to the -extra ConfigMap; PULSAR_PREFIX_ keys stay here
         if key.startswith("PULSAR_PREFIX_") or not key.startswith("PULSAR_"):
             data[key] = _plain(value)
-    data.setdefault("numFunctionPackageReplicas", "2")
+    # KAAP's 2 replicas of each function package need two bookies; with one bookie every
+    # package upload fails, so ours stores as many copies as there are bookies (up to 2)
+    replicas = "2"
+    if not cluster.kaap_input:
+        from .broker import bookie_count
+
+        bookies = bookie_count(cluster)
+        if 0 < bookies < 2:
+            replicas = str(bookies)
+    data.setdefault("numFunctionPackageReplicas", replicas)
     return dict(sorted(data.items()))
 
 
-def to_broker_tls(cluster) -> bool:
+def to_broker_tls(cluster: Cluster) -> bool:
     """The worker dials the brokers over TLS when they have it, unless
-    ``tls.functionsWorker.enabledWithBroker: false`` (model.tls_defaults)."""
-    return cluster.broker_tls and bool(
-        cluster.spec["global"]["tls"]["functionsWorker"]["enabledWithBroker"])
+    ``tls.functionsWorker.enabledWithBroker: false`` (model.tls_defaults; tls_plan)."""
+    return "broker" in cluster.tls_plan(COMPONENT).client_of
 
 
-def broker_service_url(cluster) -> str:
+def broker_service_url(cluster: Cluster) -> str:
     return cluster.broker_service_url_tls if to_broker_tls(cluster) \
         else cluster.broker_service_url
 
 
-def broker_web_service_url(cluster) -> str:
+def broker_web_service_url(cluster: Cluster) -> str:
     return cluster.broker_web_service_url_tls if to_broker_tls(cluster) \
         else cluster.broker_web_service_url
 
 
-def security_config(cluster) -> dict:
-    """TLS and token keys of functions_worker.yml (KAAP §4.7), typed as YAML."""
+def security_config(cluster: Cluster) -> dict:
+    """TLS and token keys of functions_worker.yml (kaap-parity.md#functions-worker), typed as
+    YAML."""
     spec = cluster.spec
     data = {}
     if security.tls_on(spec, "bookkeeper"):
@@ -165,7 +181,7 @@ def security_config(cluster) -> dict:
         ca = security.ca_path(spec)
         data.update({
             "tlsEnabled": "true",
-            "workerPortTls": str(HTTPS_PORT),
+            "workerPortTls": str(number(COMPONENT, HTTP, tls=True)),
             "tlsCertificateFilePath": security.CERT_FILE,
             "tlsKeyFilePath": security.PK8_KEY_FILE,
             "tlsTrustCertsFilePath": ca,
@@ -182,7 +198,7 @@ def security_config(cluster) -> dict:
     return data
 
 
-def _plain(value):
+def _plain(value: object) -> object:
     """User values keep their YAML type; numbers as the user wrote them."""
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
@@ -191,8 +207,11 @@ def _plain(value):
     return value
 
 
-def extra_config(cluster, spec: dict) -> dict:
+def extra_config(cluster: Cluster, spec: dict) -> dict:
     data = dict(EXTRA_DEFAULTS)
+    if not cluster.kaap_input:  # KAAP input keeps KAAP's JVM settings
+        data["PULSAR_MEM"] = jvm.with_memory(COMPONENT, spec.get("resources"),
+                                             EXTRA_DEFAULTS["PULSAR_MEM"])
     if security.auth_on(cluster.spec):
         # for bin/pulsar's broker.conf, which the worker also loads (KAAP)
         data.update(security.server_auth_config(cluster.spec, "superuser"))
@@ -203,7 +222,7 @@ def extra_config(cluster, spec: dict) -> dict:
     return workload.config_data(data, None)
 
 
-def render(cluster) -> list:
+def render(cluster: Cluster) -> list:
     spec = cluster.spec[COMPONENT]
     if spec["replicas"] <= 0:
         return []
@@ -219,38 +238,28 @@ def render(cluster) -> list:
     extra = workload.config_map(cluster, f"{name}-extra", labels, annotations,
                                 extra_config(cluster, spec))
 
-    logs_mount, logs_volume, logs_claim, logs_class = storage.functions_worker_logs_volume(
-        cluster, spec, name, labels, annotations)
+    logs = storage.functions_worker_logs_volume(cluster, spec, name, labels, annotations)
     additional = spec["additionalVolumes"] or {}
     # KAAP's order: the user's volumes and mounts first, then the config file, then the logs
     volumes = list(additional.get("volumes") or [])
     volumes.append({"name": "config-volume", "configMap": {"name": name}})
-    if logs_volume:
-        volumes.append(logs_volume)
+    if logs.volume:
+        volumes.append(logs.volume)
     mounts = list(additional.get("mounts") or [])
     mounts.append({"name": "config-volume", "mountPath": CONFIG_MOUNT,
                    "subPath": "functions_worker.yml"})
-    mounts.append(logs_mount)
-    tls = security.tls_on(cluster.spec, COMPONENT)
-    zk_tls = security.tls_on(cluster.spec, "zookeeper")
-    bk_tls = security.tls_on(cluster.spec, "bookkeeper")
-    to_broker = to_broker_tls(cluster)
-    if tls or to_broker or zk_tls or bk_tls:
-        certs_mount, certs_volume = security.certs_volume(
-            security.secret_name(cluster.spec, COMPONENT))
-        mounts.append(certs_mount)
-        volumes.append(certs_volume)
+    mounts.append(logs.mount)
+    plan = cluster.tls_plan(COMPONENT)
+    certs_mounts, certs_volumes = plan.volume()
+    mounts += certs_mounts
+    volumes += certs_volumes
     auth = security.auth_on(cluster.spec)
     if auth:
         token_mounts, token_volumes = security.token_volumes(("superuser", "public-key"))
         mounts += token_mounts
         volumes += token_volumes
-    steps = security.STRIP_TOKEN_STEP if auth else ""
-    if tls or bk_tls:
-        steps += security.PK8_STEP
-    if zk_tls:
-        # JKS stores for the ZooKeeper client; the worker trusts the brokers from PEM files
-        steps += security.keystore_step(cluster.spec)
+    # JKS stores for the ZooKeeper client; the worker trusts the brokers from PEM files
+    steps = (security.STRIP_TOKEN_STEP if auth else "") + plan.steps(cluster)
     # the worker's identity comes from the pod name; the user's env goes first (KAAP)
     env = list(spec["env"] or []) + [
         {"name": "workerHostname", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
@@ -267,43 +276,44 @@ def render(cluster) -> list:
         f'export PF_workerHostname="${{workerHostname}}.{name}" && '
         "bin/gen-yml-from-env.py conf/functions_worker.yml && "
         f"{workload.LOG4J_OPTS} exec bin/pulsar functions-worker",
-        ports=[{"name": "http", "containerPort": HTTP_PORT},
-               {"name": "https", "containerPort": HTTPS_PORT}],
+        ports=[port(COMPONENT, HTTP).container(), port(COMPONENT, HTTP, tls=True).container()],
         env_from=[f"{name}-extra"],
         probes=(
             # the auth header after --fail (or nothing, leaving KAAP's two spaces)
             workload.exec_probe(probes["liveness"], [
                 "sh", "-c", f"curl -s --max-time {timeout} --fail "
                             f"{security.curl_auth_header(cluster.spec)} "
-                            f"http://localhost:{HTTP_PORT}/metrics/ > /dev/null"]),
-            workload.tcp_probe(probes["readiness"], HTTP_PORT)),
+                            f"{localhost_url('http', COMPONENT, HTTP)}/metrics/ > /dev/null"]),
+            workload.tcp_probe(probes["readiness"], number(COMPONENT, HTTP))),
         mounts=mounts,
     )
     pod_source = dict(spec, serviceAccountName=spec["serviceAccountName"] or name,
                       additionalVolumes=None)
     pod = workload.pod_spec(cluster, pod_source, [main], match_labels=match, volumes=volumes)
-    prometheus_port = KAAP_PROMETHEUS_PORT if cluster.kaap_input else HTTP_PORT
+    prometheus_port = KAAP_PROMETHEUS_PORT if cluster.kaap_input else metrics_port(COMPONENT)
     template = workload.pod_template(
         pod_labels,
         workload.pod_annotations(cluster, spec, prometheus_port, [cm, extra]),
         pod)
-    service_ports = workload.ports(("http", HTTP_PORT), ("https", HTTPS_PORT))
+    service_ports = [port(COMPONENT, HTTP).service(), port(COMPONENT, HTTP, tls=True).service()]
     headless_service = {"additionalPorts": spec["service"]["additionalPorts"]}
     objects += [
         cm,
         extra,
         workload.service(cluster, f"{name}-ca", labels, match, service_ports, spec["service"]),
         # KAAP gives the headless Service no annotations
+        # the workers' own DNS names (workerHostname) live under it: they must resolve while
+        # a worker is not ready, for the other workers and the proxies redirected to it
         workload.service(cluster, name, labels, match, service_ports, headless_service,
-                         headless=True, type_=spec["service"]["type"]),
+                         headless=True, type_=spec["service"]["type"], publish_not_ready=True),
         workload.statefulset(
             cluster, name, labels, annotations, replicas=spec["replicas"], selector=match,
             service_name=name, template=template,
             pod_management_policy=spec["podManagementPolicy"],
             update_strategy=spec["updateStrategy"],
-            volume_claim_templates=[logs_claim] if logs_claim else None),
+            volume_claim_templates=[logs.claim] if logs.claim else None),
         workload.pod_disruption_budget(cluster, name, labels, annotations, match, spec["pdb"]),
-        logs_class,
+        logs.storage_class,
     ]
     return [obj for obj in objects if obj]
 
@@ -316,7 +326,7 @@ RBAC_RULES = [
 ]
 
 
-def rbac(cluster, spec: dict, name: str, labels: dict) -> list:
+def rbac(cluster: Cluster, spec: dict, name: str, labels: dict) -> list:
     """ServiceAccount, Role and RoleBinding (or cluster-scoped ones) named like the worker.
 
     The rules let the kubernetes runtime manage function pods. KAAP puts no labels on these
@@ -330,12 +340,15 @@ def rbac(cluster, spec: dict, name: str, labels: dict) -> list:
     if cluster.namespace:
         subject["namespace"] = cluster.namespace
     if spec["rbac"]["namespaced"]:
-        role_kind, binding_kind, role_meta = "Role", "RoleBinding", cluster.metadata
+        role_kind, binding_kind = "Role", "RoleBinding"
+
+        def role_meta(object_name: str, object_labels: dict) -> dict:
+            return cluster.metadata(object_name, object_labels)
     else:
         role_kind, binding_kind = "ClusterRole", "ClusterRoleBinding"
 
-        def role_meta(object_name, object_labels):  # cluster-scoped: no namespace
-            return {"name": object_name, "labels": dict(object_labels)}
+        def role_meta(object_name: str, object_labels: dict) -> dict:
+            return {"name": object_name, "labels": dict(object_labels)}  # cluster-scoped
     return [
         {"apiVersion": "v1", "kind": "ServiceAccount",
          "metadata": cluster.metadata(account, labels)},

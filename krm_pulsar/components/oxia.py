@@ -1,7 +1,7 @@
 """Oxia: the metadata store that replaces ZooKeeper when ``spec.oxia.enabled`` (ours).
 
 KAAP has no Oxia; the objects, commands and ports follow the Apache Pulsar Helm chart
-(helm-chart-facts.md §2), named ``<global.name>-oxia-...`` after our own naming:
+(helm-parity.md#oxia), named ``<global.name>-oxia-...`` after our own naming:
 
 * coordinator: ServiceAccount, Role, RoleBinding, ConfigMap (``config.yaml``), Service and a
   one-replica Deployment ``<name>-oxia-coordinator``;
@@ -13,34 +13,44 @@ KAAP has no Oxia; the objects, commands and ports follow the Apache Pulsar Helm 
 
 from __future__ import annotations
 
-from .. import storage, workload
+from .. import model, names, storage, workload
+from ..endpoints import INTERNAL, METRICS, PUBLIC, number, port
+from ..registry import metrics_port
 
-PUBLIC_PORT = 6648
-INTERNAL_PORT = 6649
-METRICS_PORT = 8080
-# Oxia namespaces: Pulsar keeps broker and bookkeeper metadata apart in them (§2.2).
+TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
+if TYPE_CHECKING:
+    from ..cluster import Cluster
+
+SERVER = names.OXIA_SERVER
+COORDINATOR = names.OXIA_COORDINATOR
+PUBLIC_PORT = number(SERVER, PUBLIC)
+INTERNAL_PORT = number(SERVER, INTERNAL)
+# Oxia namespaces: Pulsar keeps broker and bookkeeper metadata apart in them
+# (helm-parity.md#oxia-coordinator).
 OXIA_NAMESPACES = ("default", "broker", "bookkeeper")
-PORTS = (("public", PUBLIC_PORT), ("internal", INTERNAL_PORT), ("metrics", METRICS_PORT))
+SERVER_PORTS = (port(SERVER, PUBLIC), port(SERVER, INTERNAL), port(SERVER, METRICS))
+COORDINATOR_PORTS = (port(COORDINATOR, INTERNAL), port(COORDINATOR, METRICS))
 
 
-def render(cluster) -> list:
+def render(cluster: Cluster) -> list:
     if not cluster.oxia:
         return []
     return coordinator(cluster) + server(cluster) + [metadata_job(cluster)]
 
 
-def _names(cluster) -> dict:
-    base = f"{cluster.name}-oxia"
+def _names(cluster: Cluster) -> dict:
+    base = names.oxia_base(cluster.name)
     return {"base": base, "coordinator": f"{base}-coordinator", "server": f"{base}-server",
             "headless": cluster.oxia_service, "data": "data"}
 
 
-def _health_probe(extra=(), initial_delay=10) -> dict:
+def _health_probe(extra: tuple[str, ...] = (), initial_delay: int = 10) -> dict:
     return {"exec": {"command": ["oxia", "health", f"--port={INTERNAL_PORT}", *extra]},
             "initialDelaySeconds": initial_delay, "timeoutSeconds": 10}
 
 
-def _pod_source(cluster, service_account: str, security_context=None) -> dict:
+def _pod_source(cluster: Cluster, service_account: str,
+                security_context: dict | None = None) -> dict:
     """The pod-level settings Oxia pods take from ``spec.global`` (it has no component-level
     scheduling fields; use spec.patches for more)."""
     glob = cluster.glob
@@ -53,19 +63,42 @@ def _pod_source(cluster, service_account: str, security_context=None) -> dict:
     }
 
 
-def coordinator_config(cluster) -> dict:
+def server_security_context(cluster: Cluster) -> dict | None:
+    """The Oxia servers' pod securityContext. Restricted mode (our API version): non-root
+    uid/gid 65532, which the oxia/oxia image (no USER) runs as well as any, with fsGroup for
+    the data volume (model.OXIA_SECURITY_CONTEXT); ``spec.oxia.server.securityContext`` goes
+    over it, for volumes that ignore fsGroup and need another uid. ``kaap`` mode: the Helm
+    chart's (root, data volume group 0)."""
+    import copy
+
+    own = copy.deepcopy(cluster.spec["oxia"]["server"]["securityContext"] or {})
+    if workload.restricted(cluster):
+        return {**copy.deepcopy(model.OXIA_SECURITY_CONTEXT), **own}
+    return {**copy.deepcopy(model.OXIA_CHART_SECURITY_CONTEXT), **own}
+
+
+def coordinator_security_context(cluster: Cluster) -> dict | None:
+    """The coordinator (no volumes) runs as the servers do in restricted mode, with the
+    image's defaults otherwise."""
+    import copy
+
+    return copy.deepcopy(model.OXIA_SECURITY_CONTEXT) if workload.restricted(cluster) else None
+
+
+def coordinator_config(cluster: Cluster) -> dict:
     oxia = cluster.spec["oxia"]
-    names = _names(cluster)
+    parts = _names(cluster)
     servers = []
     for ordinal in range(oxia["server"]["replicas"]):
-        pod = f"{names['server']}-{ordinal}"
+        pod = f"{parts['server']}-{ordinal}"
         servers.append({
-            "public": f"{cluster.pod_host(pod, names['headless'])}:{PUBLIC_PORT}",
-            "internal": f"{pod}.{names['headless']}:{INTERNAL_PORT}",
+            "public": f"{cluster.pod_host(pod, parts['headless'])}:{PUBLIC_PORT}",
+            "internal": f"{pod}.{parts['headless']}:{INTERNAL_PORT}",
         })
-    # Oxia >= 0.16.3 checks the authority clients bootstrap through (§2.2)
+    # Oxia >= 0.16.3 checks the authority clients bootstrap through
+    # (helm-parity.md#oxia-coordinator)
     authorities = []
-    for service in (names["headless"], names["base"]):
+    for service in (parts["headless"], parts["base"]):
         authorities.append(f"{service}:{PUBLIC_PORT}")
         if cluster.namespace:
             authorities.append(f"{cluster.host(service)}:{PUBLIC_PORT}")
@@ -78,7 +111,7 @@ def coordinator_config(cluster) -> dict:
     }
 
 
-def coordinator(cluster) -> list:
+def coordinator(cluster: Cluster) -> list:
     from .. import yamlio
 
     oxia = cluster.spec["oxia"]
@@ -96,18 +129,19 @@ def coordinator(cluster) -> list:
                     f"--k8s-configmap-name={name}-status"],
         "env": [{"name": "POD_NAMESPACE",
                  "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}}],
-        "ports": [{"name": "internal", "containerPort": INTERNAL_PORT},
-                  {"name": "metrics", "containerPort": METRICS_PORT}],
+        "ports": [p.container() for p in COORDINATOR_PORTS],
         "livenessProbe": _health_probe(),
         "readinessProbe": _health_probe(),
     }
     if oxia["coordinator"]["resources"]:
         container["resources"] = oxia["coordinator"]["resources"]
-    pod = workload.pod_spec(cluster, _pod_source(cluster, name), [container],
-                            match_labels=labels, with_affinity=False)
+    source = _pod_source(cluster, name, coordinator_security_context(cluster))
+    pod = workload.pod_spec(cluster, source, [container], match_labels=labels,
+                            with_affinity=False)
     template = workload.pod_template(
         dict(labels),
-        {"prometheus.io/scrape": "true", "prometheus.io/port": str(METRICS_PORT),
+        {names.PROMETHEUS_SCRAPE: "true",
+         names.PROMETHEUS_PORT: str(number(COORDINATOR, METRICS)),
          **workload.checksum_annotations(cluster, [cm])},
         pod)
     return [
@@ -127,7 +161,7 @@ def coordinator(cluster) -> list:
                            **({"namespace": cluster.namespace} if cluster.namespace else {}))]},
         cm,
         workload.service(cluster, name, labels, labels,
-                         workload.ports(("internal", INTERNAL_PORT), ("metrics", METRICS_PORT)),
+                         [p.service() for p in COORDINATOR_PORTS],
                          None),
         # one coordinator, replaced rather than rolled (two would fight over the status)
         workload.deployment(cluster, name, labels, None, replicas=1, selector=labels,
@@ -135,59 +169,59 @@ def coordinator(cluster) -> list:
     ]
 
 
-def server(cluster) -> list:
+def server(cluster: Cluster) -> list:
     oxia = cluster.spec["oxia"]
-    names = _names(cluster)
-    name = names["server"]
+    parts = _names(cluster)
+    name = parts["server"]
     labels = cluster.labels("oxia-server")
-    mount, volume, claim, created_class = storage.oxia_data_volume(
-        cluster, names["base"], labels, None)
+    data = storage.oxia_data_volume(
+        cluster, parts["base"], labels, None)
     container = {
         "name": "server",
         "image": oxia["image"],
         "imagePullPolicy": oxia["imagePullPolicy"],
         "command": ["oxia", "server", "--log-json", "--data-dir=/data/db", "--wal-dir=/data/wal",
                     f"--db-cache-size-mb={oxia['server']['dbCacheSizeMb']}"],
-        "ports": [{"name": port_name, "containerPort": port} for port_name, port in PORTS],
-        "volumeMounts": [mount],
+        "ports": [p.container() for p in SERVER_PORTS],
+        "volumeMounts": [data.mount],
         "livenessProbe": _health_probe(),
         "readinessProbe": _health_probe(("--service=oxia-readiness",)),
         "startupProbe": _health_probe(initial_delay=60),
     }
     if oxia["server"]["resources"]:
         container["resources"] = oxia["server"]["resources"]
-    source = _pod_source(cluster, names["base"],
-                         {"fsGroup": 0, "fsGroupChangePolicy": "OnRootMismatch"})
+    source = _pod_source(cluster, parts["base"], server_security_context(cluster))
     # the global anti-affinity applies, as to every Pulsar component
     pod = workload.pod_spec(cluster, source, [container], match_labels=labels,
-                            volumes=[volume] if volume else None)
+                            volumes=[data.volume] if data.volume else None)
     template = workload.pod_template(
-        dict(labels), {"prometheus.io/scrape": "true", "prometheus.io/port": str(METRICS_PORT)},
+        dict(labels),
+        {names.PROMETHEUS_SCRAPE: "true", names.PROMETHEUS_PORT: str(metrics_port("oxia"))},
         pod)
-    service_ports = workload.ports(*PORTS)
+    service_ports = [p.service() for p in SERVER_PORTS]
     objects = [
         {"apiVersion": "v1", "kind": "ServiceAccount",
-         "metadata": cluster.metadata(names["base"], labels)},
-        workload.service(cluster, names["headless"], labels, labels, service_ports, None,
+         "metadata": cluster.metadata(parts["base"], labels)},
+        workload.service(cluster, parts["headless"], labels, labels, service_ports, None,
                          headless=True, publish_not_ready=True),
-        workload.service(cluster, names["base"], labels, labels, service_ports, None),
+        workload.service(cluster, parts["base"], labels, labels, service_ports, None),
         workload.statefulset(
             cluster, name, labels, None, replicas=oxia["server"]["replicas"], selector=labels,
-            service_name=names["headless"], template=template,
+            service_name=parts["headless"], template=template,
             pod_management_policy="Parallel",
-            volume_claim_templates=[claim] if claim else None),
+            volume_claim_templates=[data.claim] if data.claim else None),
     ]
-    if created_class:
-        objects.append(created_class)
+    if data.storage_class:
+        objects.append(data.storage_class)
     return objects
 
 
-def metadata_job(cluster) -> dict:
+def metadata_job(cluster: Cluster) -> dict:
     """``initialize-cluster-metadata`` against Oxia. It runs the Pulsar image with the
     brokers' image and scheduling settings (it writes the brokers' metadata)."""
     broker = cluster.spec["broker"]
     name = f"{cluster.name}-oxia-metadata"
-    labels = cluster.labels("oxia-metadata")
+    labels = cluster.labels(names.OXIA_METADATA)
     return workload.cluster_metadata_job(cluster, name, labels, None, broker,
                                          cluster.spec["oxia"]["metadataInitializationJob"],
-                                         pod_component="oxia-metadata")
+                                         pod_component=names.OXIA_METADATA)

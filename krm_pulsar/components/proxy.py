@@ -1,19 +1,36 @@
-"""Proxies: one Deployment per resource set, the cluster's front door (KAAP §4.4)."""
+"""Proxies: one Deployment per resource set, the cluster's front door (kaap-parity.md#proxy)."""
 
 from __future__ import annotations
 
-from .. import placement, security, workload
+from .. import jvm, placement, security, workload
+from ..endpoints import (
+    HTTP,
+    KAFKA,
+    KAFKA_SCHEMA_REGISTRY,
+    PULSAR,
+    WEBSOCKET,
+    localhost_url,
+    number,
+    port,
+)
+from ..registry import metrics_port
+
+TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
+if TYPE_CHECKING:
+    from ..cluster import Cluster
+    from ..placement import ResourceSet
 
 COMPONENT = "proxy"
-PROMETHEUS_PORT = 8080
-KAFKA_PORT = 9092
-KAFKA_SSL_PORT = 9093
-KAFKA_SCHEMA_REGISTRY_PORT = 8081
+PULSAR_MEM_OPTIONS = ("-Dio.netty.leakDetectionLevel=disabled "
+                      "-Dio.netty.recycler.linkCapacity=1024 -XX:+ExitOnOutOfMemoryError")
+# The websocket service serves /status.html (Pulsar's VipStatus) while this file exists; it
+# has no /metrics (WebSocketServiceStarter registers /ws, /admin, /admin/v2 and /status.html).
+WEBSOCKET_STATUS_FILE = "/pulsar/status"
 
 
-def tls_config(cluster, set_name: str | None) -> dict:
+def tls_config(cluster: Cluster, set_name: str | None) -> dict:
     """The proxy's own TLS listener and, with ``enabledWithBroker``, TLS to the brokers
-    (KAAP §4.4). The proxy reads PEM files; the JKS stores serve the Kafka extension."""
+    (kaap-parity.md#proxy). The proxy reads PEM files; the JKS stores serve the Kafka extension."""
     ca = security.ca_path(cluster.spec)
     config = {
         "tlsKeyStore": security.KEYSTORE,
@@ -24,9 +41,10 @@ def tls_config(cluster, set_name: str | None) -> dict:
         "tlsKeyFilePath": security.KEY_FILE,
         "tlsTrustCertsFilePath": ca,
         "brokerClientTrustCertsFilePath": ca,
-        "brokerServicePortTls": str(security.BROKER_PULSAR_TLS_PORT),
-        "webServicePortTls": str(security.BROKER_HTTPS_PORT),
-        "servicePortTls": str(security.BROKER_PULSAR_TLS_PORT),
+        # KAAP's keys: the proxy's own TLS listeners (brokerServicePortTls is deprecated)
+        "brokerServicePortTls": str(number(COMPONENT, PULSAR, tls=True)),
+        "webServicePortTls": str(number(COMPONENT, HTTP, tls=True)),
+        "servicePortTls": str(number(COMPONENT, PULSAR, tls=True)),
     }
     if security.tls_entry(cluster.spec, COMPONENT, set_name).get("enabledWithBroker"):
         config["tlsEnabledWithBroker"] = "true"
@@ -36,19 +54,21 @@ def tls_config(cluster, set_name: str | None) -> dict:
     return config
 
 
-def config_defaults(cluster, spec: dict, name: str, set_name: str | None = None) -> dict:
+def config_defaults(cluster: Cluster, spec: dict, name: str, set_name: str | None = None) -> dict:
     defaults = {
         "brokerServiceURL": cluster.broker_service_url,
         "brokerServiceURLTLS": cluster.broker_service_url_tls,
         "brokerWebServiceURL": cluster.broker_web_service_url,
         "brokerWebServiceURLTLS": cluster.broker_web_service_url_tls,
-        **cluster.metadata_store_config("proxy"),
+        **cluster.metadata_store_keys(COMPONENT),
         "clusterName": cluster.cluster_name,
         "numHttpServerThreads": "10",
-        "PULSAR_MEM": "-Dio.netty.leakDetectionLevel=disabled "
-                      "-Dio.netty.recycler.linkCapacity=1024 -XX:+ExitOnOutOfMemoryError",
         **workload.LOG_CONFIG,
     }
+    if not cluster.kaap_input:
+        # KAAP writes no PULSAR_MEM for proxies since 2023 (datastax/kaap#133)
+        defaults["PULSAR_MEM"] = jvm.with_memory("proxy", spec.get("resources"),
+                                                 PULSAR_MEM_OPTIONS)
     if spec["standaloneFunctionsWorker"]:
         defaults["functionWorkerWebServiceURL"] = cluster.functions_worker_url
     if security.auth_on(cluster.spec):
@@ -63,19 +83,20 @@ def config_defaults(cluster, spec: dict, name: str, set_name: str | None = None)
         # Kafka-on-Pulsar proxy extension keys, as KAAP writes them (plaintext listener)
         defaults.update({
             "kopSchemaRegistryEnable": "true",
-            "kopSchemaRegistryProxyPort": str(KAFKA_SCHEMA_REGISTRY_PORT),
+            "kopSchemaRegistryProxyPort": str(number(COMPONENT, KAFKA_SCHEMA_REGISTRY)),
             "kopSchemaRegistryProxyEnableTls": "false",
             "proxyExtensions": "kafka",
             "kafkaTransactionCoordinatorEnabled": "true",
             "kafkaNamespace": "kafka",
-            "kafkaListeners": f"PLAINTEXT://0.0.0.0:{KAFKA_PORT}",
-            "kafkaAdvertisedListeners": f"PLAINTEXT://{name}:{KAFKA_PORT}",
+            "kafkaListeners": f"PLAINTEXT://0.0.0.0:{number(COMPONENT, KAFKA)}",
+            "kafkaAdvertisedListeners": f"PLAINTEXT://{name}:{number(COMPONENT, KAFKA)}",
         })
         if tls:
             defaults.update({
                 "kopSchemaRegistryProxyEnableTls": "true",
-                "kafkaListeners": f"SASL_SSL://0.0.0.0:{KAFKA_SSL_PORT}",
-                "kafkaAdvertisedListeners": f"SASL_SSL://{name}:{KAFKA_SSL_PORT}",
+                "kafkaListeners": f"SASL_SSL://0.0.0.0:{number(COMPONENT, KAFKA, tls=True)}",
+                "kafkaAdvertisedListeners":
+                    f"SASL_SSL://{name}:{number(COMPONENT, KAFKA, tls=True)}",
                 "kopSslTruststoreLocation": security.TRUSTSTORE,
             })
             if security.tls_entry(cluster.spec, COMPONENT, set_name).get("enabledWithBroker"):
@@ -83,20 +104,24 @@ def config_defaults(cluster, spec: dict, name: str, set_name: str | None = None)
     return defaults
 
 
-def websocket_config_defaults(cluster, spec: dict, set_name: str | None = None) -> dict:
+def websocket_config_defaults(cluster: Cluster, spec: dict, set_name: str | None = None) -> dict:
     defaults = {
         "brokerServiceUrl": cluster.broker_service_url,
         "brokerServiceUrlTls": cluster.broker_service_url_tls,
         "serviceUrl": cluster.broker_web_service_url,
         "serviceUrlTls": cluster.broker_web_service_url_tls,
-        **cluster.metadata_store_config("websocket"),
+        **cluster.metadata_store_keys(COMPONENT),
         "clusterName": cluster.cluster_name,
         "numHttpServerThreads": "10",
-        "webServicePort": "8000",
-        "PULSAR_MEM": "-Dio.netty.leakDetectionLevel=disabled "
-                      "-Dio.netty.recycler.linkCapacity=1024 -XX:+ExitOnOutOfMemoryError",
+        "webServicePort": str(number(COMPONENT, WEBSOCKET)),
         **workload.LOG_CONFIG,
     }
+    if not cluster.kaap_input:
+        # KAAP writes no PULSAR_MEM for the websocket service since 2023 (datastax/kaap#133)
+        defaults["PULSAR_MEM"] = jvm.with_memory(
+            "websocket", spec["webSocket"].get("resources"), PULSAR_MEM_OPTIONS)
+    if websocket_status_probes(cluster, spec):
+        defaults["statusFilePath"] = WEBSOCKET_STATUS_FILE
     if security.auth_on(cluster.spec):
         defaults.update(security.server_auth_config(cluster.spec, "websocket"))
         # KAAP lets websocket clients authenticate with TLS certificates too
@@ -104,7 +129,7 @@ def websocket_config_defaults(cluster, spec: dict, set_name: str | None = None) 
                                                f"{security.TLS_PROVIDER}")
     if security.tls_on(cluster.spec, COMPONENT, set_name):
         defaults.update({
-            "webServicePortTls": str(security.PROXY_WSS_PORT),
+            "webServicePortTls": str(number(COMPONENT, WEBSOCKET, tls=True)),
             "tlsEnabled": "true",
             "tlsCertificateFilePath": security.CERT_FILE,
             "tlsKeyFilePath": security.KEY_FILE,
@@ -118,8 +143,43 @@ def websocket_config_defaults(cluster, spec: dict, set_name: str | None = None) 
     return defaults
 
 
-def render(cluster) -> list:
+def render(cluster: Cluster) -> list:
     return placement.render_sets(cluster, COMPONENT, render_set, umbrella_service)
+
+
+def check_rollout(cluster: Cluster) -> list:
+    """A warning for each proxy set whose rolling update can hang: ``maxUnavailable: 0`` needs
+    a free node for every surge pod, which a required host anti-affinity rules out when the
+    nodes are as many as the proxies (model.DEPLOYMENT_STRATEGY)."""
+    from ..schema import warning
+
+    findings = []
+    raw_proxy = (cluster.config.get("spec") or {}).get("proxy") or {}
+    for rset in placement.resource_sets(cluster, COMPONENT):
+        spec = rset.spec
+        if spec["replicas"] <= 0:
+            continue
+        strategy = spec["updateStrategy"] or {}
+        rolling = strategy.get("rollingUpdate") or {}
+        if strategy.get("type", "RollingUpdate") != "RollingUpdate" or \
+                str(rolling.get("maxUnavailable", "25%")).strip() not in ("0", "0%"):
+            continue
+        match = rset.match_labels(cluster)
+        terms = ((placement.affinity(cluster, spec, match, rset.rack) or {}).get(
+            "podAntiAffinity") or {}).get("requiredDuringSchedulingIgnoredDuringExecution") or []
+        if not any(term.get("topologyKey") == cluster.glob["topologyKeys"]["host"]
+                   for term in terms):
+            continue
+        own = ((raw_proxy.get("sets") or {}).get(rset.name) or {}).get("updateStrategy")
+        path = (f"spec.proxy.sets.{rset.name}.updateStrategy" if own
+                else "spec.proxy.updateStrategy")
+        findings.append(warning(
+            f"{path}.rollingUpdate.maxUnavailable",
+            f"proxy set {rset.name!r}: with maxUnavailable 0 and the required host "
+            f"anti-affinity a rollout needs a node without a proxy for each surge pod; with as "
+            f"many nodes as proxies it never progresses. Allow maxUnavailable: 1 (the default) "
+            f"or make the host anti-affinity preferred"))
+    return findings
 
 
 def service_ports(spec: dict, tls: bool = False) -> list:
@@ -130,19 +190,17 @@ def service_ports(spec: dict, tls: bool = False) -> list:
     websocket = spec["webSocket"]["enabled"]
     entries = []
     if tls:
-        entries += [("https", security.BROKER_HTTPS_PORT),
-                    ("pulsarssl", security.BROKER_PULSAR_TLS_PORT)]
+        entries += [(HTTP, True), (PULSAR, True)]
         if websocket:
-            entries.append(("wss", security.PROXY_WSS_PORT))
+            entries.append((WEBSOCKET, True))
     if not tls or spec["service"]["enablePlainTextWithTLS"]:
-        entries += [("http", 8080), ("pulsar", 6650)]
+        entries += [(HTTP, False), (PULSAR, False)]
         if websocket:
-            entries.append(("ws", 8000))
+            entries.append((WEBSOCKET, False))
     kafka = spec["kafka"]
     if kafka["enabled"] and kafka["exposePorts"]:
-        entries += [("kafkassl", KAFKA_SSL_PORT) if tls else ("kafkaplaintext", KAFKA_PORT),
-                    ("kafkaschemaregistry", KAFKA_SCHEMA_REGISTRY_PORT)]
-    return workload.ports(*entries)
+        entries += [(KAFKA, tls), (KAFKA_SCHEMA_REGISTRY, False)]
+    return [port(COMPONENT, protocol, with_tls).service() for protocol, with_tls in entries]
 
 
 def _service_extra(service_spec: dict) -> dict:
@@ -154,14 +212,15 @@ def _service_extra(service_spec: dict) -> dict:
     return extra
 
 
-def proxy_service(cluster, name, labels, match, spec, tls: bool = False) -> dict:
+def proxy_service(cluster: Cluster, name: str, labels: dict, match: dict, spec: dict,
+                  tls: bool = False) -> dict:
     svc = workload.service(cluster, name, labels, match, service_ports(spec, tls),
                            spec["service"], type_=spec["service"]["type"])
     svc["spec"].update(_service_extra(spec["service"]))
     return svc
 
 
-def render_set(cluster, rset) -> list:
+def render_set(cluster: Cluster, rset: ResourceSet) -> list:
     spec = rset.spec
     name = rset.resource_name
     labels = rset.labels(cluster)
@@ -172,21 +231,13 @@ def render_set(cluster, rset) -> list:
         workload.config_data(config_defaults(cluster, spec, name, rset.name), spec["config"]))
     config_maps = [cm]
     probes = spec["probes"]
-    tls = security.tls_on(cluster.spec, COMPONENT, rset.name)
-    auth = security.auth_on(cluster.spec)
     # KAAP mounts the certificates when the proxy or the brokers have TLS; ours also with
-    # ZooKeeper TLS, because the proxies read the configuration store on ZooKeeper's TLS port
-    zk_tls = security.tls_on(cluster.spec, "zookeeper") and not cluster.oxia
-    # ... and with functions worker TLS: its https URL is verified against the mounted CA
-    worker_tls = spec["standaloneFunctionsWorker"] and security.tls_on(
-        cluster.spec, "functionsWorker")
-    certs = tls or cluster.broker_tls or zk_tls or worker_tls
-    mounts, volumes = [], []
-    if certs:
-        mount, volume = security.certs_volume(
-            security.secret_name(cluster.spec, COMPONENT, rset.name))
-        mounts.append(mount)
-        volumes.append(volume)
+    # ZooKeeper TLS, because the proxies read the configuration store on ZooKeeper's TLS port,
+    # and with functions worker TLS: its https URL is verified against the mounted CA
+    plan = cluster.tls_plan(COMPONENT, rset)
+    tls = plan.serves
+    auth = security.auth_on(cluster.spec)
+    mounts, volumes = plan.volume()
     if auth:
         # not the private key (KAAP mounts it): a proxy never signs tokens
         roles = ("public-key", "proxy", "websocket", "superuser") \
@@ -194,15 +245,12 @@ def render_set(cluster, rset) -> list:
         token_mounts, token_volumes = security.token_volumes(roles)
         mounts += token_mounts
         volumes += token_volumes
-    tls_steps = (security.PK8_STEP + security.keystore_step(cluster.spec)) if certs else ""
+    tls_steps = plan.steps(cluster)
     # the auth header (or nothing, leaving KAAP's two spaces) after --fail
     header = security.curl_auth_header(cluster.spec).replace("{", "{{").replace("}", "}}")
     probe_cmd = ["sh", "-c", f"curl -s --max-time {{t}} --fail {header} "
-                 "http://localhost:8080/metrics/ > /dev/null"]
-    ports = ([{"name": "https", "containerPort": security.BROKER_HTTPS_PORT},
-              {"name": "pulsarssl", "containerPort": security.BROKER_PULSAR_TLS_PORT}] if tls
-             else [{"name": "http", "containerPort": 8080},
-                   {"name": "pulsar", "containerPort": 6650}])
+                 f"{localhost_url('http', COMPONENT, HTTP)}/metrics/ > /dev/null"]
+    ports = [port(COMPONENT, HTTP, tls).container(), port(COMPONENT, PULSAR, tls).container()]
     containers = [workload.container(
         name, spec,
         (security.STRIP_TOKEN_STEP if auth else "") + tls_steps
@@ -222,11 +270,7 @@ def render_set(cluster, rset) -> list:
             workload.config_data(websocket_config_defaults(cluster, spec, rset.name),
                                  websocket["config"]))
         config_maps.append(ws_cm)
-        ws_probes = websocket["probes"]
-        ws_probe_cmd = ["sh", "-c", "curl -s --max-time {t} --fail "
-                        "http://localhost:8000/metrics/ > /dev/null"]
-        ws_port = ({"name": "wss", "containerPort": security.PROXY_WSS_PORT} if tls
-                   else {"name": "ws", "containerPort": 8000})
+        ws_port = port(COMPONENT, WEBSOCKET, tls).container()
         containers.append(workload.container(
             # KAAP gives the websocket container the volume mounts but not the user's env
             ws_name, dict(spec, env=None),
@@ -234,19 +278,20 @@ def render_set(cluster, rset) -> list:
             ('echo "tokenPublicKey=" >> /pulsar/conf/websocket.conf && ' if auth else "")
             + tls_steps
             + "bin/apply-config-from-env.py conf/websocket.conf && "
-            f"{workload.LOG4J_OPTS} exec bin/pulsar websocket",
+            + (f'echo OK > "${{PULSAR_PREFIX_statusFilePath:-{WEBSOCKET_STATUS_FILE}}}" && '
+               if websocket_status_probes(cluster, spec) else "")
+            + f"{workload.LOG4J_OPTS} exec bin/pulsar websocket",
             ports=[ws_port],
             env_from=[ws_name],
             resources=websocket["resources"],
-            probes=(_curl_probe(ws_probes["liveness"], ws_probe_cmd),
-                    _curl_probe(ws_probes["readiness"], ws_probe_cmd)),
+            probes=websocket_probes(cluster, websocket["probes"], probe_cmd, tls),
             mounts=mounts,
         ))
     pod = workload.pod_spec(cluster, spec, containers, match_labels=match, rack=rset.rack,
                             volumes=volumes)
     template = workload.pod_template(
         rset.pod_labels(cluster),
-        workload.pod_annotations(cluster, spec, PROMETHEUS_PORT, config_maps),
+        workload.pod_annotations(cluster, spec, metrics_port(COMPONENT), config_maps),
         pod)
     objects = [
         *config_maps,
@@ -258,6 +303,28 @@ def render_set(cluster, rset) -> list:
     return [obj for obj in objects if obj]
 
 
+def websocket_status_probes(cluster: Cluster, spec: dict) -> bool:
+    """Whether the websocket container is probed on its own ``/status.html`` (ours)."""
+    probes = spec["webSocket"]["probes"]
+    return not cluster.kaap_input and any(
+        (probes[kind] or {}).get("enabled") for kind in ("liveness", "readiness"))
+
+
+def websocket_probes(cluster: Cluster, probes: dict, proxy_probe_cmd: list, tls: bool) -> tuple:
+    """The websocket container's probes. Ours: ``/status.html`` on the port it listens on
+    (8001 over TLS when the proxy has TLS, else 8000). KAAP input: KAAP's, which it renders
+    only when asked (they curl the proxy's /metrics/ on 8080 from the websocket container)."""
+    if cluster.kaap_input:
+        return (_curl_probe(probes["liveness"], proxy_probe_cmd),
+                _curl_probe(probes["readiness"], proxy_probe_cmd))
+    handler = {"path": "/status.html",
+               "port": port(COMPONENT, WEBSOCKET, tls).container_name}
+    if tls:
+        handler["scheme"] = "HTTPS"  # the kubelet does not verify the certificate
+    return tuple(workload._probe(probes[kind], {"httpGet": dict(handler)})
+                 for kind in ("liveness", "readiness"))
+
+
 def _curl_probe(config: dict, command: list) -> dict | None:
     if not config or not config.get("enabled"):
         return None
@@ -265,9 +332,9 @@ def _curl_probe(config: dict, command: list) -> dict | None:
     return workload.exec_probe(config, command)
 
 
-def umbrella_service(cluster) -> dict:
+def umbrella_service(cluster: Cluster) -> dict:
     """The umbrella Service over every proxy of every set. KAAP makes it a LoadBalancer like
-    the sets' Services (one more load balancer; KAAP Q13, kept for parity)."""
+    the sets' Services (one more load balancer; kaap-parity.md#q13, kept for parity)."""
     spec = cluster.spec[COMPONENT]
     name = cluster.resource_name(COMPONENT)
     labels, match = placement.umbrella_labels(cluster, COMPONENT)

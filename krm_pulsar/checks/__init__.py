@@ -1,0 +1,93 @@
+"""The check registry: every check of a PulsarCluster, by phase, in the order it runs.
+
+A render runs the phases in order and stops after a phase that found an error
+(render.render), so every problem of one phase is reported in one run:
+
+* ``spec``: the resolved spec and the spec as written (``f(spec, raw)``), before any name or
+  address exists;
+* ``cluster``: the resolved cluster, with names, namespace, resource sets and TLS plans
+  (``f(cluster)``); components bring their own checks here (registry.Component.checks);
+* ``objects``: the rendered objects before ``spec.patches`` (``f(cluster, objects)``);
+* ``output``: the objects as printed, after the patches and the Jobs' content-hash names;
+* ``report``: ``info`` results about what the output needs in the cluster, for a render
+  without errors.
+
+Checks live with their concern (placement, storage, security, certs, jvm, the components,
+prerequisites); those of no single concern live in checks/spec.py and checks/objects.py.
+Issue 13's validation of user-supplied Kubernetes structures is a ``spec`` check.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from .. import registry
+
+TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ..schema import SpecError
+
+SPEC, CLUSTER, OBJECTS, OUTPUT, REPORT = "spec", "cluster", "objects", "output", "report"
+PHASES = (SPEC, CLUSTER, OBJECTS, OUTPUT, REPORT)
+
+
+class Check:
+    """One check: its phase and the function that runs it (``module:function`` inside the
+    package, imported when the phase runs)."""
+
+    __slots__ = ("function", "module", "phase")
+
+    def __init__(self, phase: str, module: str, function: str) -> None:
+        self.phase = phase
+        self.module = module
+        self.function = function
+
+    def resolve(self) -> Callable[..., list[SpecError]]:
+        module = importlib.import_module(f"krm_pulsar.{self.module}")
+        return getattr(module, self.function)
+
+    def __repr__(self) -> str:
+        return f"Check({self.phase!r}, {self.module}.{self.function})"
+
+
+# The checks of no single component, in the order they run within each phase.
+CHECKS: tuple[Check, ...] = (
+    Check(SPEC, "placement", "validate"),
+    Check(SPEC, "checks.spec", "unsupported"),
+    Check(SPEC, "storage", "check"),
+    Check(SPEC, "checks.spec", "forbidden_env"),
+    Check(SPEC, "checks.spec", "pod_label_conflicts"),
+    Check(SPEC, "security", "check"),
+    Check(SPEC, "checks.spec", "oxia_conflicts"),
+    Check(SPEC, "checks.spec", "autoscalers"),
+    Check(SPEC, "checks.spec", "secrets_in_spec"),
+    Check(SPEC, "checks.spec", "service_types"),
+    # the components' own checks come first in this phase (component_checks)
+    Check(CLUSTER, "jvm", "check"),
+    Check(CLUSTER, "certs", "check"),
+    Check(CLUSTER, "storage", "check_cluster"),
+    Check(OBJECTS, "checks.objects", "duplicates"),
+    Check(OUTPUT, "checks.objects", "name_lengths"),
+    Check(REPORT, "prerequisites", "check"),
+)
+
+
+def component_checks() -> list[Check]:
+    """The checks the components bring (registry.Component.checks), in registry order."""
+    return [Check(phase, f"components.{entry.module}", function)
+            for entry in registry.COMPONENTS for phase, function in entry.checks]
+
+
+def in_phase(phase: str) -> list[Check]:
+    own = [check for check in component_checks() if check.phase == phase]
+    return own + [check for check in CHECKS if check.phase == phase]
+
+
+def run(phase: str, *args: object) -> list[SpecError]:
+    """Every finding of one phase, check by check."""
+    findings: list[SpecError] = []
+    for check in in_phase(phase):
+        findings.extend(check.resolve()(*args))
+    return findings

@@ -1,0 +1,1 @@
+"""Real Pulsar processes configured by our output (marker `pulsar`; README.md)."""
