@@ -406,11 +406,14 @@ def workload_problems(cp: harness.ControlPlane, namespace: str) -> list[str]:
     return problems
 
 
+NOT_YET_TRIED = "(no FailedScheduling event yet)"
+
+
 def last_scheduling_failure(cp, namespace: str, pod: str) -> str:
     selector = urllib.parse.quote(f"involvedObject.name={pod},reason=FailedScheduling")
     events = cp.items(f"/api/v1/namespaces/{namespace}/events?fieldSelector={selector}")
     if not events:
-        return "(no FailedScheduling event yet)"
+        return NOT_YET_TRIED
     latest = max(events, key=lambda e: e.get("lastTimestamp") or e.get("eventTime") or "")
     return latest.get("message", "").strip()
 
@@ -438,7 +441,11 @@ def wait_settled(cp: harness.ControlPlane, namespaces, timeout: float = 90,
             good_since = None
         if problems != last:
             last, same_since = problems, now
-        elif problems and now - same_since >= stuck_after:
+        elif (problems and now - same_since >= stuck_after
+              and not any(NOT_YET_TRIED in p for p in problems)):
+            # a pod without a FailedScheduling event is still being placed (the scheduler
+            # waits for its volumes to bind, which takes KWOK longer while it is busy): only
+            # what the scheduler has refused can be stuck
             return problems
         if now > deadline:
             return problems
@@ -456,10 +463,15 @@ def failed_scheduling_left(cp, namespace: str) -> list[str]:
 
 
 def warning_events(cp, namespace: str) -> list[str]:
-    return sorted({f"{e['involvedObject']['kind']}/{e['involvedObject']['name']}: "
-                   f"{e.get('reason')}: {e.get('message', '').strip()}"
-                   for e in cp.items(f"/api/v1/namespaces/{namespace}/events")
-                   if e.get("type") == "Warning"})
+    """One line per object and reason (the first message; a controller retrying repeats it)."""
+    first: dict[tuple, str] = {}
+    for e in cp.items(f"/api/v1/namespaces/{namespace}/events"):
+        if e.get("type") == "Warning":
+            obj = e["involvedObject"]
+            first.setdefault((obj["kind"], obj["name"], e.get("reason")),
+                             e.get("message", "").strip())
+    return [f"{kind}/{name}: {reason}: {message}"
+            for (kind, name, reason), message in sorted(first.items())]
 
 
 # ---------------------------------------------------------------------------------------------
