@@ -89,6 +89,53 @@ def server_groups(cluster: Cluster) -> list:
     return groups
 
 
+# The components whose certificate KAAP writes into selfSigned.<component>.secretName when it
+# is set (perComponent; CertManagerCertificatesProvisioner): autorecovery's always goes to
+# tls.autorecovery.secretName.
+NAMED_CERT_SECTIONS = ("zookeeper", "bookkeeper", "broker", "proxy", "functionsWorker")
+
+
+def certificate_secret(spec: dict, section: str, mounted: str) -> str:
+    """The Secret cert-manager writes the certificate of `section`'s Secret `mounted` into:
+    KAAP's ``selfSigned.<component>.secretName`` when certificates are per component, else the
+    Secret the pods mount. Per-set Secrets of broker and proxy sets keep their own
+    (kaap-parity.md#per-component-certificate-secrets)."""
+    self_signed = spec["global"]["tls"]["certProvisioner"]["selfSigned"]
+    named = (self_signed.get(section) or {}).get("secretName")
+    if (named and self_signed.get("perComponent") and section in NAMED_CERT_SECTIONS
+            and mounted == security.secret_name(spec, section)):
+        return str(named)
+    return mounted
+
+
+def check_certificate_secrets(spec: dict) -> list:
+    """selfSigned.<component>.secretName: KAAP writes the component's certificate there and
+    its pods mount tls.<component>.secretName; a warning when the two differ (the mounted
+    Secret must then come from elsewhere) or when the field has no effect."""
+    self_signed = spec["global"]["tls"]["certProvisioner"]["selfSigned"]
+    findings = []
+    for section in (*NAMED_CERT_SECTIONS, "autorecovery"):
+        named = (self_signed.get(section) or {}).get("secretName")
+        if not named:
+            continue
+        path = f"spec.global.tls.certProvisioner.selfSigned.{section}.secretName"
+        mounted = security.secret_name(spec, section)
+        if section == "autorecovery" or not self_signed.get("perComponent"):
+            why = ("KAAP writes the autorecovery certificate into tls.autorecovery.secretName"
+                   if section == "autorecovery" else
+                   "KAAP reads it only with selfSigned.perComponent: true")
+            findings.append(warning(path, f"has no effect: {why}, and so does krm-pulsar"))
+        elif named != mounted:
+            findings.append(warning(
+                path,
+                f"the {section} certificate is written into Secret {named!r} (as in KAAP), "
+                f"but the {section} pods mount {mounted!r} "
+                f"(spec.global.tls.{section}.secretName, else defaultSecretName), which no "
+                f"Certificate fills: create {mounted!r} yourself, or set "
+                f"spec.global.tls.{section}.secretName: {named}"))
+    return findings
+
+
 def check(cluster: Cluster) -> list:
     """Findings about the self-signed provisioner (needs the cluster for names)."""
     spec = cluster.spec
@@ -105,6 +152,7 @@ def check(cluster: Cluster) -> list:
             "global.tls.enabled: true"))
     if not security.self_signed(spec):
         return findings
+    findings += check_certificate_secrets(spec)
     zookeeper_tls = any(section == "zookeeper" for section, _, _ in server_groups(cluster))
     if not cluster.namespace and zookeeper_tls:
         findings.append(SpecError(
@@ -121,7 +169,8 @@ def check(cluster: Cluster) -> list:
             "fully qualified pod names, which clients verifying host names will reject. Set "
             "metadata.namespace (or render --namespace)"))
     ca_secret = tls["ssCa"]["secretName"]
-    for section, secret, _ in server_groups(cluster):
+    for section, mounted, _ in server_groups(cluster):
+        secret = certificate_secret(spec, section, mounted)
         if secret == ca_secret:
             findings.append(SpecError(
                 f"spec.global.tls.{section}.secretName",
@@ -173,10 +222,15 @@ def render(cluster: Cluster) -> list:
     ]
     # one Certificate per Secret, with every name of every component that mounts it
     by_secret: dict = {}
-    for section, secret, dns_names in server_groups(cluster):
+    # Secrets the pods mount that no Certificate of ours fills: the user's
+    named_elsewhere = set()
+    for section, mounted, dns_names in server_groups(cluster):
         component_config = self_signed.get(section) or {}
         if component_config.get("generate") is False:
             continue  # the user provides this component's Secret
+        secret = certificate_secret(spec, section, mounted)
+        if secret != mounted:
+            named_elsewhere.add(mounted)
         entry = by_secret.setdefault(secret, {"sections": [], "names": [], "key": None})
         entry["sections"].append(section)
         entry["names"].extend(dns_names)
@@ -187,6 +241,7 @@ def render(cluster: Cluster) -> list:
 
     provided = {security.secret_name(spec, c.section) for c in TLS_COMPONENTS
                 if (self_signed.get(c.section) or {}).get("generate") is False}
+    provided |= named_elsewhere - set(by_secret)
     for component, secret in _mounted_cert_secrets(cluster):
         if secret not in by_secret and secret != ca_secret and secret not in provided:
             # a client certificate only: the pods dial TLS servers with it
@@ -207,9 +262,10 @@ def render(cluster: Cluster) -> list:
             body["commonName"] = entry.get("common_name") or cluster.base_name(
                 entry["sections"][0])
             body["usages"] = ["client auth"]
-        key = entry["key"] or self_signed.get("privateKey")
-        if key:
-            body["privateKey"] = _private_key(key)
+        # PKCS#8 unless the user chose: Pulsar reads only PKCS#8 keys, and KAAP input reads
+        # the Secret's tls.key itself (security.PK8_KEY_FILE); cert-manager's default is PKCS#1
+        body["privateKey"] = {"encoding": "PKCS8",
+                              **_private_key(entry["key"] or self_signed.get("privateKey") or {})}
         body["issuerRef"] = {"name": ca_issuer, "kind": "Issuer", "group": "cert-manager.io"}
         objects.append(obj("Certificate", secret, body))
     return objects

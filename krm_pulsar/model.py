@@ -1096,8 +1096,8 @@ CERT_COMPONENT = Obj(
         "dnsNames": List(Str(), doc="Further DNS names of the certificate."),
         "secretName": Str(
             doc=(
-                "KAAP's name of the certificate's Secret; the mounted Secret is "
-                "tls.<component>.secretName."
+                "The Secret the component's certificate is written into with perComponent "
+                "(KAAP); the pods mount tls.<component>.secretName."
             )
         ),
     },

@@ -208,7 +208,7 @@ COMPONENTS: tuple[Component, ...] = (
         metrics=Metrics("functionsWorker", "http", "/metrics"),
         endpoints=("functionsWorker",),
         connects_to=(METADATA_STORE, "bookkeeper", "broker"),
-        checks=(("cluster", "validate"),),
+        checks=(("cluster", "validate"), ("cluster", "check_config")),
     ),
     # ours: the metadata store that replaces ZooKeeper (no base name, no KAAP fields)
     Component(

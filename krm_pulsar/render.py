@@ -55,7 +55,9 @@ def load(config: dict) -> tuple[dict | None, list[SpecError]]:
         return None, findings
     model.SPEC.validate(spec, "spec", findings)
     if findings:
-        return None, findings
+        from .checks.spec import misplaced_sections  # only on the error path
+
+        return None, misplaced_sections(findings)
     resolved = model.with_defaults(spec, metadata, str(config.get("apiVersion")))
     name_errors: list[SpecError] = []
     # global.name defaults to metadata.name, so that one must be a valid name too

@@ -20,10 +20,15 @@ TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded impo
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from .cluster import Cluster
+
 CERTS_DIR = "/pulsar/certs"
 CERT_FILE = f"{CERTS_DIR}/tls.crt"
 KEY_FILE = f"{CERTS_DIR}/tls.key"
-# Pulsar and BookKeeper want the key in PKCS#8; cert-manager writes PKCS#1 by default.
+# Pulsar reads a PEM key only as PKCS#8 (SecurityUtility.loadPrivateKeyFromPemStream); a
+# Secret may hold PKCS#1 (cert-manager's default encoding, `openssl genrsa` before 3.0), so our
+# API version points Pulsar and BookKeeper at a PKCS#8 copy made at container start. KAAP input
+# keeps KAAP's configuration, which reads the Secret's tls.key as it is (docs/tls.md).
 PK8_KEY_FILE = "/pulsar/tls-pk8.key"
 KEYSTORE = "/pulsar/tls.keystore.jks"
 TRUSTSTORE = "/pulsar/tls.truststore.jks"
@@ -175,17 +180,41 @@ def keystore_step(spec: dict) -> str:
     return " && ".join(steps) + " && "
 
 
-def bookkeeper_client_tls_config(spec: dict) -> dict:
-    """A BookKeeper client's TLS keys (brokers, functions worker; kaap-parity.md#broker)."""
+def key_file(kaap_input: bool) -> str:
+    """The private key a Pulsar or BookKeeper process reads: KAAP's ``/pulsar/certs/tls.key``
+    for KAAP input, the PKCS#8 copy for ours (PK8_KEY_FILE)."""
+    return KEY_FILE if kaap_input else PK8_KEY_FILE
+
+
+def bookkeeper_client_tls_config(spec: dict, kaap_input: bool = False) -> dict:
+    """A broker's BookKeeper client TLS keys (kaap-parity.md#broker)."""
     return {
         "bookkeeperTLSClientAuthentication": "true",
         "bookkeeperTLSKeyFileType": "PEM",
-        "bookkeeperTLSKeyFilePath": PK8_KEY_FILE,
+        "bookkeeperTLSKeyFilePath": key_file(kaap_input),
         "bookkeeperTLSCertificateFilePath": CERT_FILE,
         "bookkeeperTLSTrustCertsFilePath": ca_path(spec),
         "bookkeeperTLSTrustCertTypes": "PEM",
         # BookKeeper's v2 wire protocol has no TLS client authentication (apache/bookkeeper#2300)
         "bookkeeperUseV2WireProtocol": "false",
+    }
+
+
+def worker_bookkeeper_tls_properties(spec: dict) -> dict:
+    """The functions worker's BookKeeper client TLS settings. WorkerConfig has no
+    ``bookkeeperTLS*`` keys: the worker hands every ``properties.bookkeeper_<key>`` to the
+    BookKeeper client of its package store as ``<key>`` (WorkerUtils.getDlogConf), so these are
+    BookKeeper ClientConfiguration keys, the ones the broker sets from its own
+    ``bookkeeperTLS*`` (kaap-parity.md#keys-pulsar-does-not-read). The v2 wire protocol the
+    broker has to turn off is already off in this client."""
+    return {
+        "bookkeeper_tlsProviderFactoryClass": "org.apache.bookkeeper.tls.TLSContextFactory",
+        "bookkeeper_tlsClientAuthentication": "true",
+        "bookkeeper_tlsKeyStoreType": "PEM",
+        "bookkeeper_tlsKeyStore": PK8_KEY_FILE,
+        "bookkeeper_tlsCertificatePath": CERT_FILE,
+        "bookkeeper_tlsTrustStoreType": "PEM",
+        "bookkeeper_tlsTrustStore": ca_path(spec),
     }
 
 
@@ -301,22 +330,60 @@ def check(spec: dict, raw: dict | None = None) -> list:
                 f"spec.global.auth.token.{key}",
                 f"{value!r} is a key of a Secret and a file name; use letters, digits, "
                 f"'-', '_' and '.'"))
-    supers = set(conf["superUserRoles"] or [])
-    if "superuser" not in supers:
-        findings.append(SpecError(
-            "spec.global.auth.token.superUserRoles",
-            "brokers, functions workers, probes and the bastion authenticate with the "
-            "'superuser' token, so 'superuser' must be a superuser role; add it"))
-    if spec["proxy"]["replicas"] > 0 or any(
-            (s or {}).get("replicas") for s in (spec["proxy"]["sets"] or {}).values()):
-        if "proxy" not in set(conf["proxyRoles"] or []):
-            findings.append(SpecError(
-                "spec.global.auth.token.proxyRoles",
-                "proxies authenticate to the brokers with the 'proxy' token, so 'proxy' must "
-                "be a proxy role; add it"))
-        if spec["proxy"]["webSocket"]["enabled"] and "websocket" not in supers:
-            findings.append(SpecError(
-                "spec.global.auth.token.superUserRoles",
-                "the websocket proxy authenticates with the 'websocket' token and needs a "
-                "superuser role; add 'websocket' or turn proxy.webSocket off"))
     return findings
+
+
+def check_roles(cluster: Cluster) -> list:
+    """The token roles the pods authenticate with (KAAP's fixed Secrets token-superuser,
+    token-proxy, token-websocket) must have the rights they need. Our API version refuses a
+    role set that cannot work; KAAP accepts any role set (its migration tool writes custom
+    ones, e.g. ``[admin, create-tenant, superuser-backup]``), so KAAP input gets a warning that
+    names the consequence (kaap-parity.md#token-roles)."""
+    spec = cluster.spec
+    if not auth_on(spec):
+        return []
+    conf = token(spec)
+    supers = set(conf["superUserRoles"] or [])
+    created = set(token_roles(spec)) if conf["initialize"] else None
+    problems = []
+
+    def secret_note(role: str) -> str:
+        if created is None or role in created:
+            return ""
+        return (f"; the token Job creates no Secret token-{role} for a role outside "
+                f"superUserRoles and proxyRoles, so the pods mounting it wait until you create it")
+
+    if "superuser" not in supers:
+        problems.append((
+            "spec.global.auth.token.superUserRoles",
+            "brokers, functions workers, probes and the bastion authenticate with the token in "
+            "Secret token-superuser; unless its subject is one of superUserRoles, the brokers' "
+            "health-check probes and the brokers' and workers' own admin calls are refused "
+            "(the brokers never become Ready)" + secret_note("superuser"),
+            "add 'superuser'"))
+    proxies = any(rset.spec["replicas"] > 0 for rset in _proxy_sets(cluster))
+    if proxies and "proxy" not in set(conf["proxyRoles"] or []):
+        problems.append((
+            "spec.global.auth.token.proxyRoles",
+            "proxies authenticate to the brokers with the token in Secret token-proxy; unless "
+            "its subject is one of proxyRoles, the brokers refuse the clients' connections "
+            "that the proxies forward on their behalf" + secret_note("proxy"),
+            "add 'proxy'"))
+    if proxies and spec["proxy"]["webSocket"]["enabled"] and "websocket" not in supers:
+        problems.append((
+            "spec.global.auth.token.superUserRoles",
+            "the websocket proxy authenticates to the brokers with the token in Secret "
+            "token-websocket; unless its subject is one of superUserRoles, the brokers refuse "
+            "what websocket clients produce and consume" + secret_note("websocket"),
+            "add 'websocket' or turn proxy.webSocket off"))
+    if cluster.kaap_input:
+        return [warning(path, f"{consequence} (KAAP accepts this role set as well); "
+                              f"{fix} if that is not intended")
+                for path, consequence, fix in problems]
+    return [SpecError(path, f"{consequence}; {fix}") for path, consequence, fix in problems]
+
+
+def _proxy_sets(cluster: Cluster) -> list:
+    from . import placement
+
+    return placement.resource_sets(cluster, "proxy")

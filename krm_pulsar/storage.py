@@ -104,7 +104,12 @@ def data_volume(cluster: Cluster, volume: dict, resource_name: str, mount_path: 
     explicit = storage_class_name(volume, class_name)
     if explicit:
         spec["storageClassName"] = explicit
-    claim = {"metadata": {"name": claim_name, "labels": dict(labels)}, "spec": spec}
+    claim: dict = {"metadata": {"name": claim_name, "labels": dict(labels)}, "spec": spec}
+    if cluster.kaap_input:
+        # KAAP's client library writes each claim template's apiVersion and kind; KAAP input
+        # keeps the StatefulSet's spec as KAAP wrote it (a StatefulSet's claim templates
+        # cannot change), kaap-parity.md#storage-objects
+        claim = {"apiVersion": "v1", "kind": "PersistentVolumeClaim", **claim}
     created = None
     if creates_class(cluster, volume):
         created = storage_class(class_name, volume["storageClass"], labels, annotations)

@@ -67,6 +67,7 @@ CHECKS: tuple[Check, ...] = (
     # the components' own checks come first in this phase (component_checks)
     Check(CLUSTER, "jvm", "check"),
     Check(CLUSTER, "certs", "check"),
+    Check(CLUSTER, "security", "check_roles"),
     Check(CLUSTER, "storage", "check_cluster"),
     Check(OBJECTS, "checks.objects", "duplicates"),
     Check(OUTPUT, "checks.objects", "name_lengths"),

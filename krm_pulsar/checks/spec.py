@@ -142,12 +142,19 @@ def oxia_conflicts(spec: dict, raw: dict) -> list[SpecError]:
 def autoscalers(spec: dict, raw: dict) -> list[SpecError]:
     """KAAP's autoscalers need the operator: warn that the static replicas are rendered."""
     findings = []
+    message = ("the autoscaler is a KAAP operator feature that needs a controller at run time; "
+               "krm-pulsar renders the static replicas")
     for component in ("bookkeeper", "broker"):
         if spec[component]["autoscaler"]["enabled"]:
-            findings.append(warning(
-                f"spec.{component}.autoscaler.enabled",
-                "the autoscaler is a KAAP operator feature that needs a controller at run time; "
-                "krm-pulsar renders the static replicas"))
+            findings.append(warning(f"spec.{component}.autoscaler.enabled", message))
+        # a set's own autoscaler (KAAP runs one per set); a set without one inherits the
+        # component's, which the warning above covers
+        for name, raw_set in (((raw.get(component) or {}).get("sets")) or {}).items():
+            autoscaler = (raw_set or {}).get("autoscaler") if isinstance(raw_set, dict) else None
+            if isinstance(autoscaler, dict) and autoscaler.get("enabled"):
+                findings.append(warning(
+                    f"spec.{component}.sets.{name}.autoscaler.enabled",
+                    f"{message} of set {name}"))
     return findings
 
 
@@ -174,3 +181,25 @@ def service_types(spec: dict, raw: dict) -> list[SpecError]:
                 f"has no effect: {component} Services are headless (clusterIP: None), as in "
                 f"KAAP; clients reach {component} only from inside the cluster"))
     return findings
+
+
+def misplaced_sections(findings: list[SpecError]) -> list[SpecError]:
+    """Schema errors for component sections written under ``spec.global`` (two of KAAP's own
+    examples, keycloak and tiered-storage, do this; KAAP's CRD drops them without a word):
+    the refusal stays, and the message says where the section belongs."""
+    from .. import model
+
+    sections = set(model.SPEC.fields) - set(model.GLOBAL.fields)
+    result = []
+    for found in findings:
+        parts = found.path.split(".")
+        finding = found
+        if (found.severity == "error" and len(parts) == 3 and parts[:2] == ["spec", "global"]
+                and parts[2] in sections):
+            finding = SpecError(
+                found.path,
+                f"{parts[2]} is a section of spec, not of spec.global: move it directly under "
+                f"spec (spec.{parts[2]}); KAAP's CRD drops it there without a word, so KAAP "
+                f"never applied these settings either")
+        result.append(finding)
+    return result

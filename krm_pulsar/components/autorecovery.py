@@ -48,7 +48,7 @@ def render(cluster: Cluster) -> list:
             "tlsProviderFactoryClass": "org.apache.bookkeeper.tls.TLSContextFactory",
             "tlsCertificatePath": security.CERT_FILE,
             "tlsKeyStoreType": "PEM",
-            "tlsKeyStore": security.PK8_KEY_FILE,
+            "tlsKeyStore": security.key_file(cluster.kaap_input),
             "tlsTrustStoreType": "PEM",
             "tlsClientAuthentication": "true",
             "tlsTrustStore": security.ca_path(cluster.spec),

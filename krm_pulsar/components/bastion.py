@@ -44,9 +44,12 @@ def config_defaults(cluster: Cluster, spec: dict) -> dict:
         # ours: a heap for the CLI JVMs (pulsar-admin, bookkeeper shell) from the pod's memory
         defaults["PULSAR_MEM"] = jvm.with_memory(COMPONENT, spec.get("resources"),
                                                  CONFIG_DEFAULTS["PULSAR_MEM"])
-    # where BookKeeper keeps its metadata, for `bin/bookkeeper shell` (the Helm chart's toolset
-    # carries the BookKeeper client configuration too)
-    defaults.update(cluster.metadata_store_keys(COMPONENT))
+    if not cluster.kaap_input:
+        # ours: where BookKeeper keeps its metadata, for `bin/bookkeeper shell` (the Helm
+        # chart's toolset carries the BookKeeper client configuration too); KAAP input keeps
+        # KAAP's ConfigMap, whose container applies client.conf only, where nothing would read
+        # these keys (kaap-parity.md#keys-pulsar-does-not-read)
+        defaults.update(cluster.metadata_store_keys(COMPONENT))
     if security.auth_on(cluster.spec):
         defaults["authPlugin"] = security.TOKEN_CLIENT_PLUGIN
         defaults["authParams"] = f"file://{security.STRIPPED_SUPERUSER_TOKEN}"
@@ -79,8 +82,7 @@ def render(cluster: Cluster) -> list:
         name, spec,
         (security.STRIP_TOKEN_STEP if auth else "")
         + "bin/apply-config-from-env.py conf/client.conf && "
-        # ours: bookkeeper.conf too (KAAP input keeps KAAP's pod template; run this line in
-        # the pod before using bin/bookkeeper shell)
+        # ours: bookkeeper.conf too (KAAP input keeps KAAP's pod template)
         + ("" if cluster.kaap_input else "bin/apply-config-from-env.py conf/bookkeeper.conf && ")
         + 'exec /bin/bash -c "trap : TERM INT; sleep infinity & wait"',
         env_from=[name],

@@ -52,22 +52,31 @@ def config_defaults(cluster: Cluster, spec: dict) -> dict:
     }
 
 
-def tls_config(spec: dict) -> dict:
+def tls_config(spec: dict, kaap_input: bool) -> dict:
     """Bookie TLS keys (kaap-parity.md#bookkeeper): OpenSSL provider, PEM key/cert, client
     authentication."""
-    return {
+    config = {
         "tlsProvider": "OpenSSL",
         "tlsProviderFactoryClass": "org.apache.bookkeeper.tls.TLSContextFactory",
         "tlsCertificatePath": security.CERT_FILE,
         "tlsKeyStoreType": "PEM",
-        "tlsKeyStore": security.PK8_KEY_FILE,
+        "tlsKeyStore": security.key_file(kaap_input),
         "tlsTrustStoreType": "PEM",
-        # ours: the CA for verifying clients' certificates (KAAP leaves it out)
-        "tlsTrustStore": security.ca_path(spec),
         "tlsHostnameVerificationEnabled": "true",
-        "bookkeeperTLSClientAuthentication": "true",
-        "bookkeeperTLSTrustCertsFilePath": security.ca_path(spec),
     }
+    if kaap_input:
+        # KAAP asks for client authentication with the brokers' key names, which a bookie does
+        # not read: KAAP's bookies accept clients without a certificate, and so do these
+        # (kaap-parity.md#keys-pulsar-does-not-read)
+        config["bookkeeperTLSClientAuthentication"] = "true"
+        config["bookkeeperTLSTrustCertsFilePath"] = security.ca_path(spec)
+    else:
+        # a bookie requires its TLS clients' certificates under these names and verifies them
+        # against the CA (every bookie client we render presents one: brokers, autorecovery,
+        # the functions worker)
+        config["tlsClientAuthentication"] = "true"
+        config["tlsTrustStore"] = security.ca_path(spec)
+    return config
 
 
 def rocksdb_step(image: str) -> str:
@@ -98,7 +107,7 @@ def render_set(cluster: Cluster, rset: ResourceSet) -> list:
     zk_tls = "zookeeper" in plan.client_of
     defaults = config_defaults(cluster, spec)
     if plan.serves:
-        defaults.update(tls_config(cluster.spec))
+        defaults.update(tls_config(cluster.spec, cluster.kaap_input))
     cm = workload.config_map(cluster, name, labels, annotations,
                              workload.config_data(defaults, spec["config"]))
 

@@ -41,8 +41,10 @@ def tls_config(cluster: Cluster) -> dict:
     return {
         "tlsEnabled": "true",
         "tlsCertificateFilePath": security.CERT_FILE,
-        # KAAP writes " /pulsar/tls-pk8.key" with a leading blank; ours has none
-        "tlsKeyFilePath": security.PK8_KEY_FILE,
+        # KAAP input: KAAP's value, leading blank included (Java's properties loader drops
+        # it); ours: the PKCS#8 copy (security.PK8_KEY_FILE)
+        "tlsKeyFilePath": f" {security.KEY_FILE}" if cluster.kaap_input
+        else security.PK8_KEY_FILE,
         "tlsTrustCertsFilePath": ca,
         "brokerServicePortTls": str(number(COMPONENT, PULSAR, tls=True)),
         "webServicePortTls": str(number(COMPONENT, HTTP, tls=True)),
@@ -71,12 +73,16 @@ def config_defaults(cluster: Cluster, spec: dict, set_name: str | None = None) -
         defaults["statusFilePath"] = STATUS_FILE
     defaults.update(quorum_defaults(cluster))
     if spec["functionsWorkerEnabled"]:
-        defaults.update({
-            "functionsWorkerEnabled": "true",
-            "pulsarFunctionsCluster": cluster.cluster_name,
-            "pulsarServiceUrl": localhost_url("pulsar", COMPONENT, PULSAR),
-            "pulsarWebServiceUrl": localhost_url("http", COMPONENT, HTTP),
-        })
+        defaults["functionsWorkerEnabled"] = "true"
+        if cluster.kaap_input:
+            # KAAP also writes three functions_worker.yml keys into broker.conf, where nothing
+            # reads them: the embedded worker takes the cluster name and its broker's URLs from
+            # the broker itself (kaap-parity.md#keys-pulsar-does-not-read)
+            defaults.update({
+                "pulsarFunctionsCluster": cluster.cluster_name,
+                "pulsarServiceUrl": localhost_url("pulsar", COMPONENT, PULSAR),
+                "pulsarWebServiceUrl": localhost_url("http", COMPONENT, HTTP),
+            })
     if spec["transactions"]["enabled"]:
         defaults["transactionCoordinatorEnabled"] = "true"
     tls = security.tls_on(cluster.spec, COMPONENT, set_name)
@@ -86,7 +92,7 @@ def config_defaults(cluster: Cluster, spec: dict, set_name: str | None = None) -
         defaults.update(tls_config(cluster))
     if security.tls_on(cluster.spec, "bookkeeper"):
         # a BookKeeper client with its certificate (tls_plan: brokers are bookie clients)
-        defaults.update(security.bookkeeper_client_tls_config(cluster.spec))
+        defaults.update(security.bookkeeper_client_tls_config(cluster.spec, cluster.kaap_input))
     if spec["kafka"]["enabled"]:
         # Kafka-on-Pulsar protocol handler keys, as KAAP writes them (plaintext listener)
         defaults.update({

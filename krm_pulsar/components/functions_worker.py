@@ -72,28 +72,31 @@ def validate(cluster: Cluster) -> list:
 def worker_config(cluster: Cluster, spec: dict, name: str) -> dict:
     """``functions_worker.yml``: KAAP's defaults, then the user's non-``PULSAR_*`` keys with
     their own types."""
+    # Numbers as KAAP's YAML has them (its YAML writer leaves number-like strings unquoted, so
+    # they read back as integers); "true" stays a string, as in KAAP's (WorkerConfig, loaded by
+    # Jackson, takes either for its int and boolean fields: kaap-parity.md#functions-worker)
     data = {
-        **cluster.metadata_store_keys(COMPONENT),
-        "zooKeeperSessionTimeoutMillis": "30000",
+        **worker_metadata_store_keys(cluster),
+        "zooKeeperSessionTimeoutMillis": 30000,
         "pulsarFunctionsCluster": cluster.cluster_name,
         "workerId": name,
         "workerHostname": name,
-        "workerPort": str(number(COMPONENT, HTTP)),
+        "workerPort": number(COMPONENT, HTTP),
         "pulsarServiceUrl": broker_service_url(cluster),
         "pulsarWebServiceUrl": broker_web_service_url(cluster),
         "downloadDirectory": "/tmp/pulsar_functions",
         "pulsarFunctionsNamespace": "public/functions",
         "functionMetadataTopicName": "metadata",
         "clusterCoordinationTopicName": "coordinate",
-        "numHttpServerThreads": "16",
+        "numHttpServerThreads": 16,
         "schedulerClassName": "org.apache.pulsar.functions.worker.scheduler.RoundRobinScheduler",
         "functionAssignmentTopicName": "assignments",
-        "failureCheckFreqMs": "30000",
-        "rescheduleTimeoutMs": "60000",
-        "initialBrokerReconnectMaxRetries": "60",
-        "assignmentWriteMaxRetries": "60",
-        "instanceLivenessCheckFreqMs": "30000",
-        "topicCompactionFrequencySec": "1800",
+        "failureCheckFreqMs": 30000,
+        "rescheduleTimeoutMs": 60000,
+        "initialBrokerReconnectMaxRetries": 60,
+        "assignmentWriteMaxRetries": 60,
+        "instanceLivenessCheckFreqMs": 30000,
+        "topicCompactionFrequencySec": 1800,
         "includeStandardPrometheusMetrics": "true",
         "connectorsDirectory": "./connectors",
         "functionRuntimeFactoryClassName": RUNTIME_FACTORIES[spec["runtime"]],
@@ -122,21 +125,66 @@ def worker_config(cluster: Cluster, spec: dict, name: str) -> dict:
     # with package management on the brokers, the worker stores packages through them
     data.update(storage.functions_worker_package_config(cluster.spec))
     data.update(security_config(cluster))
-    for key, value in (spec["config"] or {}).items():
-        # PULSAR_MEM and family belong to the -extra ConfigMap; PULSAR_PREFIX_ keys stay here
-        if key.startswith("PULSAR_PREFIX_") or not key.startswith("PULSAR_"):
-            data[key] = _plain(value)
+    user = user_worker_config(cluster, spec["config"])
+    if isinstance(user.get("properties"), dict) and "properties" in data:
+        # the user's properties over ours, key by key
+        user["properties"] = {**data["properties"], **user["properties"]}
+    data.update(user)
     # KAAP's 2 replicas of each function package need two bookies; with one bookie every
     # package upload fails, so ours stores as many copies as there are bookies (up to 2)
-    replicas = "2"
+    replicas = 2
     if not cluster.kaap_input:
         from .broker import bookie_count
 
         bookies = bookie_count(cluster)
         if 0 < bookies < 2:
-            replicas = str(bookies)
+            replicas = bookies
     data.setdefault("numFunctionPackageReplicas", replicas)
     return dict(sorted(data.items()))
+
+
+PREFIX = "PULSAR_PREFIX_"
+
+
+def user_worker_config(cluster: Cluster, config: dict | None) -> dict:
+    """The user's ``config`` keys that belong to functions_worker.yml, with their YAML types.
+    ``PULSAR_MEM`` and family go to the -extra ConfigMap. A ``PULSAR_PREFIX_<key>`` is
+    ``<key>`` (as in every other component's ConfigMap); KAAP copies the prefixed name into
+    the YAML, where the worker ignores it, and KAAP input keeps that (warning in
+    check_config; kaap-parity.md#keys-pulsar-does-not-read)."""
+    data: dict = {}
+    prefixed: dict = {}
+    for key, value in (config or {}).items():
+        if key.startswith(PREFIX) and not cluster.kaap_input:
+            prefixed[key[len(PREFIX):]] = _plain(value)
+        elif key.startswith(PREFIX) or not key.startswith("PULSAR_"):
+            data[key] = _plain(value)
+    # a key written both ways: the plain one wins
+    return {**prefixed, **data}
+
+
+def worker_metadata_store_keys(cluster: Cluster) -> dict:
+    """WorkerConfig reads the configuration store only (``configurationStoreServers``); KAAP
+    also writes ``zookeeperServers``, which it ignores
+    (kaap-parity.md#keys-pulsar-does-not-read)."""
+    keys = cluster.metadata_store_keys(COMPONENT)
+    if not cluster.kaap_input:
+        keys.pop("zookeeperServers", None)
+    return keys
+
+
+def check_config(cluster: Cluster) -> list:
+    """KAAP input: a ``PULSAR_PREFIX_`` key lands in functions_worker.yml under its prefixed
+    name, as KAAP writes it, where the worker ignores it."""
+    spec = cluster.spec[COMPONENT]
+    if not cluster.kaap_input or spec["replicas"] <= 0:
+        return []
+    return [warning(
+        f"spec.functionsWorker.config.{key}",
+        f"KAAP copies {key} into functions_worker.yml under this name, which the functions "
+        f"worker does not read, and so does krm-pulsar for KAAP input; write "
+        f"{key[len(PREFIX):]} instead to set it")
+        for key in (spec["config"] or {}) if key.startswith(PREFIX)]
 
 
 def to_broker_tls(cluster: Cluster) -> bool:
@@ -159,10 +207,15 @@ def security_config(cluster: Cluster) -> dict:
     """TLS and token keys of functions_worker.yml (kaap-parity.md#functions-worker), typed as
     YAML."""
     spec = cluster.spec
-    data = {}
+    data: dict = {}
+    properties: dict = {}
     if security.tls_on(spec, "bookkeeper"):
-        # KAAP sets only the first key, which leaves the worker without a client certificate
-        data.update(security.bookkeeper_client_tls_config(spec))
+        if cluster.kaap_input:
+            # KAAP's one key, a broker key WorkerConfig does not read: KAAP's worker reaches
+            # the bookies without TLS, and so does this one
+            data["bookkeeperTLSClientAuthentication"] = "true"
+        else:
+            properties.update(security.worker_bookkeeper_tls_properties(spec))
     if security.auth_on(spec):
         conf = security.token(spec)
         data.update({
@@ -175,15 +228,15 @@ def security_config(cluster: Cluster) -> dict:
             "clientAuthenticationParameters": "file:///pulsar/token-superuser/superuser.jwt",
             "proxyRoles": list(conf["proxyRoles"]),
             "superUserRoles": sorted(set(conf["superUserRoles"])),
-            "properties": {"tokenPublicKey": security.public_key_url(spec)},
         })
+        properties["tokenPublicKey"] = security.public_key_url(spec)
     if security.tls_on(spec, COMPONENT):
         ca = security.ca_path(spec)
         data.update({
             "tlsEnabled": "true",
-            "workerPortTls": str(number(COMPONENT, HTTP, tls=True)),
+            "workerPortTls": number(COMPONENT, HTTP, tls=True),
             "tlsCertificateFilePath": security.CERT_FILE,
-            "tlsKeyFilePath": security.PK8_KEY_FILE,
+            "tlsKeyFilePath": security.key_file(cluster.kaap_input),
             "tlsTrustCertsFilePath": ca,
             "brokerClientTrustCertsFilePath": ca,
         })
@@ -195,6 +248,8 @@ def security_config(cluster: Cluster) -> dict:
             "tlsTrustCertsFilePath": ca,
             "brokerClientTrustCertsFilePath": ca,
         })
+    if properties:
+        data["properties"] = properties
     return data
 
 

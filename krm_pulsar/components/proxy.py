@@ -38,14 +38,17 @@ def tls_config(cluster: Cluster, set_name: str | None) -> dict:
         "brokerClientTlsTrustStore": security.TRUSTSTORE,
         "tlsEnabledInProxy": "true",
         "tlsCertificateFilePath": security.CERT_FILE,
-        "tlsKeyFilePath": security.KEY_FILE,
+        "tlsKeyFilePath": security.key_file(cluster.kaap_input),
         "tlsTrustCertsFilePath": ca,
         "brokerClientTrustCertsFilePath": ca,
-        # KAAP's keys: the proxy's own TLS listeners (brokerServicePortTls is deprecated)
-        "brokerServicePortTls": str(number(COMPONENT, PULSAR, tls=True)),
+        # the proxy's own TLS listeners (ProxyConfiguration's servicePortTls, webServicePortTls)
         "webServicePortTls": str(number(COMPONENT, HTTP, tls=True)),
         "servicePortTls": str(number(COMPONENT, PULSAR, tls=True)),
     }
+    if cluster.kaap_input:
+        # KAAP also writes the broker's name of the TLS port, which the proxy does not read
+        # (kaap-parity.md#keys-pulsar-does-not-read)
+        config["brokerServicePortTls"] = config["servicePortTls"]
     if security.tls_entry(cluster.spec, COMPONENT, set_name).get("enabledWithBroker"):
         config["tlsEnabledWithBroker"] = "true"
         config["tlsHostnameVerificationEnabled"] = "true"
@@ -62,7 +65,9 @@ def config_defaults(cluster: Cluster, spec: dict, name: str, set_name: str | Non
         "brokerWebServiceURLTLS": cluster.broker_web_service_url_tls,
         **cluster.metadata_store_keys(COMPONENT),
         "clusterName": cluster.cluster_name,
-        "numHttpServerThreads": "10",
+        # KAAP's 10 HTTP threads under the broker's key name, which the proxy does not read;
+        # ours under the proxy's (kaap-parity.md#keys-pulsar-does-not-read)
+        ("numHttpServerThreads" if cluster.kaap_input else "httpNumThreads"): "10",
         **workload.LOG_CONFIG,
     }
     if not cluster.kaap_input:
@@ -110,7 +115,7 @@ def websocket_config_defaults(cluster: Cluster, spec: dict, set_name: str | None
         "brokerServiceUrlTls": cluster.broker_service_url_tls,
         "serviceUrl": cluster.broker_web_service_url,
         "serviceUrlTls": cluster.broker_web_service_url_tls,
-        **cluster.metadata_store_keys(COMPONENT),
+        **websocket_metadata_store_keys(cluster),
         "clusterName": cluster.cluster_name,
         "numHttpServerThreads": "10",
         "webServicePort": str(number(COMPONENT, WEBSOCKET)),
@@ -132,7 +137,7 @@ def websocket_config_defaults(cluster: Cluster, spec: dict, set_name: str | None
             "webServicePortTls": str(number(COMPONENT, WEBSOCKET, tls=True)),
             "tlsEnabled": "true",
             "tlsCertificateFilePath": security.CERT_FILE,
-            "tlsKeyFilePath": security.KEY_FILE,
+            "tlsKeyFilePath": security.key_file(cluster.kaap_input),
             "tlsKeyStore": security.KEYSTORE,
             "tlsTrustStore": security.TRUSTSTORE,
         })
@@ -141,6 +146,16 @@ def websocket_config_defaults(cluster: Cluster, spec: dict, set_name: str | None
             defaults.update({"brokerClientTlsEnabled": "true", "tlsTrustCertsFilePath": ca,
                              "brokerClientTrustCertsFilePath": ca})
     return defaults
+
+
+def websocket_metadata_store_keys(cluster: Cluster) -> dict:
+    """The websocket service reads only the configuration store (WebSocketProxyConfiguration
+    has no local metadata store); KAAP also writes ``zookeeperServers``, which it ignores
+    (kaap-parity.md#keys-pulsar-does-not-read)."""
+    keys = cluster.metadata_store_keys(COMPONENT)
+    if not cluster.kaap_input:
+        keys.pop("zookeeperServers", None)
+    return keys
 
 
 def render(cluster: Cluster) -> list:

@@ -79,6 +79,9 @@ LITERAL_CLASSES = {
         "org.apache.pulsar.packages.management.storage.filesystem.FileSystemPackagesStorage"],
     # the broker passes every `bookkeeper_<key>` property to its BookKeeper client
     "broker-bookkeeper": ["org.apache.pulsar.broker.BookKeeperClientFactoryImpl"],
+    # the functions worker hands every `properties.bookkeeper_<key>` of its YAML to the
+    # BookKeeper client of its package store as `<key>` (WorkerUtils.getDlogConf)
+    "worker-bookkeeper": ["org.apache.pulsar.functions.worker.WorkerUtils"],
 }
 
 # Keys Pulsar reads that are not fields of the component's configuration class, each with the
@@ -161,9 +164,14 @@ def written_keys(manifests: list[dict]) -> list[WrittenKey]:
                 if "configMap" in volume and mount["mountPath"].endswith(".yml"):
                     data = config_maps[volume["configMap"]["name"]]
                     text = data[mount.get("subPath", Path(mount["mountPath"]).name)]
-                    for key in yaml.safe_load(text) or {}:
+                    worker = yaml.safe_load(text) or {}
+                    for key in worker:
                         found.append(WrittenKey("functions-worker", key,
                                                 f"{where} {mount['mountPath']}"))
+                    # WorkerConfig.properties: read by their own consumers, checked one by one
+                    for key in (worker.get("properties") or {}):
+                        found.append(WrittenKey("functions-worker", f"properties.{key}",
+                                                f"{where} {mount['mountPath']} properties"))
     return found
 
 
@@ -244,6 +252,17 @@ class KnownKeys:
             inner = key[len("brokerClient_"):]
             return None if inner in self.by_class[PULSAR_CLIENT[0]] else \
                 f"{inner} is not a ClientConfigurationData field"
+        if program == "functions-worker" and key.startswith("properties."):
+            inner = key[len("properties."):]
+            if inner in self.literals["token"]:
+                return None   # tokenPublicKey and family: the token provider's
+            if not inner.startswith(BROKER_BOOKKEEPER_PREFIX):
+                return "no reader known for this WorkerConfig property"
+            if BROKER_BOOKKEEPER_PREFIX not in self.literals["worker-bookkeeper"]:
+                return "the worker no longer passes properties.bookkeeper_* to BookKeeper"
+            client = set().union(*(self.by_class[c] for c in BOOKKEEPER_CLIENT))
+            inner = inner[len(BROKER_BOOKKEEPER_PREFIX):]
+            return None if inner in client else f"{inner} is not a ClientConfiguration key"
         if program == "broker" and key.startswith(BROKER_BOOKKEEPER_PREFIX):
             inner = key[len(BROKER_BOOKKEEPER_PREFIX):]
             if BROKER_BOOKKEEPER_PREFIX not in self.literals["broker-bookkeeper"]:

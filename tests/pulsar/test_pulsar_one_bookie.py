@@ -43,3 +43,17 @@ def test_bookie_is_up_alone(cluster):
     """The cluster itself starts: ZooKeeper, the Job and the single bookie are Ready."""
     for name in ("pulsar-zookeeper-0", "pulsar-bookkeeper-0"):
         assert cluster.pod(name).ready, cluster.describe([cluster.pod(name)])
+
+
+def test_the_rack_resolver_starts(cluster):
+    """Pulsar's rack resolver (ZkBookieRackAffinityMapping, the reppDnsResolverClass we write
+    as KAAP does) opens its metadata store with the `zkTimeout` of bookkeeper.conf, read as a
+    raw string: without that line (the image's conf/bookkeeper.conf has `zkTimeout=30000`) it
+    fails with "Cannot parse null string" and the bookie's client logs "Failed to initialize
+    DNS Resolver", placing ensembles without rack information."""
+    bookie = cluster.pod("pulsar-bookkeeper-0")
+    logs = "".join(c.log.read_text(errors="replace") for c in
+                   [*bookie.init_containers, *bookie.containers] if c.log.exists())
+    assert "ZkBookieRackAffinityMapping" in logs or "BookKeeper" in logs, "no bookie log"
+    assert "Failed to initialize DNS Resolver" not in logs, [
+        line for line in logs.splitlines() if "DNS Resolver" in line][:3]

@@ -116,7 +116,7 @@ def test_configuration_keys_per_component():
     assert proxy["PULSAR_PREFIX_tlsEnabledInProxy"] == "true"
     assert "PULSAR_PREFIX_tlsEnabledWithBroker" not in proxy  # only with enabledWithBroker
     worker = by_name(objects, "ConfigMap", "pulsar-function")["data"]["functions_worker.yml"]
-    assert "workerPortTls: \"6751\"" in worker
+    assert "\nworkerPortTls: 6751\n" in worker  # an integer, as KAAP's YAML has it
     assert "pulsarServiceUrl: pulsar+ssl://pulsar-broker.prod.svc.cluster.local:6651/" in worker
 
 
@@ -279,7 +279,9 @@ def test_per_component_certificates_follow_the_secrets():
     objects, findings = render_spec(spec)
     certs = certificates(objects)
     assert set(certs) == {"pulsar-ca-certificate", "broker-tls"}  # proxy: user's own Secret
-    assert certs["broker-tls"]["privateKey"] == {"algorithm": "ECDSA", "size": 384}
+    # PKCS#8 unless the user chose an encoding: Pulsar reads no other (security.PK8_KEY_FILE)
+    assert certs["broker-tls"]["privateKey"] == {"encoding": "PKCS8", "algorithm": "ECDSA",
+                                                 "size": 384}
     assert not [f for f in findings if f.severity != "info"]
     cert_manager.assert_valid([o for o in objects if o["apiVersion"] == "cert-manager.io/v1"])
 
