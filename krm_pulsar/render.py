@@ -56,6 +56,12 @@ def load(config: dict) -> tuple[dict | None, list[SpecError]]:
     model.SPEC.validate(spec, "spec", findings)
     if findings:
         return None, findings
+    from . import checks
+
+    # the Kubernetes structures as written, before any default is derived from them
+    findings.extend(checks.run(checks.READ, spec, str(config.get("apiVersion"))))
+    if _failed(findings):
+        return None, findings
     resolved = model.with_defaults(spec, metadata, str(config.get("apiVersion")))
     name_errors: list[SpecError] = []
     # global.name defaults to metadata.name, so that one must be a valid name too
@@ -64,8 +70,6 @@ def load(config: dict) -> tuple[dict | None, list[SpecError]]:
         "spec.global.name" if (spec.get("global") or {}).get("name") else "metadata.name",
         name_errors)
     findings.extend(name_errors)
-    from . import checks
-
     findings.extend(checks.run(checks.SPEC, resolved, spec))
     if any(f.severity == "error" for f in findings):
         return None, findings
