@@ -275,7 +275,7 @@ def generate() -> dict:
 
 def render(data: dict) -> str:
     """One definition per line: small diffs when the Kubernetes version moves, and the loader
-    decodes only the lines it needs (krm_pulsar/kubernetes/__init__.py)."""
+    decodes only the lines it needs (krm_pulsar/kubernetes/validate.py)."""
     head = {key: value for key, value in data.items() if key != "definitions"}
     lines = [json.dumps(head, sort_keys=True, separators=(",", ":"))]
     for name, definition in data["definitions"].items():

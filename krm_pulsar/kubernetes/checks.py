@@ -11,10 +11,7 @@ krm_pulsar/checks/__init__.py; docs/kubernetes-schema.md):
 
 from __future__ import annotations
 
-import re
-
 from ..schema import List, Map, Obj, SpecError, child_path
-from . import Schema, validate
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
 if TYPE_CHECKING:
@@ -38,6 +35,8 @@ def user_structures(raw: dict, api_version: str) -> list[SpecError]:
     written = list(_written(model.SPEC, raw, "spec"))
     if not written:
         return []
+    from .validate import Schema, validate
+
     kaap = api_version == model.KAAP_API_VERSION
     schema = Schema()
     findings: list[SpecError] = []
@@ -94,6 +93,8 @@ def patched_objects(cluster: Cluster, objects: list) -> list[SpecError]:
     patches = cluster.spec["patches"]
     if not patches:
         return []
+    from .validate import Schema, validate
+
     schema = Schema()
     findings: list[SpecError] = []
     for obj in objects:
@@ -124,11 +125,12 @@ def _targets(target: dict, obj: dict) -> bool:
     return matches(target, {**obj, "metadata": {**obj["metadata"], "name": unhashed}})
 
 
-_SEGMENT = re.compile(r'\.?([A-Za-z0-9_-]+)|\[(\d+)\]|\["([^"]*)"\]')
-
-
 def _segments(path: str) -> list[str]:
-    return [name or index or quoted for name, index, quoted in _SEGMENT.findall(path)]
+    """``a.b[0]["c.d"]`` -> ``["a", "b", "0", "c.d"]`` (schema.child_path's notation)."""
+    import re
+
+    return [name or index or quoted for name, index, quoted in
+            re.findall(r'\.?([A-Za-z0-9_-]+)|\[(\d+)\]|\["([^"]*)"\]', path)]
 
 
 def _patch_path(problem: str, patches: list, indices: list[int]) -> str:
