@@ -87,7 +87,9 @@ def validate(schema: Schema, expression: str, value: Any, path: str,
                 if not isinstance(key, str):
                     findings.append(SpecError(child_path(path, str(key)),
                                               f"keys must be strings, got {type_name(key)}"))
-                elif item is not None:  # the API server reads null as the type's zero value
+                elif item is None:  # a null quantity or string is never what was meant
+                    findings.append(SpecError(child_path(path, key), "a value cannot be null"))
+                else:
                     validate(schema, expression[2:], item, child_path(path, key), findings)
     elif expression in SCALARS:
         problem = SCALARS[expression](value)
@@ -119,13 +121,22 @@ def _validate_object(schema: Schema, name: str, value: Any, path: str,
         elif item is not None:  # null is "unset"; a required field is checked below
             validate(schema, expression, item, key_path, findings)
             allowed = enums.get(key)
-            if allowed and isinstance(item, str) and item not in allowed:
-                shown = ", ".join(repr(v) for v in allowed if v)
-                findings.append(SpecError(key_path, f"must be one of {shown}; got {item!r}"))
+            if allowed:
+                _enum(allowed, item, key_path, findings)
     for key in definition.get("required", ()):
         if value.get(key) is None:
             findings.append(SpecError(child_path(path, key),
                                       f"is required: a Kubernetes {kind} needs {key}"))
+
+
+def _enum(allowed: list[str], value: Any, path: str, findings: list[SpecError]) -> None:
+    """A value of an enum, or each string of a list of them (accessModes)."""
+    values = enumerate(value) if isinstance(value, list) else [(None, value)]
+    for index, item in values:
+        if isinstance(item, str) and item not in allowed:
+            shown = ", ".join(repr(v) for v in allowed if v)
+            findings.append(SpecError(path if index is None else child_path(path, index),
+                                      f"must be one of {shown}; got {item!r}"))
 
 
 def _unknown(key: str, kind: str, properties: dict, version: str) -> str:
