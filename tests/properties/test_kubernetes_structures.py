@@ -16,8 +16,8 @@ import copy
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from k8s import assert_valid
+
 from krm_pulsar import render
 
 SETTINGS = settings(max_examples=60, deadline=None,

@@ -15,9 +15,9 @@ from pathlib import Path
 import kubernetes_validate
 import pytest
 import yaml
-
 from conftest import ROOT, _missing_tool
 from k8s import VERSIONS
+
 from krm_pulsar import model
 from krm_pulsar.kubernetes import checks
 from krm_pulsar.kubernetes.validate import DATA, Schema, validate

@@ -15,9 +15,9 @@ import copy
 
 import pytest
 import yaml
-
 from conftest import render_without_info, run_cli
 from k8s import assert_valid
+
 from krm_pulsar import yamlio
 
 OURS = "krm-pulsar.io/v1alpha1"
@@ -68,7 +68,8 @@ CASES = [
     ("env-boolean", component("zookeeper", env=[{"name": "A", "value": True}]),
      "spec.zookeeper.env[0].value", 'got boolean true: quote it'),
     ("env-wrong-type", component("bookkeeper", env=[{"name": "A", "valueFrom": []}]),
-     "spec.bookkeeper.env[0].valueFrom", "expected a mapping (a Kubernetes EnvVarSource), got list"),
+     "spec.bookkeeper.env[0].valueFrom",
+     "expected a mapping (a Kubernetes EnvVarSource), got list"),
     ("env-unknown", component("proxy", env=[{"name": "A", "valu": "x"}]),
      "spec.proxy.env[0].valu", "unknown field 'valu': a Kubernetes 1.30 EnvVar has no such field; "
                                "did you mean 'value'?"),
