@@ -335,7 +335,9 @@ def _service(
     fields = {
         "annotations": Map(Str(), doc="Annotations of the component's Services only (KAAP)."),
         "additionalPorts": Raw(
-            shape="list", doc="Service ports added after the component's own (KAAP)."
+            shape="list",
+            kubernetes="core.v1.ServicePort",
+            doc="Service ports added after the component's own (KAAP).",
         ),
         "type": Str(
             type_,
@@ -357,9 +359,14 @@ def _service(
 
 ADDITIONAL_VOLUMES = Obj(
     {
-        "volumes": Raw(shape="list", doc="Pod volumes, added before the component's own."),
+        "volumes": Raw(
+            shape="list",
+            kubernetes="core.v1.Volume",
+            doc="Pod volumes, added before the component's own.",
+        ),
         "mounts": Raw(
             shape="list",
+            kubernetes="core.v1.VolumeMount",
             doc="Volume mounts of the main container, added before the component's own.",
         ),
     },
@@ -404,20 +411,32 @@ def _component(
         "pdb": PDB,
         "env": Raw(
             shape="list",
+            kubernetes="core.v1.EnvVar",
             doc="Environment variables of the main container, before the component's own (KAAP).",
         ),
-        "tolerations": Raw(shape="list", doc="Pod tolerations (KAAP)."),
-        "imagePullSecrets": Raw(shape="list", doc="Secrets to pull the image with (KAAP)."),
+        "tolerations": Raw(
+            shape="list", kubernetes="core.v1.Toleration", doc="Pod tolerations (KAAP)."
+        ),
+        "imagePullSecrets": Raw(
+            shape="list",
+            kubernetes="core.v1.LocalObjectReference",
+            doc="Secrets to pull the image with (KAAP).",
+        ),
         "sidecars": Raw(
-            shape="list", doc="Containers of your own, placed before the main container (KAAP)."
+            shape="list",
+            kubernetes="core.v1.Container",
+            doc="Containers of your own, placed before the main container (KAAP).",
         ),
         "initContainers": Raw(
-            shape="list", doc="Init containers of your own, run before the component's own (KAAP)."
+            shape="list",
+            kubernetes="core.v1.Container",
+            doc="Init containers of your own, run before the component's own (KAAP).",
         ),
         "additionalVolumes": ADDITIONAL_VOLUMES,
         "serviceAccountName": Str(doc="The ServiceAccount the pods run as (KAAP)."),
         "securityContext": Raw(
             security_context,
+            kubernetes="core.v1.PodSecurityContext",
             doc=(
                 "The pod securityContext, over the restricted defaults in podSecurity restricted "
                 "(KAAP's field)."
@@ -426,7 +445,10 @@ def _component(
         "nodeSelectors": Map(
             Str(), doc="Node labels the pods must run on, over spec.global.nodeSelectors (KAAP)."
         ),
-        "nodeAffinity": Raw(doc="A Kubernetes NodeAffinity added to the pods' affinity (KAAP)."),
+        "nodeAffinity": Raw(
+            kubernetes="core.v1.NodeAffinity",
+            doc="A Kubernetes NodeAffinity added to the pods' affinity (KAAP).",
+        ),
         "antiAffinity": ANTI_AFFINITY,
         "annotations": Map(
             Str(), doc="Annotations of the component's objects other than Services (KAAP)."
@@ -455,6 +477,7 @@ def _component(
         ),
         # ours: KAAP only has these globally; a component value overrides the global one
         "dnsConfig": Raw(
+            kubernetes="core.v1.PodDNSConfig",
             doc=(
                 "The pods' dnsConfig; spec.global.dnsConfig when unset (ours: KAAP has only the "
                 "global one)."
@@ -583,7 +606,9 @@ ZOOKEEPER = Obj(
             doc="The StatefulSet's podManagementPolicy (KAAP).",
         ),
         "updateStrategy": Raw(
-            {"type": "RollingUpdate"}, doc="The StatefulSet's updateStrategy (KAAP)."
+            {"type": "RollingUpdate"},
+            kubernetes="apps.v1.StatefulSetUpdateStrategy",
+            doc="The StatefulSet's updateStrategy (KAAP).",
         ),
         "dataVolume": _volume(
             "data", "5Gi", doc="ZooKeeper's data volume, mounted at /pulsar/data (KAAP)."
@@ -635,7 +660,9 @@ BOOKKEEPER_SET = Obj(
             doc="The StatefulSet's podManagementPolicy (KAAP).",
         ),
         updateStrategy=Raw(
-            {"type": "RollingUpdate"}, doc="The StatefulSet's updateStrategy (KAAP)."
+            {"type": "RollingUpdate"},
+            kubernetes="apps.v1.StatefulSetUpdateStrategy",
+            doc="The StatefulSet's updateStrategy (KAAP).",
         ),
         volumes=Obj(
             {
@@ -747,7 +774,10 @@ BROKER_SET = Obj(
         podManagementPolicy=Str(
             enum=("Parallel", "OrderedReady"), doc="The StatefulSet's podManagementPolicy (KAAP)."
         ),
-        updateStrategy=Raw(doc="The StatefulSet's updateStrategy (KAAP)."),
+        updateStrategy=Raw(
+            kubernetes="apps.v1.StatefulSetUpdateStrategy",
+            doc="The StatefulSet's updateStrategy (KAAP).",
+        ),
         service=_service(
             "ClusterIP", doc="The brokers' headless Service (KAAP); type ClusterIP only."
         ),
@@ -829,9 +859,16 @@ PACKAGE_MANAGEMENT = Obj(
                     pattern_doc="a valid claim name (lower-case letters, digits, '-' and '.')",
                     doc="The claim the brokers mount; alone it names a claim you created.",
                 ),
-                "storageClass": Raw(doc="A StorageClass object to render for the claim."),
-                "persistentVolume": Raw(doc="A PersistentVolume object to render for the claim."),
+                "storageClass": Raw(
+                    kubernetes="storage.v1.StorageClass",
+                    doc="A StorageClass object to render for the claim.",
+                ),
+                "persistentVolume": Raw(
+                    kubernetes="core.v1.PersistentVolume",
+                    doc="A PersistentVolume object to render for the claim.",
+                ),
                 "persistentVolumeClaim": Raw(
+                    kubernetes="core.v1.PersistentVolumeClaim",
                     doc=(
                         "The claim to render, merged over a 10Gi ReadWriteOnce claim; {} renders "
                         "none."
@@ -874,6 +911,7 @@ PROXY_SET = Obj(
         probes=_probes(10, 30, 5, doc="The proxies' probes on /metrics/ (KAAP)."),
         updateStrategy=Raw(
             DEPLOYMENT_STRATEGY,
+            kubernetes="apps.v1.DeploymentStrategy",
             doc=(
                 "The Deployment's strategy; ours allows one unavailable pod so rollouts always "
                 "progress."
@@ -992,7 +1030,9 @@ FUNCTIONS_WORKER = Obj(
             doc="The StatefulSet's podManagementPolicy (KAAP).",
         ),
         updateStrategy=Raw(
-            {"type": "RollingUpdate"}, doc="The StatefulSet's updateStrategy (KAAP)."
+            {"type": "RollingUpdate"},
+            kubernetes="apps.v1.StatefulSetUpdateStrategy",
+            doc="The StatefulSet's updateStrategy (KAAP).",
         ),
         logsVolume=_volume(
             "logs", "5Gi", doc="The worker's logs volume, mounted at /pulsar/logs (KAAP)."
@@ -1304,6 +1344,7 @@ GLOBAL = Obj(
         ),
         "dnsConfig": Raw(
             {"options": [{"name": "ndots", "value": "4"}]},
+            kubernetes="core.v1.PodDNSConfig",
             doc="The pods' dnsConfig; ndots 4 by default (KAAP).",
         ),
         "kubernetesClusterDomain": Str(
@@ -1392,6 +1433,7 @@ GLOBAL = Obj(
                 "enabled": Bool(False, doc="Whether the NetworkPolicies are rendered."),
                 "metricsFrom": Raw(
                     shape="list",
+                    kubernetes="networking.v1.NetworkPolicyPeer",
                     doc=(
                         "NetworkPolicy peers (a monitoring namespace) allowed to reach the metrics "
                         "ports."
@@ -1442,7 +1484,8 @@ OXIA = Obj(
                 ),
                 # ours: the pod securityContext of the Oxia servers, over OXIA_SECURITY_CONTEXT
                 "securityContext": Raw(
-                    doc="The servers' pod securityContext, over the non-root defaults."
+                    kubernetes="core.v1.PodSecurityContext",
+                    doc="The servers' pod securityContext, over the non-root defaults.",
                 ),
             },
             doc="The Oxia servers.",

@@ -58,6 +58,12 @@ def load(config: dict) -> tuple[dict | None, list[SpecError]]:
         from .checks.spec import misplaced_sections  # only on the error path
 
         return None, misplaced_sections(findings)
+    from . import checks
+
+    # the Kubernetes structures as written, before any default is derived from them
+    findings.extend(checks.run(checks.READ, spec, str(config.get("apiVersion"))))
+    if _failed(findings):
+        return None, findings
     resolved = model.with_defaults(spec, metadata, str(config.get("apiVersion")))
     name_errors: list[SpecError] = []
     # global.name defaults to metadata.name, so that one must be a valid name too
@@ -66,8 +72,6 @@ def load(config: dict) -> tuple[dict | None, list[SpecError]]:
         "spec.global.name" if (spec.get("global") or {}).get("name") else "metadata.name",
         name_errors)
     findings.extend(name_errors)
-    from . import checks
-
     findings.extend(checks.run(checks.SPEC, resolved, spec))
     if any(f.severity == "error" for f in findings):
         return None, findings

@@ -82,6 +82,9 @@ class Field:
     silent."""
 
     expected = "value"
+    # the Kubernetes type of the value (a definition of krm_pulsar/kubernetes/schema.jsonl),
+    # checked against the Kubernetes API by the check kubernetes.checks.user_structures
+    kubernetes: str | None = None
 
     def __init__(self, default: Value = None, doc: str = "") -> None:
         self.default = default
@@ -221,6 +224,7 @@ class Resources(Field):
 
     expected = "a mapping with requests and/or limits"
     KEYS = ("requests", "limits", "claims")
+    kubernetes = "core.v1.ResourceRequirements"
 
     def accepts(self, value: Value) -> bool:
         return isinstance(value, dict)
@@ -284,14 +288,17 @@ class Any(Field):
 class Raw(Field):
     """A Kubernetes structure passed through as written (a toleration, a NodeAffinity, ...).
 
-    Only its outer shape is checked here; the generated manifests are validated against the
-    Kubernetes schemas in the tests. Defaults apply wholesale (KAAP replaces, e.g., ``resources``
+    Only its outer shape is checked here; ``kubernetes`` names its Kubernetes type (of each
+    item for ``shape="list"``), which the check kubernetes.checks.user_structures validates
+    against the Kubernetes API. Defaults apply wholesale (KAAP replaces, e.g., ``resources``
     as a whole); a resource set merges it recursively (KAAP merges typed Kubernetes objects).
     """
 
-    def __init__(self, default: Value = None, doc: str = "", shape: str = "object") -> None:
+    def __init__(self, default: Value = None, doc: str = "", shape: str = "object",
+                 kubernetes: str | None = None) -> None:
         super().__init__(default, doc)
         self.shape = shape
+        self.kubernetes = kubernetes
         self.expected = {"object": "a mapping", "list": "a list"}.get(shape, "a value")
 
     def accepts(self, value: Value) -> bool:

@@ -3,6 +3,9 @@
 A render runs the phases in order and stops after a phase that found an error
 (render.render), so every problem of one phase is reported in one run:
 
+* ``read``: the spec as written and the PulsarCluster's apiVersion (``f(raw, api_version)``),
+  right after the model's own type checks and before any default is derived from it: the
+  Kubernetes structures the user wrote (krm_pulsar/kubernetes, docs/kubernetes-schema.md);
 * ``spec``: the resolved spec and the spec as written (``f(spec, raw)``), before any name or
   address exists;
 * ``cluster``: the resolved cluster, with names, namespace, resource sets and TLS plans
@@ -14,7 +17,9 @@ A render runs the phases in order and stops after a phase that found an error
 
 Checks live with their concern (placement, storage, security, certs, jvm, the components,
 prerequisites); those of no single concern live in checks/spec.py and checks/objects.py.
-Issue 13's validation of user-supplied Kubernetes structures is a ``spec`` check.
+User-supplied Kubernetes structures are checked against the Kubernetes API
+(krm_pulsar/kubernetes, docs/kubernetes-schema.md): as written in ``read``, and the objects
+``spec.patches`` changed in ``output``.
 """
 
 from __future__ import annotations
@@ -29,8 +34,9 @@ if TYPE_CHECKING:
 
     from ..schema import SpecError
 
-SPEC, CLUSTER, OBJECTS, OUTPUT, REPORT = "spec", "cluster", "objects", "output", "report"
-PHASES = (SPEC, CLUSTER, OBJECTS, OUTPUT, REPORT)
+READ, SPEC, CLUSTER, OBJECTS, OUTPUT, REPORT = (
+    "read", "spec", "cluster", "objects", "output", "report")
+PHASES = (READ, SPEC, CLUSTER, OBJECTS, OUTPUT, REPORT)
 
 
 class Check:
@@ -54,6 +60,7 @@ class Check:
 
 # The checks of no single component, in the order they run within each phase.
 CHECKS: tuple[Check, ...] = (
+    Check(READ, "kubernetes.checks", "user_structures"),
     Check(SPEC, "placement", "validate"),
     Check(SPEC, "checks.spec", "unsupported"),
     Check(SPEC, "storage", "check"),
@@ -71,6 +78,7 @@ CHECKS: tuple[Check, ...] = (
     Check(CLUSTER, "storage", "check_cluster"),
     Check(OBJECTS, "checks.objects", "duplicates"),
     Check(OUTPUT, "checks.objects", "name_lengths"),
+    Check(OUTPUT, "kubernetes.checks", "patched_objects"),
     Check(REPORT, "prerequisites", "check"),
 )
 

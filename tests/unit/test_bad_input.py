@@ -104,6 +104,19 @@ CASES = {
         spec="{global: {tls: {certProvisioner: {acme: {email: ops@example.com}}}}}")),
     "colliding-clusters": resource_list(
         OTHER + cluster("a", "{global: {name: p}}") + cluster("b", "{global: {name: p}}")),
+    "k8s-number-for-string": resource_list(OTHER + cluster(
+        spec="{broker: {env: [{name: A, value: 2}]}}")),
+    "k8s-unknown-field": resource_list(cluster(
+        spec="{broker: {tolerations: [{key: a, efect: NoSchedule}]}}")),
+    "k8s-missing-field": resource_list(cluster(spec="{zookeeper: {initContainers: [{image: b}]}}")),
+    "k8s-enum": resource_list(cluster(spec="{proxy: {tolerations: [{operator: Equals}]}}")),
+    "k8s-kaap-security-context": resource_list(
+        "- apiVersion: kaap.oss.datastax.com/v1beta1\n  kind: PulsarCluster\n"
+        "  metadata: {name: p}\n"
+        "  spec: {bookkeeper: {securityContext: {seccompProfile: {type: RuntimeDefault}}}}\n"),
+    "k8s-patched-object": resource_list(cluster(
+        spec="{patches: [{target: {kind: ConfigMap, name: p-broker}, "
+             "patch: [{op: add, path: /data/extra, value: 5}]}]}")),
     "fifty-megabytes": fifty_megabytes(),
 }
 
