@@ -347,7 +347,8 @@ PROCESS_KEYS = {
     "autorecovery": ("zkServers", "metadataServiceUri"),
     "bookkeeper-metadata-client": ("zkServers", "metadataServiceUri"),
     "toolset": ("webServiceUrl", "brokerServiceUrl", "zkServers", "metadataServiceUri"),
-    "functions-worker": ("zookeeperServers", "configurationStoreServers", "metadataStoreUrl",
+    # (WorkerConfig reads no zookeeperServers: configurationStoreServers names its store)
+    "functions-worker": ("configurationStoreServers", "metadataStoreUrl",
                          "configurationMetadataStoreUrl", "pulsarServiceUrl",
                          "pulsarWebServiceUrl"),
     "function-instance": ("pulsarServiceUrl", "pulsarAdminUrl"),
