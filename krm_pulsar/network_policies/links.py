@@ -188,7 +188,7 @@ def _broker(cluster: Cluster, source: Group) -> list[tuple[str, Ports]]:
         base = _pulsar_and_http("broker", proxy_tls_with_broker(cluster, source.set_name))
         if not source.spec["kafka"]["enabled"]:
             return [("broker", _fixed(*base))]
-        return [("broker", lambda target: base + _kafka_ports(cluster, target))]
+        return [("broker", lambda target: base + kafka_ports(cluster, target))]
     if kind == "bastion":
         assert source.spec is not None
         if source.spec["targetProxy"]:
@@ -203,7 +203,7 @@ def _broker(cluster: Cluster, source: Group) -> list[tuple[str, Ports]]:
     raise _unknown(source, "broker")
 
 
-def _kafka_ports(cluster: Cluster, broker: Group) -> tuple[int, ...]:
+def kafka_ports(cluster: Cluster, broker: Group) -> tuple[int, ...]:
     """A broker set's Kafka listener (SASL_SSL with the set's TLS) and schema registry, which
     the proxies' Kafka extension forwards to."""
     assert broker.spec is not None

@@ -18,8 +18,8 @@ same ports are one peer (the component's base labels).
 from __future__ import annotations
 
 from .. import names, registry
-from ..endpoints import KAFKA, KAFKA_SCHEMA_REGISTRY, METRICS, TABLE, number
-from .links import Link, links
+from ..endpoints import METRICS, TABLE
+from .links import Link, kafka_ports, links
 from .pods import OXIA_COORDINATOR, TOKEN_JOB, Group, groups, kind_selector
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
@@ -94,8 +94,7 @@ def _exposed(cluster: Cluster, group: Group, by_kind: dict[str, list[Group]],
         return tuple(ports)
     if any((proxy.spec or {})["kafka"]["enabled"] for proxy in by_kind["proxy"]):
         return ()
-    kafka = {number("broker", KAFKA, False), number("broker", KAFKA, True),
-             number("broker", KAFKA_SCHEMA_REGISTRY)}
+    kafka = kafka_ports(cluster, group)  # what this set serves (the umbrella may name more)
     return tuple(port for port in ports if port in kafka)
 
 

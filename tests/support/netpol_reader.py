@@ -438,8 +438,15 @@ def needed(objects: list) -> Needed:
 
     def bookkeeper_store(pod: Pod, process: Process) -> frozenset:
         """Where a BookKeeper client finds the bookies: the BookKeeper metadata service URI,
-        else the metadata store (ZooKeeper)."""
-        if process.what in ("broker", "functions-worker"):  # the worker takes the brokers'
+        else the metadata store (ZooKeeper). The standalone worker asks the brokers at its
+        pulsarWebServiceUrl for theirs (their internal configuration data)."""
+        if process.what == "functions-worker":
+            asked = {target.name for host, port in addresses(process.config.get(
+                "pulsarWebServiceUrl")) for target, _ in resolver.resolve(host, port, pod)}
+            stores = {bookkeeper_store(broker, broker_process)
+                      for broker, broker_process in processes("broker") if broker.name in asked}
+            return next(iter(stores)) if len(stores) == 1 else frozenset()
+        if process.what == "broker":
             return store(pod, process, ("bookkeeperMetadataServiceUri",)) or store(
                 pod, process, ("metadataStoreUrl", "zookeeperServers"))
         return store(pod, process, ("metadataServiceUri",)) or store(pod, process, ("zkServers",))
@@ -479,7 +486,10 @@ def needed(objects: list) -> Needed:
                 for other, other_process, _ in brokers:
                     if "kafka" not in str(other_process.config.get("messagingProtocols", "")):
                         continue
-                    for _, port in addresses(other_process.config.get("kafkaListeners")):
+                    # the broker's advertised Kafka listener, as it registers it
+                    advertised = other_process.config.get("kafkaAdvertisedListeners") or \
+                        other_process.config.get("kafkaListeners")
+                    for _, port in addresses(advertised):
                         result.add(pod, other, port)
                     # the schema registry proxy forwards to <broker web host>:kopSchemaRegistryPort;
                     # the proxy's config does not set that key (KoP's default 8001 reaches
