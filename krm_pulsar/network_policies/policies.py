@@ -218,10 +218,17 @@ def _copy(value: object) -> Any:
 # --- objects ------------------------------------------------------------------------------------
 
 
-def _metadata(cluster: Cluster, name: str) -> dict:
+def _metadata(cluster: Cluster, name: str, first: bool = False) -> dict:
+    """`first`: in the first sync wave, the token Job's (the other policies take the wave of
+    the component they protect, placement.annotate_sync_waves), so no pod ever runs before
+    the policies that isolate it."""
     labels = {**names.cluster_labels(cluster.name),
               names.COMPONENT_LABEL: names.NETWORK_POLICY_COMPONENT}
-    return cluster.metadata(name, labels)
+    if not first:
+        return cluster.metadata(name, labels)
+    from ..token_init import SYNC_WAVE
+
+    return cluster.metadata(name, labels, {names.SYNC_WAVE: SYNC_WAVE})
 
 
 def _default_deny(cluster: Cluster, egress: bool) -> dict:
@@ -230,7 +237,8 @@ def _default_deny(cluster: Cluster, egress: bool) -> dict:
     if egress:
         spec["egress"] = _copy(cluster.glob["networkPolicies"]["egress"]["dns"] or [])
     return {"apiVersion": API_VERSION, "kind": "NetworkPolicy",
-            "metadata": _metadata(cluster, f"{cluster.name}-default-deny"), "spec": spec}
+            "metadata": _metadata(cluster, f"{cluster.name}-default-deny", first=True),
+            "spec": spec}
 
 
 def _policy(cluster: Cluster, group: Group, ingress: list, egress: list,
@@ -245,5 +253,6 @@ def _policy(cluster: Cluster, group: Group, ingress: list, egress: list,
         spec["egress"] = egress
     spec["policyTypes"] = types
     return {"apiVersion": API_VERSION, "kind": "NetworkPolicy",
-            "metadata": _metadata(cluster, group.name), "spec": spec}
+            "metadata": _metadata(cluster, group.name, first=group.kind == TOKEN_JOB),
+            "spec": spec}
 

@@ -506,3 +506,30 @@ def test_the_matrix_check_sees_a_changed_cluster():
     allowed_cells, _, problems = compare(objects)
     assert not problems
     assert table(objects, allowed_cells) not in _matrix_tables()
+
+
+@pytest.mark.parametrize("fixture", ["production", "network-policies-egress", "full-oxia"])
+def test_every_policy_is_applied_no_later_than_the_pods_it_selects(fixture):
+    """Argo CD applies wave by wave: a pod must never start before a policy that selects it
+    (a wave-0 policy applied after a wave -1 Job's pod would leave it unisolated at first)."""
+    from netpol_eval import Peer, selects
+
+    objects = rendered(with_policies(load(fixture), egress=True))
+
+    def wave(obj: dict) -> int:
+        return int(obj["metadata"].get("annotations", {}).get("argocd.argoproj.io/sync-wave",
+                                                              "0"))
+
+    found = policies(objects)
+    assert wave(found[next(n for n in found if n.endswith("-default-deny"))]) == -1
+    checked = 0
+    for workload in objects:
+        if workload["kind"] not in ("Job", "Deployment", "StatefulSet"):
+            continue
+        pod = Peer("pod", "10.0.0.1", "ns", workload["spec"]["template"]["metadata"]["labels"])
+        for policy in found.values():
+            if selects({"spec": policy["spec"]}, pod, "ns"):
+                checked += 1
+                assert wave(policy) <= wave(workload), (policy["metadata"]["name"],
+                                                        workload["metadata"]["name"])
+    assert checked > 10
