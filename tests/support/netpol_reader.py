@@ -445,7 +445,12 @@ def needed(objects: list) -> Needed:
                 "pulsarWebServiceUrl")) for target, _ in resolver.resolve(host, port, pod)}
             stores = {bookkeeper_store(broker, broker_process)
                       for broker, broker_process in processes("broker") if broker.name in asked}
-            return next(iter(stores)) if len(stores) == 1 else frozenset()
+            if len(stores) == 1:
+                return next(iter(stores))
+            # no broker rendered here (they run elsewhere): the brokers keep their BookKeeper
+            # metadata in the worker's configuration store
+            return store(pod, process, ("configurationMetadataStoreUrl",
+                                        "configurationStoreServers"))
         if process.what == "broker":
             return store(pod, process, ("bookkeeperMetadataServiceUri",)) or store(
                 pod, process, ("metadataStoreUrl", "zookeeperServers"))

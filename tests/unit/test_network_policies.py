@@ -103,6 +103,16 @@ def _options() -> dict:
     return config
 
 
+def _no_brokers() -> dict:
+    """No broker renders (they run elsewhere): whatever names the brokers reaches nothing,
+    the functions worker keeps its packages in the bookies it learns from its store."""
+    config = load("minimal")
+    config["metadata"]["namespace"] = "pulsar"
+    config["spec"]["broker"] = {"replicas": 0}
+    config["spec"]["functionsWorker"] = {"replicas": 1}
+    return config
+
+
 def _oxia_single_copy() -> dict:
     config = load("full-oxia")
     config["spec"]["oxia"]["replicationFactor"] = 1
@@ -126,6 +136,7 @@ SPECS = {
     "kafka-tls": _kafka_tls,
     "kafka-on-brokers-only": _kafka_on_brokers_only,
     "no-proxy": _no_proxy,
+    "no-brokers": _no_brokers,
     "renamed-components": _renamed,
     "options": _options,
     "egress-fixture": lambda: load("network-policies-egress"),
