@@ -544,3 +544,55 @@ def test_every_policy_is_applied_no_later_than_the_pods_it_selects(fixture):
                 assert wave(policy) <= wave(workload), (policy["metadata"]["name"],
                                                         workload["metadata"]["name"])
     assert checked > 10
+
+
+# Peers and egress rules the settings check refuses, each beside a corrected one: the check must
+# refuse the first and accept the second, and so must the API server
+# (tests/cluster/test_cluster_network_policies.py).
+PEER_CASES = [
+    ({"namespace": "monitoring"},
+     {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}),
+    ({}, {"podSelector": {}}),
+    ({"ipBlock": {"cidr": "10.0.0.1/8"}}, {"ipBlock": {"cidr": "10.0.0.0/8"}}),
+    ({"ipBlock": {"cidr": "10.0.0.0/8"}, "podSelector": {}}, {"ipBlock": {"cidr": "10.0.0.0/8"}}),
+    ({"ipBlock": {"cidr": "10.0.0.0/8", "except": ["192.168.0.0/16"]}},
+     {"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.1.0.0/16"]}}),
+    ({"podSelector": {"matchExpressions": [{"key": "app", "operator": "Is", "values": ["x"]}]}},
+     {"podSelector": {"matchExpressions": [{"key": "app", "operator": "In", "values": ["x"]}]}}),
+    ({"podSelector": {"matchExpressions": [{"key": "app", "operator": "Exists",
+                                            "values": ["x"]}]}},
+     {"podSelector": {"matchExpressions": [{"key": "app", "operator": "Exists"}]}}),
+    ({"podSelector": {"matchLabels": {"app": "not valid"}}},
+     {"podSelector": {"matchLabels": {"app": "valid"}}}),
+]
+RULE_CASES = [
+    ({"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"port": 443, "endPort": 80}]},
+     {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"port": 443, "endPort": 8443}]}),
+    ({"from": [{"podSelector": {}}]}, {"to": [{"podSelector": {}}]}),
+    ({"ports": [{"port": "HTTP"}]}, {"ports": [{"port": "http"}]}),
+    ({"ports": [{"protocol": "ICMP", "port": 1}]}, {"ports": [{"protocol": "SCTP", "port": 1}]}),
+    ({"ports": [{"port": 70000}]}, {"ports": [{"port": 7000}]}),
+]
+
+
+@pytest.mark.parametrize(("bad", "good"), PEER_CASES)
+def test_the_check_refuses_a_bad_peer_and_accepts_its_correction(bad, good):
+    def errors(peer):
+        return [f for f in _findings({"enabled": True, "metricsFrom": [peer]})
+                if f.severity == "error"]
+
+    assert errors(bad) and all(f.path.startswith("spec.global.networkPolicies.metricsFrom[0]")
+                               for f in errors(bad))
+    assert errors(good) == []
+
+
+@pytest.mark.parametrize(("bad", "good"), RULE_CASES)
+def test_the_check_refuses_a_bad_egress_rule_and_accepts_its_correction(bad, good):
+    def errors(rule):
+        return [f for f in _findings({"enabled": True, "egress": {
+            "enabled": True, "allow": {"broker": [rule]}}}) if f.severity == "error"]
+
+    assert errors(bad) and all(
+        f.path.startswith("spec.global.networkPolicies.egress.allow.broker[0]")
+        for f in errors(bad))
+    assert errors(good) == []
