@@ -46,6 +46,7 @@ BOOKIE = "bookie"            # a bookie's client protocol
 PUBLIC = "public"            # Oxia's client port
 INTERNAL = "internal"        # Oxia's coordinator-to-server port
 METRICS = "metrics"          # a port that serves only metrics
+GRPC = "grpc"                # a function instance's control port (the worker dials it)
 
 # (component, protocol, tls) -> Port. The components are spec sections, plus the Oxia parts.
 TABLE: dict[tuple[str, str, bool], Port] = {
@@ -82,6 +83,10 @@ TABLE: dict[tuple[str, str, bool], Port] = {
     ("oxia-server", METRICS, False): Port(8080, "metrics"),
     ("oxia-coordinator", INTERNAL, False): Port(6649, "internal"),
     ("oxia-coordinator", METRICS, False): Port(8080, "metrics"),
+    # the pods of the functions worker's kubernetes runtime (Pulsar's KubernetesRuntimeFactory
+    # defaults, written into functions_worker.yml with NetworkPolicies, whose rules use them)
+    ("function-instance", GRPC, False): Port(9093, "grpc"),
+    ("function-instance", METRICS, False): Port(9094, "prometheus"),
 }
 
 

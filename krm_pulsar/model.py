@@ -48,6 +48,15 @@ ZONE_TOPOLOGY_KEY = "topology.kubernetes.io/zone"
 # KAAP writes the deprecated beta label; KAAP input keeps it so pod templates stay identical.
 KAAP_ZONE_TOPOLOGY_KEY = "failure-domain.beta.kubernetes.io/zone"
 
+# The cluster DNS as most distributions run it (CoreDNS labelled k8s-app: kube-dns in
+# kube-system), on the DNS port over UDP and TCP: the default egress rule of every pod when
+# spec.global.networkPolicies.egress is on (docs/security.md#egress-lockdown).
+NETWORK_POLICY_DNS = [{
+    "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
+    "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+}]
+
 # Upper bound for replicas of one component or set: beyond it the input is a typo, not a plan.
 MAX_REPLICAS = 1000
 
@@ -1426,8 +1435,8 @@ GLOBAL = Obj(
                 " templates) for KAAP input."
             ),
         ),
-        # ours: NetworkPolicies (docs/security.md); metricsFrom: NetworkPolicyPeers (for example
-        # the monitoring namespace) allowed to reach the metrics ports
+        # ours: least-privilege NetworkPolicies (docs/security.md#networkpolicies,
+        # krm_pulsar/network_policies); the peers and rules are Kubernetes structures
         "networkPolicies": Obj(
             {
                 "enabled": Bool(False, doc="Whether the NetworkPolicies are rendered."),
@@ -1435,14 +1444,69 @@ GLOBAL = Obj(
                     shape="list",
                     kubernetes="networking.v1.NetworkPolicyPeer",
                     doc=(
-                        "NetworkPolicy peers (a monitoring namespace) allowed to reach the metrics "
-                        "ports."
+                        "NetworkPolicy peers (a monitoring namespace) allowed to reach each "
+                        "component's metrics port."
                     ),
+                ),
+                "brokerClientsFrom": Raw(
+                    shape="list",
+                    doc=(
+                        "ours: NetworkPolicy peers (in-cluster applications, other clusters' "
+                        "brokers for geo-replication) allowed to reach the brokers' Service ports "
+                        "directly, besides the proxies; without proxies every peer may."
+                    ),
+                ),
+                "egress": Obj(
+                    {
+                        "enabled": Bool(
+                            False,
+                            doc=(
+                                "Whether egress is locked down too: each pod reaches only DNS, "
+                                "what its configuration connects to and the rules below."
+                            ),
+                        ),
+                        "dns": Raw(
+                            NETWORK_POLICY_DNS,
+                            shape="list",
+                            doc=(
+                                "NetworkPolicy egress rules to the cluster DNS, for every pod; "
+                                "kube-dns in kube-system on port 53 when unset."
+                            ),
+                        ),
+                        "apiServer": Raw(
+                            shape="list",
+                            doc=(
+                                "NetworkPolicy egress rules to the Kubernetes API server (its "
+                                "endpoint addresses as an ipBlock, port 443 or 6443), for the "
+                                "pods that call it: the token Job, the Oxia coordinator, the "
+                                "functions worker with the kubernetes runtime."
+                            ),
+                        ),
+                        "allow": Obj(
+                            {
+                                entry.section: Raw(
+                                    shape="list",
+                                    doc=(
+                                        f"NetworkPolicy egress rules of the {entry.section} "
+                                        "pods to peers outside the cluster."
+                                    ),
+                                )
+                                for entry in registry.COMPONENTS
+                            },
+                            doc=(
+                                "NetworkPolicy egress rules per component for what lies outside "
+                                "the cluster: tiered storage and geo-replication (broker), "
+                                "connectors and package URLs (functionsWorker, also its function "
+                                "instance pods)."
+                            ),
+                        ),
+                    },
+                    doc="ours: egress lockdown (docs/security.md#egress-lockdown).",
                 ),
             },
             doc=(
-                "ours: NetworkPolicies that keep the cluster's internal ports to the cluster "
-                "(docs/security.md)."
+                "ours: least-privilege NetworkPolicies: each pod is reachable only by what "
+                "connects to it (docs/security.md#networkpolicies)."
             ),
         ),
     },

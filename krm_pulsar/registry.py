@@ -104,7 +104,8 @@ class Component:
         self.metrics = metrics
         # its keys in the endpoint table (endpoints.TABLE): the ports it listens on
         self.endpoints = endpoints
-        # what its rendered configuration dials: components, or METADATA_STORE
+        # what its rendered configuration dials: components, or METADATA_STORE; the
+        # NetworkPolicies (krm_pulsar/network_policies/links.py) say on which ports and when
         self.connects_to = connects_to
         # its own checks: (phase of krm_pulsar/checks, function of its module)
         self.checks = checks
@@ -147,7 +148,8 @@ COMPONENTS: tuple[Component, ...] = (
         metadata_keys="bookkeeper",
         metrics=Metrics("bookkeeper", "http", "/metrics"),
         endpoints=("bookkeeper",),
-        connects_to=(METADATA_STORE,),
+        # other bookies only when autoRecoveryDaemonEnabled runs the replication in the bookies
+        connects_to=(METADATA_STORE, "bookkeeper"),
     ),
     Component(
         "broker", module="broker", stage=BROKER_STAGE, rendered=_always,
@@ -206,8 +208,10 @@ COMPONENTS: tuple[Component, ...] = (
         jvms=(("functionsWorker", ("resources",)),),
         metadata_keys="functionsWorker",
         metrics=Metrics("functionsWorker", "http", "/metrics"),
-        endpoints=("functionsWorker",),
-        connects_to=(METADATA_STORE, "bookkeeper", "broker"),
+        # its own pods, and the function instance pods of the kubernetes runtime
+        endpoints=("functionsWorker", "function-instance"),
+        # the bookies only when it keeps packages in BookKeeper; other workers (the leader)
+        connects_to=(METADATA_STORE, "bookkeeper", "broker", "functionsWorker"),
         checks=(("cluster", "validate"), ("cluster", "check_config")),
     ),
     # ours: the metadata store that replaces ZooKeeper (no base name, no KAAP fields)

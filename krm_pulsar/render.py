@@ -99,9 +99,9 @@ def render_objects(cluster: Cluster) -> list[dict]:
     objects.extend(certs.render(cluster))
     objects.extend(token_init.render(cluster))
     if cluster.glob["networkPolicies"]["enabled"]:
-        from . import network_policy
+        from . import network_policies
 
-        objects.extend(network_policy.render(cluster, objects))
+        objects.extend(network_policies.render(cluster, objects))
     # Argo CD sync waves from the component/resource-set labels (setsUpdateStrategy)
     placement.annotate_sync_waves(cluster, objects)
     return objects

@@ -71,6 +71,7 @@ CHECKS: tuple[Check, ...] = (
     Check(SPEC, "checks.spec", "autoscalers"),
     Check(SPEC, "checks.spec", "secrets_in_spec"),
     Check(SPEC, "checks.spec", "service_types"),
+    Check(SPEC, "network_policies.checks", "check"),
     # the components' own checks come first in this phase (component_checks)
     Check(CLUSTER, "jvm", "check"),
     Check(CLUSTER, "certs", "check"),

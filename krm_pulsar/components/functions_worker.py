@@ -10,7 +10,7 @@ variables ``bin/pulsar`` reads. The proxy points at the worker's ``-ca`` Service
 from __future__ import annotations
 
 from .. import jvm, names, security, storage, workload
-from ..endpoints import HTTP, localhost_url, number, port
+from ..endpoints import GRPC, HTTP, METRICS, localhost_url, number, port
 from ..registry import metrics_port
 from ..schema import SpecError, warning
 
@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from ..cluster import Cluster
 
 COMPONENT = "functionsWorker"
+# the endpoint-table key of the function instance pods (kubernetes runtime)
+INSTANCE = "function-instance"
 CONFIG_MOUNT = "/pulsar/funcconf/functions_worker.yml"
 # KAAP annotates the worker pods with the brokers' HTTP port although the worker serves metrics
 # on its own (kaap-parity.md#q18). KAAP input keeps KAAP's so pod templates stay identical; our own
@@ -113,13 +115,14 @@ def worker_config(cluster: Cluster, spec: dict, name: str) -> dict:
             "percentMemoryPadding": 10,
         }
         if cluster.glob["networkPolicies"]["enabled"]:
-            # function instances run in pods the worker creates; with the cluster's labels the
-            # NetworkPolicies let them reach the brokers (their own component keeps them out of
-            # every selector of ours)
-            data["functionRuntimeFactoryConfigs"]["customLabels"] = {
-                **names.cluster_labels(cluster.name),
-                names.COMPONENT_LABEL: names.job_component(cluster.base_name(COMPONENT),
-                                                           "instance")}
+            # function instances run in pods the worker creates: the NetworkPolicies select
+            # them by these labels (their own component keeps them out of every selector of
+            # ours) and open exactly these ports (docs/security.md#networkpolicies)
+            data["functionRuntimeFactoryConfigs"].update({
+                "customLabels": instance_labels(cluster),
+                "grpcPort": number(INSTANCE, GRPC),
+                "metricsPort": number(INSTANCE, METRICS),
+            })
     else:
         data["functionRuntimeFactoryConfigs"] = {}
     # with package management on the brokers, the worker stores packages through them
@@ -185,6 +188,13 @@ def check_config(cluster: Cluster) -> list:
         f"worker does not read, and so does krm-pulsar for KAAP input; write "
         f"{key[len(PREFIX):]} instead to set it")
         for key in (spec["config"] or {}) if key.startswith(PREFIX)]
+
+
+def instance_labels(cluster: Cluster) -> dict:
+    """The labels the kubernetes runtime puts on the function instance pods (its
+    ``customLabels`` override the runtime's own ``component``)."""
+    return names.base_labels(cluster.name,
+                             names.job_component(cluster.base_name(COMPONENT), "instance"))
 
 
 def to_broker_tls(cluster: Cluster) -> bool:

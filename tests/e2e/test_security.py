@@ -30,7 +30,9 @@ def test_production_fixture_through_kustomize(kustomize, tmp_path):
     out = build(kustomize, tmp_path)
     assert out.returncode == 0, out.stderr
     docs = list(yaml.safe_load_all(out.stdout))
-    assert sum(d["kind"] == "NetworkPolicy" for d in docs) == 3
+    # the default deny, ZooKeeper, three sets of bookies, brokers and proxies, autorecovery,
+    # the functions worker (tests/golden/network-policies-production.yaml)
+    assert sum(d["kind"] == "NetworkPolicy" for d in docs) == 13
     # ZooKeeper, three bookie sets, three broker sets, the functions worker
     assert sum(d["kind"] == "StatefulSet" for d in docs) == 8
     assert restricted_violations(docs) == []

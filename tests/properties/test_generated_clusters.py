@@ -284,7 +284,16 @@ def specs(draw, cluster_name: str = "p", namespaced: bool = False):
     if draw(often):
         glob["networkPolicies"] = draw(st.fixed_dictionaries({"enabled": often}, optional={
             "metricsFrom": st.just([{"namespaceSelector": {"matchLabels": {
-                "kubernetes.io/metadata.name": "monitoring"}}}])}))
+                "kubernetes.io/metadata.name": "monitoring"}}}]),
+            "brokerClientsFrom": st.just([{"namespaceSelector": {"matchLabels": {
+                "kubernetes.io/metadata.name": "apps"}}}]),
+            # the API server's address: the token Job, Oxia and the kubernetes runtime need it
+            "egress": st.builds(lambda on, allow: {
+                "enabled": on, "apiServer": [{"to": [{"ipBlock": {"cidr": "172.18.0.2/32"}}],
+                                              "ports": [{"port": 6443}]}],
+                "allow": {"broker": [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
+                                      "ports": [{"port": 443}]}]} if allow else {}},
+                st.booleans(), st.booleans())}))
     if draw(often):
         glob["storage"] = draw(storage_choice)
     if draw(often):
@@ -437,8 +446,8 @@ def _selects(selector: dict, labels: dict) -> bool:
 def broken_references(objects: list) -> list[str]:
     """References the schemas cannot check but the API server or the pods need: a workload's
     selector matches its own pods, mounts name volumes of the pod, ConfigMaps and governing
-    Services exist, every Service and PDB selects some generated pod, and the internal
-    NetworkPolicy admits every generated pod."""
+    Services exist, every Service and PDB selects some generated pod, and the default-deny
+    NetworkPolicy selects every generated pod."""
     problems = []
     names = {(o["kind"], o["metadata"]["name"]) for o in objects}
     templates = []
@@ -483,15 +492,16 @@ def broken_references(objects: list) -> list[str]:
             continue
         if not any(_selects(selector, labels) for labels in templates):
             problems.append(f"{where}: selector {selector} selects no generated pod")
-    # with NetworkPolicies, the cluster's pods only talk to pods the internal policy admits:
-    # every generated pod (Jobs included) must be one of them
+    # with NetworkPolicies, the default-deny policy isolates every generated pod (Jobs
+    # included); what each may reach is the reachability test's (test_network_policies.py)
     for policy in objects:
-        if policy["kind"] == "NetworkPolicy" and policy["metadata"]["name"].endswith("-internal"):
-            admitted = policy["spec"]["ingress"][0]["from"][0]["podSelector"]["matchLabels"]
+        if policy["kind"] == "NetworkPolicy" and \
+                policy["metadata"]["name"].endswith("-default-deny"):
+            isolated = policy["spec"]["podSelector"]["matchLabels"]
             for labels in templates:
-                if not _selects(admitted, labels):
+                if not _selects(isolated, labels):
                     problems.append(f"pods {labels} are outside NetworkPolicy "
-                                    f"{policy['metadata']['name']} ({admitted})")
+                                    f"{policy['metadata']['name']} ({isolated})")
     return problems
 
 
@@ -524,7 +534,7 @@ def test_reference_check_catches_pods_outside_the_network_policy():
     assert broken_references(objects) == []
     job = next(o for o in objects if o["kind"] == "Job")
     del job["spec"]["template"]["metadata"]["labels"]["app"]
-    assert [p for p in broken_references(objects) if "outside NetworkPolicy p-internal" in p]
+    assert [p for p in broken_references(objects) if "outside NetworkPolicy p-default-deny" in p]
 
 
 # --- properties ---------------------------------------------------------------------------------

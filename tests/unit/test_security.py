@@ -1,6 +1,6 @@
 """Security posture of what we generate (docs/security.md): the restricted Pod Security
-Standard, KAAP-identical pods for KAAP input, no secret material, NetworkPolicies, and the
-kube-score scanner over the production fixture."""
+Standard, KAAP-identical pods for KAAP input, no secret material, and the kube-score scanner
+over the production fixture (NetworkPolicies: test_network_policies.py)."""
 
 from __future__ import annotations
 
@@ -152,118 +152,7 @@ def test_secret_material_in_the_spec_is_refused(where, value):
     assert "Secret" in findings[0].message
 
 
-# --- network policies ---------------------------------------------------------------------------
-
-
-def selects(policy: dict, labels: dict) -> bool:
-    wanted = policy["spec"]["podSelector"].get("matchLabels") or {}
-    return all(labels.get(k) == v for k, v in wanted.items())
-
-
-def pod_labels(objects) -> dict:
-    return {f"{o['kind']}/{o['metadata']['name']}": o["spec"]["template"]["metadata"]["labels"]
-            for o in objects if "template" in (o.get("spec") or {})}
-
-
-def open_ports(policies: list, labels: dict) -> dict:
-    """Who may reach a pod with `labels`: {'cluster'|'anyone'|'metrics': ports or 'all'}."""
-    reach = {}
-    for policy in policies:
-        if not selects(policy, labels):
-            continue
-        for rule in policy["spec"]["ingress"]:
-            peers = rule.get("from")
-            who = "anyone" if not peers else (
-                "cluster" if all("podSelector" in p for p in peers) else "metrics")
-            ports = sorted(p["port"] for p in rule.get("ports") or []) or "all"
-            reach[who] = ports
-    return reach
-
-
-def metrics_ports(objects) -> list:
-    return sorted({int(o["spec"]["template"]["metadata"]["annotations"]["prometheus.io/port"])
-                   for o in objects if o["kind"] in ("StatefulSet", "Deployment")
-                   and "prometheus.io/port" in (o["spec"]["template"]["metadata"].get(
-                       "annotations") or {})})
-
-
-def service_ports(objects, component: str) -> list:
-    return sorted({p["port"] for o in objects if o["kind"] == "Service"
-                   and o["metadata"]["labels"]["component"] == component
-                   for p in o["spec"]["ports"]})
-
-
-def test_client_ports_follow_tls_and_kafka():
-    """The clients policy opens what the proxy Services expose: with proxy TLS (no plaintext
-    ports) and Kafka, fixed plaintext ports would lock every client out."""
-    config = load("minimal.yaml")
-    config["metadata"]["namespace"] = "pulsar"
-    config["spec"]["global"].update({
-        "networkPolicies": {"enabled": True, "metricsFrom": [{"namespaceSelector": {
-            "matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}]},
-        "tls": {"broker": {"enabled": True},
-                "proxy": {"enabled": True, "enabledWithBroker": True}}})
-    config["spec"]["proxy"] = {"kafka": {"enabled": True},
-                               "service": {"additionalPorts": [{"name": "extra", "port": 9999}]}}
-    config["spec"]["broker"] = {"kafka": {"enabled": True}}
-    objects = rendered(config)
-    policies = [o for o in objects if o["kind"] == "NetworkPolicy"]
-    exposed = service_ports(objects, "proxy")
-    assert 6651 in exposed and 8443 in exposed and 9999 in exposed and 6650 not in exposed
-    reach = open_ports(policies, {"app": "pulsar", "cluster": "pulsar", "component": "proxy"})
-    assert reach["anyone"] == exposed
-    assert_valid(objects)
-
-
-def test_network_policies_expose_only_the_proxy():
-    objects = rendered(load("production.yaml"))
-    assert_valid(objects)
-    policies = [o for o in objects if o["kind"] == "NetworkPolicy"]
-    assert sorted(p["metadata"]["name"] for p in policies) == [
-        "pulsar-clients", "pulsar-internal", "pulsar-metrics"]
-    labels = pod_labels(objects)
-    assert labels, "no pods"
-    metrics = metrics_ports(objects)
-    # the functions worker serves its metrics on 6750, the others on 8000/8080
-    assert metrics == [6750, 8000, 8080]
-    for where, pod in labels.items():
-        reach = open_ports(policies, pod)
-        assert reach["cluster"] == "all", where  # own components reach every pod
-        assert reach["metrics"] == metrics, where
-        if pod["component"] == "proxy":
-            assert reach["anyone"] == [6650, 8000, 8080], where
-        else:  # ZooKeeper, bookies, brokers, the Job: cluster components only
-            assert "anyone" not in reach, where
-    internal = by_name(policies, "NetworkPolicy")["pulsar-internal"]
-    assert internal["spec"]["ingress"] == [{"from": [{"podSelector": {"matchLabels": {
-        "app": "pulsar", "cluster": "pulsar"}}}]}]
-
-
-def test_without_proxy_the_brokers_are_exposed():
-    config = load("minimal.yaml")
-    config["spec"]["global"]["networkPolicies"] = {"enabled": True}
-    config["spec"]["proxy"] = {"replicas": 0}
-    objects = rendered(config)
-    policies = [o for o in objects if o["kind"] == "NetworkPolicy"]
-    assert "pulsar-metrics" not in by_name(policies, "NetworkPolicy")
-    for where, pod in pod_labels(objects).items():
-        reach = open_ports(policies, pod)
-        assert ("anyone" in reach) == (pod["component"] == "broker"), where
-    assert_valid(objects)
-
-
-def test_oxia_pods_are_covered_by_their_labels():
-    # Oxia is being added in parallel; its pods carry the cluster's labels with component oxia
-    objects = rendered(dict(load("production.yaml")))
-    policies = [o for o in objects if o["kind"] == "NetworkPolicy"]
-    oxia = {"app": "pulsar", "cluster": "pulsar", "component": "oxia"}
-    assert open_ports(policies, oxia) == {"cluster": "all", "metrics": metrics_ports(objects)}
-    other_cluster = dict(oxia, cluster="other")
-    assert open_ports(policies, other_cluster) == {}
-
-
-def test_network_policies_are_off_by_default():
-    assert not [o for o in rendered(load("minimal.yaml")) if o["kind"] == "NetworkPolicy"]
+# NetworkPolicies: tests/unit/test_network_policies.py (the reachability test).
 
 
 # --- scanner ------------------------------------------------------------------------------------
@@ -310,36 +199,3 @@ def test_kube_score_sees_what_kaap_mode_lacks(kube_score):
     failed = failed_checks(kube_score, rendered(copy.deepcopy(config)))
     # the scanner is live: without the restricted defaults it reports the missing seccomp profile
     assert "container-seccomp-profile" in failed
-
-
-def test_websocket_port_is_opened_only_with_the_websocket_proxy():
-    config = load("minimal.yaml")
-    config["spec"]["global"]["networkPolicies"] = {"enabled": True}
-    config["spec"]["proxy"] = {"webSocket": {"enabled": False}}
-    policies = [o for o in rendered(config) if o["kind"] == "NetworkPolicy"]
-    proxy = {"app": "pulsar", "cluster": "pulsar", "component": "proxy"}
-    assert open_ports(policies, proxy)["anyone"] == [6650, 8080]
-    config["spec"]["proxy"] = {}
-    policies = [o for o in rendered(config) if o["kind"] == "NetworkPolicy"]
-    assert open_ports(policies, proxy)["anyone"] == [6650, 8000, 8080]
-
-
-def test_kubernetes_runtime_function_pods_are_inside_the_policies():
-    config = load("minimal.yaml")
-    config["metadata"]["namespace"] = "pulsar"
-    config["spec"]["global"]["networkPolicies"] = {"enabled": True}
-    config["spec"]["functionsWorker"] = {"replicas": 1, "runtime": "kubernetes"}
-    objects = rendered(config)
-    worker = yamlio.load_all(by_name(objects, "ConfigMap")["pulsar-function"]["data"][
-        "functions_worker.yml"])[0]
-    labels = worker["functionRuntimeFactoryConfigs"]["customLabels"]
-    policies = [o for o in objects if o["kind"] == "NetworkPolicy"]
-    internal = by_name(policies, "NetworkPolicy")["pulsar-internal"]
-    # the instances may reach the cluster, and no Service or workload of ours selects them
-    assert selects({"spec": {"podSelector": internal["spec"]["ingress"][0]["from"][0][
-        "podSelector"]}}, labels)
-    for obj in objects:
-        selector = (obj.get("spec") or {}).get("selector")
-        if isinstance(selector, dict):
-            wanted = selector.get("matchLabels", selector)
-            assert not all(labels.get(k) == v for k, v in wanted.items()), obj["metadata"]
