@@ -28,6 +28,14 @@ def target_tls(cluster: Cluster, spec: dict) -> bool:
     return bool(cluster.tls_plan(COMPONENT).client_of)
 
 
+def runs_bookkeeper_shell(cluster: Cluster) -> bool:
+    """Ours: the bastion is configured for `bin/bookkeeper shell`, so it dials the metadata
+    store and the bookies (the Helm chart's toolset carries the BookKeeper client
+    configuration too). KAAP input keeps KAAP's pod, whose container applies client.conf
+    only, where nothing would read these keys (kaap-parity.md#keys-pulsar-does-not-read)."""
+    return not cluster.kaap_input
+
+
 def config_defaults(cluster: Cluster, spec: dict) -> dict:
     """client.conf of the CLI tools: the TLS URLs of the target when it has TLS (KAAP)."""
     tls = target_tls(cluster, spec)
@@ -44,11 +52,7 @@ def config_defaults(cluster: Cluster, spec: dict) -> dict:
         # ours: a heap for the CLI JVMs (pulsar-admin, bookkeeper shell) from the pod's memory
         defaults["PULSAR_MEM"] = jvm.with_memory(COMPONENT, spec.get("resources"),
                                                  CONFIG_DEFAULTS["PULSAR_MEM"])
-    if not cluster.kaap_input:
-        # ours: where BookKeeper keeps its metadata, for `bin/bookkeeper shell` (the Helm
-        # chart's toolset carries the BookKeeper client configuration too); KAAP input keeps
-        # KAAP's ConfigMap, whose container applies client.conf only, where nothing would read
-        # these keys (kaap-parity.md#keys-pulsar-does-not-read)
+    if runs_bookkeeper_shell(cluster):
         defaults.update(cluster.metadata_store_keys(COMPONENT))
     if security.auth_on(cluster.spec):
         defaults["authPlugin"] = security.TOKEN_CLIENT_PLUGIN

@@ -12,6 +12,7 @@ a component added later cannot get NetworkPolicies until its rules are written h
 from __future__ import annotations
 
 from .. import registry, security, storage
+from ..components.bastion import runs_bookkeeper_shell
 from ..endpoints import (
     BOOKIE,
     CLIENT,
@@ -124,6 +125,8 @@ def _metadata_store(cluster: Cluster, source: Group) -> list[tuple[str, Ports]]:
     (proxies on Oxia have none), the metadata and transactions Jobs."""
     if source.kind in registry.BY_SECTION and not cluster.metadata_store_keys(source.kind):
         return []
+    if source.kind == "bastion" and not runs_bookkeeper_shell(cluster):
+        return []
     if source.kind not in registry.BY_SECTION and source.kind not in (METADATA_JOB,
                                                                       TRANSACTIONS_JOB):
         raise _unknown(source, METADATA_STORE)
@@ -157,9 +160,9 @@ def _oxia(cluster: Cluster, source: Group) -> list[tuple[str, Ports]]:
 
 def _bookkeeper(cluster: Cluster, source: Group) -> list[tuple[str, Ports]]:
     """The bookie port, for every BookKeeper client: brokers, autorecovery, the bastion's
-    ``bookkeeper shell``, the functions worker when it keeps function packages in BookKeeper
-    (not with package management on the brokers), and bookies that run the replication
-    themselves (``autoRecoveryDaemonEnabled``)."""
+    ``bookkeeper shell`` (not for KAAP input), the functions worker when it keeps function
+    packages in BookKeeper (not with package management on the brokers), and bookies that run
+    the replication themselves (``autoRecoveryDaemonEnabled``)."""
     kind = source.kind
     if kind == "functionsWorker":
         packages = bool(storage.functions_worker_package_config(cluster.spec).get(
@@ -167,8 +170,10 @@ def _bookkeeper(cluster: Cluster, source: Group) -> list[tuple[str, Ports]]:
         dials = not config_flag(source.spec, "functionsWorkerEnablePackageManagement", packages)
     elif kind == "bookkeeper":
         dials = config_flag(source.spec, "autoRecoveryDaemonEnabled", False)
-    elif kind in ("broker", "autorecovery", "bastion"):
+    elif kind in ("broker", "autorecovery"):
         dials = True
+    elif kind == "bastion":
+        dials = runs_bookkeeper_shell(cluster)
     else:
         raise _unknown(source, "bookkeeper")
     return [("bookkeeper", _fixed(number("bookkeeper", BOOKIE)))] if dials else []
