@@ -18,11 +18,6 @@ def unsupported(spec: dict, raw: dict) -> list[SpecError]:
             "spec.global.tls.certProvisioner.selfSigned.external",
             "certificates for external services are not rendered by this version of "
             "krm-pulsar; remove the entries and create those certificates yourself"))
-    if spec["global"]["tls"]["certProvisioner"].get("acme"):
-        findings.append(SpecError(
-            "spec.global.tls.certProvisioner.acme",
-            "the ACME certificate provisioner is not supported by this version of krm-pulsar; "
-            "use selfSigned or provide the TLS Secrets yourself"))
     return findings
 
 
@@ -147,7 +142,10 @@ def autoscalers(spec: dict, raw: dict) -> list[SpecError]:
             findings.append(warning(
                 f"spec.{component}.autoscaler.enabled",
                 "the autoscaler is a KAAP operator feature that needs a controller at run time; "
-                "krm-pulsar renders the static replicas"))
+                "krm-pulsar renders the static replicas"
+                + ("; for horizontal autoscaling use spec.broker.hpa (a Kubernetes "
+                   "HorizontalPodAutoscaler, docs/autoscaling.md)" if component == "broker"
+                   else "")))
     return findings
 
 
