@@ -322,7 +322,7 @@ def _request_problems(cluster: Cluster, section: str, rset: ResourceSet,
         if kind == "ContainerResource":
             names = [name for name, _, _ in containers]
             if source.get("container") not in names:
-                findings.append(SpecError(child_path(path, "containerResource.container"), (
+                findings.append(SpecError(f"{path}.containerResource.container", (
                     f"{section} set {rset.name!r} has no container {source.get('container')!r}; "
                     f"its pods run {', '.join(names)}")))
                 continue
