@@ -374,8 +374,9 @@ TOPOLOGY_SPREAD_DOC = (
     "ours: Kubernetes TopologySpreadConstraints of the pods; an entry without labelSelector "
     "selects the pods of its own set.")
 
-# A Prometheus duration as the PodMonitor CRD accepts it (30s, 1m30s, 500ms).
-DURATION_PATTERN = (r"(?=.)(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?"
+# A Prometheus duration, the PodMonitor CRD's pattern (30s, 1m30s, 500ms; empty means unset).
+# The model's patterns avoid look-arounds: a published schema's RE2 has none.
+DURATION_PATTERN = (r"(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?"
                     r"(([0-9]+)s)?(([0-9]+)ms)?)\Z")
 DURATION_DOC = "a Prometheus duration such as 30s or 1m"
 
@@ -1403,9 +1404,8 @@ AUTH = Obj(
 )
 
 # ours: what a rack's zone.name and host.name may be (a label value, a node name)
-LABEL_VALUE_PATTERN = r"(?=.{1,63}\Z)[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?\Z"
-NODE_NAME_PATTERN = (r"(?=.{1,253}\Z)[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-                     r"(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
+LABEL_VALUE_PATTERN = r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?\Z"
+NODE_NAME_PATTERN = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z"
 
 RACK_HOST = Obj(
     {
