@@ -44,6 +44,8 @@ test: setup lint
 	CERT_MANAGER_CRDS="$$(scripts/ensure-cert-manager-crds.sh)" \
 	PROMETHEUS_OPERATOR_CRDS="$$(scripts/ensure-prometheus-operator-crds.sh)" \
 	KUBE_SCORE="$$(scripts/ensure-kube-score.sh)" \
+	KRM_PULSAR_APISERVER_CHECK="$$(scripts/ensure-apiserver-check.sh)" \
+	KRM_PULSAR_KUBECONFORM="$$(scripts/ensure-kubeconform.sh)" \
 	KRM_PULSAR_ARGOCD="$$(scripts/ensure-argocd.sh)" \
 	KRM_PULSAR_FLUX="$$(scripts/ensure-flux.sh)" \
 	PULSAR_JARS="$$(scripts/ensure-pulsar-jars.sh)" \

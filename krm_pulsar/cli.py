@@ -32,6 +32,16 @@ Usage:
     --namespace=NAMESPACE        override metadata.namespace of every PulsarCluster: all
                                  objects go there and addresses become fully qualified.
                                  An empty value means "no override" (unset Argo CD parameters).
+  krm-pulsar schema [--json-schema]
+                                 print the CustomResourceDefinition of pulsarclusters.krm-pulsar.io
+                                 (kubectl explain, kubectl apply --dry-run=server), or with
+                                 --json-schema the JSON Schema of a PulsarCluster document (YAML
+                                 language server, kubeconform); both from the spec model.
+  krm-pulsar explain PATH... | - [--output=text|json]
+                                 for every PulsarCluster found: where its pods go (racks, zones,
+                                 nodes) and what losing one zone or one node leaves (metadata
+                                 store quorum, bookies against the ensemble and write/ack quorums,
+                                 brokers, proxies), with a verdict on whether writes continue.
   krm-pulsar --help | --version
 
 The config resource:
@@ -65,6 +75,10 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if argv[0] == "render":
             return render_mode(argv[1:])
+        if argv[0] == "schema":
+            return schema_mode(argv[1:])
+        if argv[0] == "explain":
+            return explain_mode(argv[1:])
         _error(f"unknown command {argv[0]!r}; run krm-pulsar --help")
         return 2
     except KeyboardInterrupt:
@@ -139,6 +153,78 @@ def render_mode(args: list[str]) -> int:
 _YAML_SUFFIXES = (".yaml", ".yml", ".json")
 
 
+def explain_mode(args: list[str]) -> int:
+    """Print where each PulsarCluster's pods go and what a zone or node outage leaves
+    (krm_pulsar/explain.py); bad input is reported as `render` reports it, exit 1."""
+    paths, output = [], "text"
+    index = 0
+    while index < len(args):
+        name, sep, value = args[index].partition("=")
+        if name == "--output":
+            if not sep:
+                index += 1
+                value = args[index] if index < len(args) else ""
+            if value not in ("text", "json"):
+                _error(f"--output must be text or json, not {value!r}")
+                return 2
+            output = value
+        elif args[index].startswith("--"):
+            _error(f"unknown explain option {args[index]!r}; run krm-pulsar --help")
+            return 2
+        else:
+            paths.append(args[index])
+        index += 1
+    if not paths:
+        _error("explain needs at least one PATH (a file or directory) or - for stdin")
+        return 2
+    try:
+        return _explain(paths, output)
+    except Exception as exc:
+        _error(f"internal error in krm-pulsar {__version__}: {type(exc).__name__}: {exc}")
+        return 1
+
+
+def _explain(paths: list[str], output: str) -> int:
+    from . import explain, krm
+
+    clusters = _read_clusters(paths)
+    if isinstance(clusters, int):
+        return clusters
+    documents, failed = [], False
+    for config in clusters:
+        document, findings = explain.explain(config)
+        for entry in krm.findings_to_results(findings, config):
+            if entry["severity"] in ("error", "warning"):
+                _error_line(krm.stderr_line(entry))
+        if document is None:
+            failed = True
+        else:
+            documents.append(document)
+    if failed:
+        return 1
+    if output == "json":
+        import json
+
+        sys.stdout.write(json.dumps({"clusters": documents}, indent=2) + "\n")
+    else:
+        sys.stdout.write("\n".join(explain.text(document) for document in documents))
+    sys.stdout.flush()
+    return 0
+
+
+def schema_mode(args: list[str]) -> int:
+    """Print the CRD (default) or the JSON Schema; the schema module loads only here."""
+    unknown = [arg for arg in args if arg != "--json-schema"]
+    if unknown:
+        _error(f"unknown schema option {unknown[0]!r}; run krm-pulsar --help")
+        return 2
+    from . import crd
+
+    sys.stdout.write(crd.json_schema_text() if args else crd.crd_yaml())
+    sys.stdout.flush()
+    return 0
+
+
 # Render-mode options: name -> how the value is applied to each PulsarCluster.
 _RENDER_OPTIONS = ("--image", "--namespace")
 # RFC 1123 label, as Kubernetes requires for namespace names.
@@ -195,16 +281,11 @@ def _apply_overrides(config: dict, overrides: dict) -> dict:
     return config
 
 
-def _render(args: list[str]) -> int:
+def _read_clusters(args: list[str]) -> list[dict] | int:
+    """The PulsarClusters in files, directories or stdin (``-``), or the exit code after
+    saying on stderr why there are none."""
     from . import krm, yamlio
 
-    args, overrides, problem = _parse_render_args(args)
-    if problem:
-        _error(problem)
-        return 2
-    if not args:
-        _error("render needs at least one PATH (a file or directory) or - for stdin")
-        return 2
     items: list = []
     for arg in args:
         try:
@@ -227,6 +308,22 @@ def _render(args: list[str]) -> int:
     if not clusters:
         _error("no PulsarCluster found in " + ", ".join(args))
         return 1
+    return clusters
+
+
+def _render(args: list[str]) -> int:
+    from . import krm, yamlio
+
+    args, overrides, problem = _parse_render_args(args)
+    if problem:
+        _error(problem)
+        return 2
+    if not args:
+        _error("render needs at least one PATH (a file or directory) or - for stdin")
+        return 2
+    clusters = _read_clusters(args)
+    if isinstance(clusters, int):
+        return clusters
     generated, results = [], []
     from . import render
 

@@ -1552,7 +1552,8 @@ GLOBAL = Obj(
             ),
             doc="The resource sets by name, each optionally mapped to a rack (KAAP).",
         ),
-        "racks": Map(RACK, doc="The racks by name (KAAP)."),
+        # kaap-parity.md#racks: each rack is merged with the rack defaults field by field
+        "racks": Map(RACK, value_defaults=True, doc="The racks by name (KAAP)."),
         "zookeeperPlainSslStorePassword": Bool(
             False, doc="Pass the ZooKeeper TLS store password in clear rather than by file (KAAP)."
         ),
@@ -1725,8 +1726,6 @@ def with_defaults(spec: dict | None, metadata: dict, api_version: str) -> dict:
         glob["topologyKeys"]["zone"] = (
             KAAP_ZONE_TOPOLOGY_KEY if api_version == KAAP_API_VERSION else ZONE_TOPOLOGY_KEY
         )
-    # kaap-parity.md#racks: each rack is merged with the rack defaults field by field
-    glob["racks"] = {name: RACK.with_defaults(rack) for name, rack in (glob["racks"] or {}).items()}
     storage = glob["storage"]
     if not storage["existingStorageClassName"] and not storage["storageClass"]:
         storage["existingStorageClassName"] = "default"

@@ -256,20 +256,22 @@ class Resources(Field):
 # characters; values are at most 63 characters of the same alphabet, or empty.
 _LABEL_NAME = re.compile(r"([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?\Z")
 _DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
+LABEL_MAX_LENGTH = 63  # of a label value and of a key's name part
+LABEL_PREFIX_MAX_LENGTH = 253
 
 
 def label_key_problem(key: str) -> str | None:
     prefix, _, name = key.rpartition("/")
-    if prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix)):
+    if prefix and (len(prefix) > LABEL_PREFIX_MAX_LENGTH or not _DNS_SUBDOMAIN.match(prefix)):
         return f"label key {key!r} has an invalid prefix (a lower-case DNS subdomain)"
-    if not name or len(name) > 63 or not _LABEL_NAME.match(name):
+    if not name or len(name) > LABEL_MAX_LENGTH or not _LABEL_NAME.match(name):
         return (f"label key {key!r} is not valid (at most 63 letters, digits, '-', '_' or '.', "
                 f"starting and ending with a letter or digit)")
     return None
 
 
 def label_value_problem(value: str) -> str | None:
-    if len(value) > 63 or not _LABEL_NAME.match(value):
+    if len(value) > LABEL_MAX_LENGTH or not _LABEL_NAME.match(value):
         return (f"label value {value!r} is not valid (at most 63 letters, digits, '-', '_' or "
                 f"'.', starting and ending with a letter or digit)")
     return None
@@ -329,14 +331,24 @@ def deep_merge(base: dict, over: dict) -> dict:
 
 
 class Map(Field):
-    """A free map (labels, annotations, config): keys are the user's, values of one type."""
+    """A free map (labels, annotations, config): keys are the user's, values of one type.
+
+    ``value_defaults``: each value gets its own defaults (racks); without it values stay as
+    written (a resource set inherits its component's values instead)."""
 
     expected = "a mapping"
 
     def __init__(self, values: Field | None = None, default: Value = None,
-                 doc: str = "") -> None:
+                 doc: str = "", value_defaults: bool = False) -> None:
         super().__init__(default, doc)
         self.values = values or Any()
+        self.value_defaults = value_defaults
+
+    def with_defaults(self, value: Value) -> Value:
+        value = super().with_defaults(value)
+        if self.value_defaults and isinstance(value, dict):
+            return {key: self.values.with_defaults(item) for key, item in value.items()}
+        return value
 
     def accepts(self, value: Value) -> bool:
         return isinstance(value, dict)

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 import cert_manager
 import prometheus_operator
-from conftest import KRM_PULSAR, tool_env
+from conftest import KRM_PULSAR, ROOT, tool_env
 from k8s import VERSIONS, assert_valid
 from pss import restricted_violations
 from unit.test_security import REFUSED_PATTERNS, secret_findings
@@ -735,6 +735,37 @@ def test_any_valid_spec_renders_schema_valid_objects(config):
         assert container in (USER_SIDECAR, USER_INIT)
     assert secret_findings(yamlio.dump_all(objects), REFUSED_PATTERNS) == []
     assert broken_references(objects) == []
+
+
+_PUBLISHED = json.loads((ROOT / "functions" / "pulsar-cluster" / "pulsarcluster.schema.json")
+                        .read_text())
+
+
+@SETTINGS
+@given(clusters())
+def test_any_valid_spec_passes_the_published_schema_and_explains(config):
+    """The JSON Schema of `krm-pulsar schema --json-schema` accepts whatever krm-pulsar accepts,
+    and `explain`'s worst cases hold together: nothing lost beyond what exists, a node never
+    takes more than a zone, a set never has more pods in one domain than replicas."""
+    import jsonschema
+
+    from krm_pulsar import explain
+
+    errors = list(jsonschema.Draft7Validator(_PUBLISHED).iter_errors(json.loads(json.dumps(
+        config))))
+    assert errors == [], [e.message for e in errors]
+    report, findings = explain.explain(copy.deepcopy(config))
+    assert report is not None, findings
+    for workload in report["workloads"]:
+        assert 1 <= workload["node"]["maxPodsPerDomain"] <= \
+            workload["zone"]["maxPodsPerDomain"] <= workload["replicas"]
+    zone, node = (report["outages"][level] for level in ("zone", "node"))
+    for kind, entry in zone["worstCase"].items():
+        assert 0 <= entry["lost"] <= entry["total"]
+        assert entry["left"] == entry["total"] - entry["lost"]
+        assert node["worstCase"][kind]["lost"] <= entry["lost"]
+    assert node["writesContinue"] or not zone["writesContinue"]
+    assert explain.text(report)
 
 
 # Combinations refused by design, each applied to an otherwise valid generated spec, with the

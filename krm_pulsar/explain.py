@@ -1,0 +1,556 @@
+"""``krm-pulsar explain``: where a PulsarCluster's pods can go, and what losing one zone or one
+node leaves
+(docs/racks.md#krm-pulsar-explain-the-placement-and-failure-domain-report).
+
+Everything is read off what the render produced, not from a second model of placement: each
+StatefulSet's and Deployment's replicas, pod labels and affinity (required and preferred pod
+(anti-)affinity, required node affinity and node selectors on the zone and host labels), the
+broker ConfigMaps' managed-ledger keys, and from the resolved spec only the topology keys and
+the Oxia replication factor. The scheduler's choices are not known statically, so every loss
+is the worst case the required rules allow; preferred rules and spread constraints are listed
+as not guaranteed.
+
+BookKeeper's side (checked with BookKeeper 4.17's RegionAwareEnsemblePlacementPolicy, the one
+Pulsar's region awareness uses): a new ledger needs ``managedLedgerDefaultEnsembleSize``
+writable bookies; the policy spreads copies over regions (racks here) where it can and falls
+back to fewer racks unless ``bookkeeperClientEnforceMinNumRacksPerWriteQuorum`` is true.
+"""
+
+from __future__ import annotations
+
+from . import names
+
+TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from .cluster import Cluster
+
+# Pulsar's broker.conf defaults for the keys explain reads
+PULSAR_DEFAULTS = {
+    "managedLedgerDefaultEnsembleSize": 2,
+    "managedLedgerDefaultWriteQuorum": 2,
+    "managedLedgerDefaultAckQuorum": 2,
+    "bookkeeperClientMinNumRacksPerWriteQuorum": 2,
+}
+ENFORCE_MIN_RACKS = "bookkeeperClientEnforceMinNumRacksPerWriteQuorum"
+REGION_AWARE = "bookkeeperClientRegionawarePolicyEnabled"
+WORKLOAD_KINDS = ("StatefulSet", "Deployment")
+LEVELS = ("zone", "node")
+# exact worst cases up to this many workloads of one kind, an upper bound beyond
+EXACT_LIMIT = 16
+REQUIRED = "requiredDuringSchedulingIgnoredDuringExecution"
+PREFERRED = "preferredDuringSchedulingIgnoredDuringExecution"
+
+
+# --- reading the rendered objects ---------------------------------------------------------------
+
+
+def selects(selector: dict | None, labels: dict) -> bool:
+    """Kubernetes label-selector semantics: a null selector selects nothing, ``{}``
+    everything."""
+    if selector is None:
+        return False
+    for key, value in (selector.get("matchLabels") or {}).items():
+        if labels.get(key) != value:
+            return False
+    for expression in selector.get("matchExpressions") or []:
+        key, operator = expression.get("key"), expression.get("operator")
+        values = expression.get("values") or []
+        present = key in labels
+        if operator == "In" and not (present and labels[key] in values):
+            return False
+        if operator == "NotIn" and present and labels[key] in values:
+            return False
+        if operator == "Exists" and not present:
+            return False
+        if operator == "DoesNotExist" and present:
+            return False
+    return True
+
+
+def _terms(affinity: dict, kind: str, when: str) -> list[dict]:
+    terms = ((affinity.get(kind) or {}).get(when)) or []
+    return [t.get("podAffinityTerm") or {} for t in terms] if when == PREFERRED else terms
+
+
+def _allowed(pod: dict, key: str, host_key: str | None = None) -> list[str] | None:
+    """The values of node label `key` the pod may run on (node selector and required node
+    affinity), or None when any value will do. `host_key` also reads ``metadata.name``
+    fields, which name nodes too."""
+    allowed: set[str] | None = None
+    selector = pod.get("nodeSelector") or {}
+    if key in selector:
+        allowed = {selector[key]}
+    node_affinity = ((pod.get("affinity") or {}).get("nodeAffinity") or {}).get(REQUIRED)
+    terms = (node_affinity or {}).get("nodeSelectorTerms") or []
+    if terms:
+        union: set[str] = set()
+        for term in terms:  # terms are ORed: each must restrict the key
+            values = None
+            for expression in [*(term.get("matchExpressions") or []),
+                               *((term.get("matchFields") or []) if host_key else [])]:
+                field = expression.get("key")
+                if (field == key or (host_key and field == "metadata.name")) \
+                        and expression.get("operator") == "In":
+                    found = set(expression.get("values") or [])
+                    values = found if values is None else values & found
+            if values is None:
+                union = set()
+                break
+            union |= values
+        if union:
+            allowed = union if allowed is None else allowed & union
+    return sorted(allowed) if allowed is not None else None
+
+
+def _role(cluster: Cluster, component: str | None) -> str | None:
+    for section in ("zookeeper", "bookkeeper", "broker", "proxy", "autorecovery", "bastion",
+                    "functionsWorker"):
+        if component == cluster.base_name(section):
+            return section
+    if component in (names.OXIA_SERVER, names.OXIA_COORDINATOR):
+        return component
+    return None
+
+
+def workloads(cluster: Cluster, objects: list[dict]) -> list[dict]:
+    """One record per StatefulSet and Deployment, in output order."""
+    keys = cluster.glob["topologyKeys"]
+    result = []
+    for obj in objects:
+        if obj.get("kind") not in WORKLOAD_KINDS:
+            continue
+        spec = obj.get("spec") or {}
+        template = spec.get("template") or {}
+        pod = template.get("spec") or {}
+        labels = (template.get("metadata") or {}).get("labels") or {}
+        replicas = spec.get("replicas")
+        affinity = pod.get("affinity") or {}
+        result.append({
+            "kind": obj["kind"],
+            "name": obj["metadata"]["name"],
+            "role": _role(cluster, labels.get(names.COMPONENT_LABEL)),
+            "set": labels.get(names.RESOURCE_SET_LABEL),
+            "rack": labels.get(names.RACK_LABEL),
+            # Kubernetes' default when replicas is left out (an autoscaler owns it)
+            "replicas": 1 if replicas is None else int(replicas),
+            "replicasFixed": replicas is not None,
+            "podLabels": dict(labels),
+            "zones": _allowed(pod, keys["zone"]),
+            "nodes": _allowed(pod, keys["host"], host_key=keys["host"]),
+            "_affinity": affinity,
+            "_spread": pod.get("topologySpreadConstraints") or [],
+            "_configMaps": [(source.get("configMapRef") or {}).get("name")
+                            for container in pod.get("containers") or []
+                            for source in container.get("envFrom") or []],
+        })
+    return [w for w in result if w["replicas"] > 0]
+
+
+def _level_keys(cluster: Cluster, level: str) -> set[str]:
+    """Topology keys whose domains contain at most one domain of `level`: pods apart by zone
+    are apart by node too."""
+    keys = cluster.glob["topologyKeys"]
+    return {keys["zone"]} if level == "zone" else {keys["zone"], keys["host"]}
+
+
+def exclusive(cluster: Cluster, a: dict, b: dict, level: str) -> bool:
+    """Whether pods of `a` and `b` can never share one domain of `level` (a zone or a node)."""
+    keys = _level_keys(cluster, level)
+    for one, other in ((a, b), (b, a)):
+        for term in _terms(one["_affinity"], "podAntiAffinity", REQUIRED):
+            if term.get("topologyKey") in keys and selects(term.get("labelSelector"),
+                                                           other["podLabels"]):
+                return True
+    if a["zones"] is not None and b["zones"] is not None and not set(a["zones"]) & set(
+            b["zones"]):
+        return True
+    return level == "node" and a["nodes"] is not None and b["nodes"] is not None \
+        and not set(a["nodes"]) & set(b["nodes"])
+
+
+def _together(cluster: Cluster, workload: dict, level: str) -> str:
+    """``required``/``preferred``/``none``: whether the workload's pods gather in one domain of
+    `level` with the pods their pod affinity selects (a rack's own pods)."""
+    key = cluster.glob["topologyKeys"]["zone" if level == "zone" else "host"]
+    for when, word in ((REQUIRED, "required"), (PREFERRED, "preferred")):
+        for term in _terms(workload["_affinity"], "podAffinity", when):
+            if term.get("topologyKey") == key and selects(term.get("labelSelector"),
+                                                          workload["podLabels"]):
+                return word
+    return "none"
+
+
+def _preferred_apart(cluster: Cluster, workload: dict, level: str) -> bool:
+    keys = _level_keys(cluster, level)
+    return any(term.get("topologyKey") in keys
+               and selects(term.get("labelSelector"), workload["podLabels"])
+               for term in _terms(workload["_affinity"], "podAntiAffinity", PREFERRED))
+
+
+def per_domain(cluster: Cluster, workload: dict, level: str) -> int:
+    """The most pods of `workload` one zone or node can hold under the required rules."""
+    if exclusive(cluster, workload, workload, level):
+        return 1
+    return workload["replicas"]
+
+
+def worst_loss(cluster: Cluster, group: list[dict], level: str) -> tuple[int, list[dict], bool]:
+    """``(pods, workloads, exact)``: the most pods of `group` one domain can hold, the workloads
+    that can share that domain, and whether the figure is exact (else an upper bound)."""
+    if len(group) > EXACT_LIMIT:
+        return sum(per_domain(cluster, w, level) for w in group), list(group), False
+    weights = [per_domain(cluster, w, level) for w in group]
+    best: tuple[int, list[int]] = (0, [])
+
+    def extend(chosen: list[int], start: int, total: int) -> None:
+        nonlocal best
+        if total > best[0]:
+            best = (total, list(chosen))
+        for index in range(start, len(group)):
+            if all(not exclusive(cluster, group[index], group[other], level)
+                   for other in chosen):
+                chosen.append(index)
+                extend(chosen, index + 1, total + weights[index])
+                chosen.pop()
+
+    extend([], 0, 0)
+    return best[0], [group[i] for i in best[1]], True
+
+
+# --- the broker settings ------------------------------------------------------------------------
+
+
+def _config_value(data: dict, key: str) -> str | None:
+    for spelled in (key, f"PULSAR_PREFIX_{key}"):
+        if data.get(spelled) not in (None, ""):
+            return str(data[spelled]).strip()
+    return None
+
+
+def ledger_settings(broker: dict, objects: list[dict]) -> dict:
+    """The managed-ledger settings a broker workload runs with, from its ConfigMaps (Pulsar's
+    defaults for keys they leave out)."""
+    data: dict = {}
+    for obj in objects:
+        if obj.get("kind") == "ConfigMap" and obj["metadata"]["name"] in broker["_configMaps"]:
+            data.update(obj.get("data") or {})
+    settings: dict = {}
+    for key, default in PULSAR_DEFAULTS.items():
+        value = _config_value(data, key)
+        settings[key] = int(value) if value is not None and value.isdigit() else default
+    enforce = _config_value(data, ENFORCE_MIN_RACKS)
+    settings[ENFORCE_MIN_RACKS] = (enforce or "false").lower() == "true"
+    region = _config_value(data, REGION_AWARE)
+    settings[REGION_AWARE] = (region or "false").lower() == "true"
+    return settings
+
+
+# --- the report ---------------------------------------------------------------------------------
+
+
+def report(cluster: Cluster, objects: list[dict]) -> dict:
+    """The JSON document of ``explain --output json`` for one cluster (fields:
+    docs/racks.md#the-json-report)."""
+    found = workloads(cluster, objects)
+    keys = cluster.glob["topologyKeys"]
+    result = {
+        "cluster": cluster.name,
+        "namespace": cluster.namespace,
+        "apiVersion": cluster.api_version,
+        "topologyKeys": {"zone": keys["zone"], "node": keys["host"]},
+        "workloads": [_workload_entry(cluster, w, found) for w in found],
+        "racks": _racks(cluster, found),
+        "ledgerSettings": _ledger_settings(found, objects),
+        "outages": {level: _outage(cluster, found, objects, level) for level in LEVELS},
+        "notGuaranteed": _not_guaranteed(cluster, found),
+    }
+    return result
+
+
+def _workload_entry(cluster: Cluster, workload: dict, found: list[dict]) -> dict:
+    entry = {key: workload[key] for key in ("kind", "name", "role", "set", "rack", "replicas",
+                                            "replicasFixed", "podLabels")}
+    for level in LEVELS:
+        entry[level] = {
+            "pinned": workload["zones" if level == "zone" else "nodes"],
+            "maxPodsPerDomain": per_domain(cluster, workload, level),
+            "together": _together(cluster, workload, level),
+            "neverWith": [other["name"] for other in found if other is not workload
+                          and exclusive(cluster, workload, other, level)],
+        }
+    return entry
+
+
+def _racks(cluster: Cluster, found: list[dict]) -> list[dict]:
+    racks = []
+    for rack in sorted({w["rack"] for w in found if w["rack"]}):
+        members = [w for w in found if w["rack"] == rack]
+        others = [w for w in found if w["rack"] and w["rack"] != rack]
+        entry: dict = {"name": rack, "workloads": [w["name"] for w in members]}
+        for level in LEVELS:
+            pins = {tuple(w["zones" if level == "zone" else "nodes"] or ()) for w in members}
+            togethers = {_together(cluster, w, level) for w in members}
+            entry[level] = {
+                "pinned": list(pins.pop()) if len(pins) == 1 and () not in pins else None,
+                "together": ("required" if togethers == {"required"} else
+                             "preferred" if togethers <= {"required", "preferred"} else "none"),
+                "apartFromOtherRacks": bool(others) and all(
+                    exclusive(cluster, w, o, level) for w in members for o in others),
+            }
+        racks.append(entry)
+    return racks
+
+
+def _ledger_settings(found: list[dict], objects: list[dict]) -> list[dict]:
+    """The settings of every broker workload, grouped by value."""
+    groups: list[dict] = []
+    for broker in (w for w in found if w["role"] == "broker"):
+        settings = ledger_settings(broker, objects)
+        for group in groups:
+            if group["settings"] == settings:
+                group["brokers"].append(broker["name"])
+                break
+        else:
+            groups.append({"brokers": [broker["name"]], "settings": settings})
+    return groups
+
+
+def _count(cluster: Cluster, found: list[dict], role: str, level: str) -> dict:
+    group = [w for w in found if w["role"] == role]
+    total = sum(w["replicas"] for w in group)
+    lost, sharing, exact = worst_loss(cluster, group, level)
+    return {"total": total, "lost": lost, "left": total - lost, "exact": exact,
+            "lostWith": [w["name"] for w in sharing]}
+
+
+def _outage(cluster: Cluster, found: list[dict], objects: list[dict], level: str) -> dict:
+    """What losing the worst zone (or node) leaves, kind by kind, with verdicts."""
+    verdicts: dict = {}
+    if cluster.oxia:
+        servers = _count(cluster, found, names.OXIA_SERVER, level)
+        factor = cluster.spec["oxia"]["replicationFactor"]
+        lost_replicas = min(servers["lost"], factor)
+        coordinator = _count(cluster, found, names.OXIA_COORDINATOR, level)
+        servers.update({
+            "store": "oxia", "replicationFactor": factor,
+            "replicasLeftPerShard": factor - lost_replicas, "needed": factor // 2 + 1,
+            "coordinatorLost": coordinator["lost"] > 0,
+        })
+        majority = factor - lost_replicas >= factor // 2 + 1
+        # one coordinator elects every shard leader: lost with a server, the shards that server
+        # led have no leader until the coordinator runs again elsewhere
+        pauses = majority and bool(coordinator["lost"] and servers["lost"])
+        servers["continues"] = majority and not pauses
+        servers["pausesUntilRescheduled"] = pauses
+        verdicts["metadataStore"] = servers
+    else:
+        zookeeper = _count(cluster, found, "zookeeper", level)
+        zookeeper.update({"store": "zookeeper", "needed": zookeeper["total"] // 2 + 1})
+        zookeeper["continues"] = zookeeper["total"] == 0 or \
+            zookeeper["left"] >= zookeeper["needed"]
+        verdicts["metadataStore"] = zookeeper
+    bookies = _count(cluster, found, "bookkeeper", level)
+    bookie_workloads = [w for w in found if w["role"] == "bookkeeper"]
+    racks = {w["rack"] for w in bookie_workloads}
+    lost_racks = {w["rack"] for w in bookie_workloads if w["name"] in bookies["lostWith"]}
+    # racks of which pods remain: a rack lost only in part still counts
+    left_racks = {w["rack"] for w in bookie_workloads
+                  if w["name"] not in bookies["lostWith"] or per_domain(
+                      cluster, w, level) < w["replicas"]}
+    bookies.update({"racks": len(racks), "racksLeft": len(left_racks),
+                    "racksLost": sorted(r or "" for r in lost_racks - left_racks)})
+    ledgers = []
+    for group in _ledger_settings(found, objects):
+        settings = group["settings"]
+        ensemble = settings["managedLedgerDefaultEnsembleSize"]
+        min_racks = settings["bookkeeperClientMinNumRacksPerWriteQuorum"]
+        enforced = settings[ENFORCE_MIN_RACKS]
+        continues = bookies["left"] >= ensemble and (not enforced or
+                                                     len(left_racks) >= min_racks)
+        ledgers.append({"brokers": group["brokers"], "ensemble": ensemble,
+                        "writeQuorum": settings["managedLedgerDefaultWriteQuorum"],
+                        "ackQuorum": settings["managedLedgerDefaultAckQuorum"],
+                        "minRacksPerWriteQuorum": min_racks, "minRacksEnforced": enforced,
+                        "racksBelowMinimum": len(left_racks) < min_racks,
+                        "continues": continues})
+    bookies["ledgers"] = ledgers
+    bookies["continues"] = bookies["total"] == 0 or all(g["continues"] for g in ledgers)
+    verdicts["bookkeeper"] = bookies
+    brokers = _count(cluster, found, "broker", level)
+    brokers["continues"] = brokers["left"] > 0
+    verdicts["broker"] = brokers
+    proxies = _count(cluster, found, "proxy", level)
+    proxies["continues"] = proxies["total"] == 0 or proxies["left"] > 0
+    verdicts["proxy"] = proxies
+    autorecovery = _count(cluster, found, "autorecovery", level)
+    autorecovery["continues"] = True  # re-replication waits; writes do not need it
+    verdicts["autorecovery"] = autorecovery
+    writes = all(verdicts[kind]["continues"]
+                 for kind in ("metadataStore", "bookkeeper", "broker", "proxy"))
+    return {"worstCase": verdicts, "writesContinue": writes}
+
+
+def _not_guaranteed(cluster: Cluster, found: list[dict]) -> list[str]:
+    """What the required rules leave to the scheduler, in words."""
+    notes = []
+    keys = cluster.glob["topologyKeys"]
+    for rack in _racks(cluster, found):
+        zone = rack["zone"]
+        if zone["pinned"] or not (zone["apartFromOtherRacks"] or zone["together"] != "none"):
+            continue
+        note = f"rack {rack['name']}: which zone it gets is the scheduler's choice (no zone pinned)"
+        if zone["together"] == "preferred":
+            note += ("; its pods prefer one zone but may spread over several"
+                     + (" that no other rack uses" if zone["apartFromOtherRacks"] else ""))
+        notes.append(note)
+    for workload in found:
+        for level in LEVELS:
+            if per_domain(cluster, workload, level) > 1 and _preferred_apart(
+                    cluster, workload, level):
+                notes.append(f"{workload['name']}: its pods prefer different "
+                             f"{level}s (a preferred rule); counted as if they could share one")
+        for constraint in workload["_spread"]:
+            if constraint.get("topologyKey") in (keys["zone"], keys["host"]):
+                notes.append(f"{workload['name']}: topology spread on "
+                             f"{constraint.get('topologyKey')} (maxSkew "
+                             f"{constraint.get('maxSkew')}) depends on how many domains the "
+                             f"nodes have; not counted")
+        if not workload["replicasFixed"]:
+            notes.append(f"{workload['name']}: replicas are left to an autoscaler; counted as 1")
+    return notes
+
+
+# --- text ---------------------------------------------------------------------------------------
+
+
+def _where(entry: dict, level: str, racked: bool) -> str:
+    data = entry[level]
+    if data["pinned"]:
+        return f"{level} {', '.join(data['pinned'])}"
+    together = {"required": "one " + level, "preferred": f"one {level} preferred",
+                "none": f"any {level}s"}[data["together"]]
+    if racked and data.get("apartFromOtherRacks"):
+        together += ", no other rack"
+    return together
+
+
+def _kind_label(workload: dict) -> str:
+    label = {"zookeeper": "ZooKeeper", "bookkeeper": "bookies", "broker": "brokers",
+             "proxy": "proxies", "autorecovery": "autorecovery", "bastion": "bastion",
+             "functionsWorker": "functions worker", names.OXIA_SERVER: "Oxia servers",
+             names.OXIA_COORDINATOR: "Oxia coordinator"}.get(workload["role"] or "",
+                                                             workload["name"])
+    return f"{label} {workload['set']}" if workload["set"] and workload["rack"] else label
+
+
+def text(document: dict) -> str:
+    """The human-readable report of one cluster."""
+    lines = [f"PulsarCluster {document['namespace'] + '/' if document['namespace'] else ''}"
+             f"{document['cluster']}: zones by {document['topologyKeys']['zone']}, nodes by "
+             f"{document['topologyKeys']['node']}", "", "Racks and zones (required rules; "
+             "pods: replicas, per zone / per node: the most one zone / node can hold)"]
+    rows = [("rack", "zone", "node", "pods of", "pods", "per zone", "per node")]
+    by_name = {w["name"]: w for w in document["workloads"]}
+    placed = set()
+    for rack in document["racks"]:
+        for index, name in enumerate(rack["workloads"]):
+            workload = by_name[name]
+            placed.add(name)
+            rows.append((rack["name"] if index == 0 else "",
+                         _where(rack, "zone", True) if index == 0 else "",
+                         _where(rack, "node", True) if index == 0 else "",
+                         _kind_label(workload), str(workload["replicas"]),
+                         str(workload["zone"]["maxPodsPerDomain"]),
+                         str(workload["node"]["maxPodsPerDomain"])))
+    for workload in document["workloads"]:
+        if workload["name"] not in placed:
+            rows.append(("-", _where(workload, "zone", False), _where(workload, "node", False),
+                         _kind_label(workload), str(workload["replicas"]),
+                         str(workload["zone"]["maxPodsPerDomain"]),
+                         str(workload["node"]["maxPodsPerDomain"])))
+    lines.extend(_table(rows))
+    for level in LEVELS:
+        outage = document["outages"][level]
+        lines += ["", f"Losing one {level} (worst case)"]
+        lines.extend(_outage_lines(outage["worstCase"]))
+        lines.append(f"  => writes {'continue' if outage['writesContinue'] else 'may stop'}")
+    if document["notGuaranteed"]:
+        lines += ["", "Not guaranteed (left to the scheduler)"]
+        lines.extend(f"  - {note}" for note in document["notGuaranteed"])
+    return "\n".join(lines) + "\n"
+
+
+def _left(entry: dict) -> str:
+    return f"{entry['total']} -> {entry['left']} left" + ("" if entry["exact"] else " or more")
+
+
+def _verdict(ok: bool) -> str:
+    return "continues" if ok else "STOPS"
+
+
+def _outage_lines(verdicts: dict) -> list[str]:
+    rows = []
+    store = verdicts["metadataStore"]
+    if store["store"] == "zookeeper":
+        if store["total"]:
+            rows.append(("ZooKeeper", _verdict(store["continues"]),
+                         f"{_left(store)}, quorum {store['needed']}"))
+    else:
+        detail = (f"{_left(store)}, {store['replicasLeftPerShard']} of "
+                  f"{store['replicationFactor']} replicas per shard, majority {store['needed']}")
+        if store["coordinatorLost"]:
+            detail += ("; the one coordinator may go too: no shard leader is elected until it runs "
+                       "again")
+        verdict = "PAUSES" if store["pausesUntilRescheduled"] else _verdict(store["continues"])
+        rows.append(("Oxia servers", verdict, detail))
+    bookies = verdicts["bookkeeper"]
+    if bookies["total"]:
+        rows.append(("bookies", _verdict(bookies["continues"]), f"{_left(bookies)}, racks "
+                     f"{bookies['racks']} -> {bookies['racksLeft']} left"))
+        for ledger in bookies["ledgers"]:
+            minimum = (f"min racks per write quorum {ledger['minRacksPerWriteQuorum']} "
+                       + ("(enforced)" if ledger["minRacksEnforced"] else "(not enforced)"))
+            note = ("; new ledgers span fewer racks" if ledger["racksBelowMinimum"]
+                    and not ledger["minRacksEnforced"] else "")
+            who = "" if len(bookies["ledgers"]) == 1 else f" ({', '.join(ledger['brokers'])})"
+            rows.append(("", _verdict(ledger["continues"]), f"ensemble {ledger['ensemble']}, "
+                         f"write quorum {ledger['writeQuorum']}, ack quorum "
+                         f"{ledger['ackQuorum']}, {minimum}{note}{who}"))
+    for kind, label in (("broker", "brokers"), ("proxy", "proxies")):
+        entry = verdicts[kind]
+        if entry["total"]:
+            rows.append((label, _verdict(entry["continues"]), _left(entry)))
+    recovery = verdicts["autorecovery"]
+    if recovery["total"]:
+        rows.append(("autorecovery",
+                     "waits" if recovery["left"] == 0 else "continues",
+                     _left(recovery) + ("; re-replication of lost copies waits for it"
+                                        if recovery["left"] == 0 else "")))
+    return _table(rows)
+
+
+def _table(rows: Sequence[tuple[str, ...]]) -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ["  " + "  ".join(cell.ljust(width)
+                             for cell, width in zip(row, widths, strict=True)).rstrip()
+            for row in rows]
+
+
+# --- entry --------------------------------------------------------------------------------------
+
+
+def explain(config: dict) -> tuple[dict | None, list]:
+    """``(report or None, findings)`` of one PulsarCluster: it is rendered first, so bad input
+    gets exactly the findings a render gets."""
+    from . import render
+    from .cluster import Cluster
+
+    objects, findings = render.render(config)
+    if any(f.severity == "error" for f in findings):
+        return None, findings
+    spec, _ = render.load(config)
+    if spec is None:  # pragma: no cover - render succeeded on the same input
+        return None, findings
+    return report(Cluster(spec, config), objects), findings
