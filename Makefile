@@ -23,6 +23,7 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 setup: $(VENV)/.installed
 	@scripts/ensure-kustomize.sh >/dev/null
 	@scripts/ensure-cert-manager-crds.sh >/dev/null
+	@scripts/ensure-prometheus-operator-crds.sh >/dev/null
 
 ## Render the bundled example cluster through real standalone kustomize and the exec function.
 demo: setup
@@ -42,6 +43,7 @@ lint: $(VENV)/.installed
 test: setup lint
 	KUSTOMIZE="$$(scripts/ensure-kustomize.sh)" \
 	CERT_MANAGER_CRDS="$$(scripts/ensure-cert-manager-crds.sh)" \
+	PROMETHEUS_OPERATOR_CRDS="$$(scripts/ensure-prometheus-operator-crds.sh)" \
 	KUBE_SCORE="$$(scripts/ensure-kube-score.sh)" \
 	KRM_PULSAR_APISERVER_CHECK="$$(scripts/ensure-apiserver-check.sh)" \
 	KRM_PULSAR_KUBECONFORM="$$(scripts/ensure-kubeconform.sh)" \

@@ -382,6 +382,82 @@ ADDITIONAL_VOLUMES = Obj(
     doc="Volumes and mounts of your own added to the pods (KAAP).",
 )
 
+# --- ours (issue 15): spreading, scraping, autoscaling ------------------------------------------
+
+# Kubernetes TopologySpreadConstraints (docs/racks.md#topology-spread-constraints). An entry
+# without labelSelector gets the set's own pod selector (placement/spread.py).
+TOPOLOGY_SPREAD_DOC = (
+    "ours: Kubernetes TopologySpreadConstraints of the pods; an entry without labelSelector "
+    "selects the pods of its own set.")
+
+# A Prometheus duration, the PodMonitor CRD's pattern (30s, 1m30s, 500ms; empty means unset).
+# The model's patterns avoid look-arounds: a published schema's RE2 has none.
+DURATION_PATTERN = (r"(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?"
+                    r"(([0-9]+)s)?(([0-9]+)ms)?)\Z")
+DURATION_DOC = "a Prometheus duration such as 30s or 1m"
+
+
+def _pod_monitor(enabled: bool | None, doc: str) -> Obj:
+    """PodMonitor settings (docs/monitoring.md): the global defaults, or a component's
+    override whose unset fields come from spec.global.podMonitor (model.pod_monitor_defaults)."""
+    inherit = "" if enabled is not None else "; spec.global.podMonitor's when unset"
+    return Obj(
+        {
+            "enabled": Bool(enabled, doc=f"Whether the PodMonitor is rendered{inherit}."),
+            "interval": Str(pattern=DURATION_PATTERN, pattern_doc=DURATION_DOC,
+                            doc=f"How often Prometheus scrapes (Prometheus' default when unset)"
+                                f"{inherit}."),
+            "scrapeTimeout": Str(pattern=DURATION_PATTERN, pattern_doc=DURATION_DOC,
+                                 doc=f"How long one scrape may take, at most the interval"
+                                     f"{inherit}."),
+            "labels": Labels(doc=(
+                "Labels of the PodMonitor object, e.g. the one your Prometheus' "
+                "podMonitorSelector matches" + ("; added over spec.global.podMonitor's."
+                                                if enabled is None else "."))),
+            "metricRelabelings": Raw(shape="list", doc=(
+                "Prometheus relabel configs applied to the scraped samples (PodMonitor "
+                f"metricRelabelings){inherit}.")),
+        },
+        doc=doc,
+    )
+
+
+GLOBAL_POD_MONITOR = _pod_monitor(False, (
+    "ours: Prometheus operator PodMonitors, one per component, scraping the port and path "
+    "each component serves metrics on (docs/monitoring.md); the defaults of every component."))
+POD_MONITOR = _pod_monitor(None, (
+    "ours: the component's PodMonitor; unset fields come from spec.global.podMonitor "
+    "(docs/monitoring.md)."))
+
+# autoscaling/v2 HorizontalPodAutoscaler of a broker or proxy set (docs/autoscaling.md)
+HPA_DEFAULT_METRICS = [{"type": "Resource", "resource": {
+    "name": "cpu", "target": {"type": "Utilization", "averageUtilization": 80}}}]
+HPA = Obj(
+    {
+        "enabled": Bool(False, doc=(
+            "Whether a HorizontalPodAutoscaler scales the set; its workload then has no "
+            "replicas field.")),
+        "minReplicas": Int(min=1, max=MAX_REPLICAS, doc=(
+            "The fewest pods the autoscaler keeps; the set's replicas when unset.")),
+        "maxReplicas": Int(min=1, max=MAX_REPLICAS, doc=(
+            "The most pods the autoscaler scales to; required when enabled.")),
+        "metrics": Raw(HPA_DEFAULT_METRICS, shape="list", doc=(
+            "autoscaling/v2 MetricSpecs the autoscaler scales by; 80 % average CPU "
+            "utilization by default.")),
+        "behavior": Raw(doc=(
+            "autoscaling/v2 HorizontalPodAutoscalerBehavior: scale-up and scale-down policies "
+            "and stabilization windows (Kubernetes defaults when unset).")),
+    },
+    doc=("ours: horizontal autoscaling of the set's pods by an autoscaling/v2 "
+         "HorizontalPodAutoscaler (docs/autoscaling.md)."),
+)
+
+
+def hpa_min_replicas(set_spec: dict) -> int:
+    """The autoscaler's minReplicas of a resource set: its own, else the set's replicas."""
+    hpa = set_spec["hpa"]
+    return hpa["minReplicas"] if hpa["minReplicas"] is not None else set_spec["replicas"]
+
 
 def _component(
     replicas: int,
@@ -497,6 +573,11 @@ def _component(
                 "The pods' PriorityClass; spec.global.priorityClassName when unset (ours: KAAP has "
                 "only the global one)."
             )
+        ),
+        # ours: spec.global.topologySpreadConstraints when unset (model.component_defaults)
+        "topologySpreadConstraints": Raw(
+            shape="list",
+            doc=f"{TOPOLOGY_SPREAD_DOC[:-1]}; spec.global.topologySpreadConstraints when unset.",
         ),
         **extra,
     }
@@ -637,6 +718,7 @@ ZOOKEEPER = Obj(
             },
             doc="The Job that initializes the cluster metadata in ZooKeeper (KAAP).",
         ),
+        "podMonitor": POD_MONITOR,  # ours
     },
     doc="ZooKeeper, the metadata store unless Oxia is enabled (KAAP).",
 )
@@ -712,6 +794,7 @@ BOOKKEEPER = Obj(
             BOOKKEEPER_SET,
             doc="Bookie resource sets by name, each declared in spec.global.resourceSets (KAAP).",
         ),
+        "podMonitor": POD_MONITOR,  # ours
         "setsUpdateStrategy": Str(
             "RollingUpdate",
             enum=SET_UPDATE_STRATEGIES,
@@ -830,6 +913,7 @@ BROKER_SET = Obj(
         ),
         kafka=KAFKA,
         autoscaler=AUTOSCALER_BROKER,
+        hpa=HPA,  # ours
         overrideResourceName=Name(
             doc="The name of the set's objects instead of <global.name>-<base name>[-<set>] (KAAP)."
         ),
@@ -897,6 +981,7 @@ BROKER = Obj(
     {
         **BROKER_SET.fields,
         "packageManagement": PACKAGE_MANAGEMENT,  # ours
+        "podMonitor": POD_MONITOR,  # ours
         "sets": Map(
             BROKER_SET,
             doc="Broker resource sets by name, each declared in spec.global.resourceSets (KAAP).",
@@ -958,6 +1043,7 @@ PROXY_SET = Obj(
             doc="The websocket service, a second container in each proxy pod (KAAP).",
         ),
         kafka=KAFKA,
+        hpa=HPA,  # ours
         standaloneFunctionsWorker=Bool(
             doc=(
                 "Whether the proxies forward functions calls to the standalone worker; set when it "
@@ -978,6 +1064,7 @@ PROXY = Obj(
             PROXY_SET,
             doc="Proxy resource sets by name, each declared in spec.global.resourceSets (KAAP).",
         ),
+        "podMonitor": POD_MONITOR,  # ours
         "setsUpdateStrategy": Str(
             "RollingUpdate",
             enum=SET_UPDATE_STRATEGIES,
@@ -1002,7 +1089,7 @@ AUTORECOVERY = Obj(
             probes=_probes(10, 30, 5),
         ).items()
         if key not in _NO_SERVICE_FIELDS
-    },
+    } | {"podMonitor": POD_MONITOR},  # ours
     doc="Autorecovery: the BookKeeper auditor and replication workers (KAAP).",
 )
 
@@ -1066,6 +1153,7 @@ FUNCTIONS_WORKER = Obj(
             },
             doc="The ServiceAccount, Role and RoleBinding the kubernetes runtime needs (KAAP).",
         ),
+        podMonitor=POD_MONITOR,  # ours
     ),
     doc="The standalone functions worker, rendered with replicas above 0 (KAAP).",
 )
@@ -1153,6 +1241,90 @@ CERT_COMPONENT = Obj(
     doc="The self-signed certificate of one component (KAAP).",
 )
 
+# KAAP's ACME provisioner (TlsConfig.AcmeCertProvisionerConfig; docs/tls.md#acme): an ACME
+# Issuer and Certificates for the brokers' and proxies' public names.
+ACME_CERT = Obj(
+    {
+        "generate": Bool(False, doc=(
+            "Whether the ACME Certificate is rendered (KAAP: only when true).")),
+        "privateKey": CERT_KEY,
+        "dnsNames": List(Str(), doc=(
+            "The public DNS names of the certificate; the ACME server must be able to verify "
+            "each.")),
+        "secretName": Str(doc=(
+            "The certificate's Secret; tls.<component>.secretName when unset (KAAP), required "
+            "for external entries.")),
+    },
+    doc="One ACME certificate (KAAP).",
+)
+
+
+def _acme_dns_provider(fields: dict[str, str], doc: str) -> Obj:
+    return Obj({key: Str(doc=text) for key, text in fields.items()}, default=None, doc=doc)
+
+
+ACME_SOLVER = Obj(
+    {
+        "http01": Obj(
+            {"ingressClass": Str(doc="The ingress class cert-manager's challenge Ingress uses.")},
+            default=None,
+            doc="Answer HTTP-01 challenges through an Ingress (cert-manager's http01.ingress).",
+        ),
+        "dns01": Obj(
+            {
+                "route53": _acme_dns_provider(
+                    {"region": "The AWS region of the Route 53 API.",
+                     "hostedZoneId": "The hosted zone of the names."},
+                    "Amazon Route 53 (cert-manager's dns01.route53)."),
+                "cloudflare": _acme_dns_provider(
+                    {"email": "The Cloudflare account's email.",
+                     "apiTokenSecretName": "The Secret holding the Cloudflare API token.",
+                     "apiTokenSecretKey": "The key of the API token in that Secret."},
+                    "Cloudflare (cert-manager's dns01.cloudflare)."),
+                "cloudDNS": _acme_dns_provider(
+                    {"project": "The Google Cloud project of the zone.",
+                     "serviceAccountSecretName": "The Secret holding the service account key.",
+                     "serviceAccountSecretKey": "The key of the service account key in that "
+                                                "Secret."},
+                    "Google Cloud DNS (cert-manager's dns01.cloudDNS)."),
+            },
+            default=None,
+            doc="Answer DNS-01 challenges through exactly one DNS provider.",
+        ),
+    },
+    doc="One ACME challenge solver: exactly one of http01 and dns01 (KAAP).",
+)
+ACME = Obj(
+    {
+        "enabled": Bool(False, doc=(
+            "Whether the ACME Issuer and Certificates are rendered (also needs tls.enabled).")),
+        "privateKey": CERT_KEY,
+        "issuer": Obj(
+            {
+                "name": Name(doc="The Issuer's name; <global.name>-acme-issuer when unset (ours)."),
+                "server": Str(doc=(
+                    "The ACME directory URL, e.g. Let's Encrypt's production or staging "
+                    "directory; required.")),
+                "email": Str(doc="The email the ACME account is registered with."),
+                "privateKeySecretName": Str(doc=(
+                    "The Secret cert-manager keeps the ACME account key in; "
+                    "<issuer name>-account-key when unset (ours).")),
+                "solvers": List(ACME_SOLVER, doc=(
+                    "The challenge solvers, in order (KAAP: no domain-based routing); at least "
+                    "one.")),
+            },
+            doc="The cert-manager ACME Issuer (KAAP).",
+        ),
+        "broker": ACME_CERT,
+        "proxy": ACME_CERT,
+        "external": Map(ACME_CERT, doc=(
+            "Certificates for services of your own by service name (KAAP), each with "
+            "secretName and dnsNames.")),
+    },
+    doc=("KAAP's ACME provisioner: a cert-manager ACME Issuer and Certificates for the "
+         "brokers' and proxies' public names (docs/tls.md#acme)."),
+)
+
 TLS = Obj(
     {
         "enabled": Bool(
@@ -1237,7 +1409,7 @@ TLS = Obj(
                         "(KAAP; ours names them after the Secret)."
                     ),
                 ),
-                "acme": Raw(doc="KAAP's ACME provisioner; refused, not rendered by this version."),
+                "acme": ACME,
             },
             doc="Where certificates come from (KAAP).",
         ),
@@ -1280,6 +1452,10 @@ AUTH = Obj(
     doc="Authentication and authorization (KAAP).",
 )
 
+# ours: what a rack's zone.name and host.name may be (a label value, a node name)
+LABEL_VALUE_PATTERN = r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?\Z"
+NODE_NAME_PATTERN = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z"
+
 RACK_HOST = Obj(
     {
         "enabled": Bool(
@@ -1291,6 +1467,14 @@ RACK_HOST = Obj(
         ),
         "requireRackAntiAffinity": Bool(
             True, doc="Required (true) or preferred separation from other racks' nodes."
+        ),
+        # ours: pins the rack to one node (placement/pinning.py, docs/racks.md#pinning)
+        "name": Str(
+            pattern=NODE_NAME_PATTERN, pattern_doc="a node name (a lower-case DNS subdomain)",
+            doc=(
+                "ours: the node the rack is: its pods get a required node affinity to the node "
+                "of this name, in addition to the rules above."
+            ),
         ),
     },
     doc="Placement of a rack's pods on nodes (KAAP).",
@@ -1315,6 +1499,15 @@ RACK_ZONE = Obj(
         ),
         "requireRackHostAntiAffinity": Bool(
             True, doc="Required (true) or preferred host anti-affinity inside the zone."
+        ),
+        # ours: pins the rack to one zone (placement/pinning.py, docs/racks.md#pinning)
+        "name": Str(
+            pattern=LABEL_VALUE_PATTERN, pattern_doc="a label value (at most 63 characters)",
+            doc=(
+                "ours: the zone the rack is, a value of the zone label "
+                "(spec.global.topologyKeys.zone): its pods get a required node affinity to it, "
+                "in addition to the rules above."
+            ),
         ),
     },
     doc="Placement of a rack's pods in zones (KAAP).",
@@ -1509,6 +1702,12 @@ GLOBAL = Obj(
                 "connects to it (docs/security.md#networkpolicies)."
             ),
         ),
+        # ours (issue 15): defaults of every component
+        "topologySpreadConstraints": Raw(
+            shape="list",
+            doc=f"{TOPOLOGY_SPREAD_DOC[:-1]}; the default of every component without its own.",
+        ),
+        "podMonitor": GLOBAL_POD_MONITOR,
     },
     doc="Settings of the whole cluster and defaults of every component (KAAP).",
 )
@@ -1569,6 +1768,7 @@ OXIA = Obj(
             },
             doc="The Job that initializes the cluster metadata in Oxia (it runs the Pulsar image).",
         ),
+        "podMonitor": POD_MONITOR,
     },
     doc=(
         "ours: Oxia as the metadata store instead of ZooKeeper, as the Apache Helm chart renders "
@@ -1663,7 +1863,35 @@ def with_defaults(spec: dict | None, metadata: dict, api_version: str) -> dict:
         oxia["imagePullPolicy"] = glob["imagePullPolicy"]
     package_storage_defaults(resolved["broker"], glob)
     tls_defaults(glob)
+    acme_defaults(glob["tls"]["certProvisioner"]["acme"])
+    pod_monitor_defaults(resolved)
     return resolved
+
+
+def acme_defaults(acme: dict) -> None:
+    """The typed entries of lists and maps (solvers, external certificates) get their fields'
+    defaults too, as racks do."""
+    issuer = acme["issuer"]
+    issuer["solvers"] = [ACME_SOLVER.with_defaults(entry) for entry in issuer["solvers"] or []]
+    acme["external"] = {name: ACME_CERT.with_defaults(entry)
+                        for name, entry in (acme["external"] or {}).items()}
+
+
+def pod_monitor_defaults(resolved: dict) -> None:
+    """ours: a component's podMonitor takes every unset field from spec.global.podMonitor;
+    its labels are added over the global ones (docs/monitoring.md)."""
+    defaults = resolved["global"]["podMonitor"]
+    for entry in registry.COMPONENTS:
+        if entry.metrics is None:
+            continue
+        own = resolved[entry.section].get("podMonitor")
+        if own is None:
+            continue  # a component without the field (docs/architecture.md#adding-a-component)
+        for key, value in defaults.items():
+            if key == "labels":
+                own[key] = {**(value or {}), **(own[key] or {})}
+            elif own[key] is None:
+                own[key] = copy.deepcopy(value)
 
 
 def api_version_defaults(resolved: dict, kaap: bool) -> None:
@@ -1744,6 +1972,9 @@ def component_defaults(component: dict, glob: dict) -> None:
         component["dnsConfig"] = glob["dnsConfig"]
     if component.get("priorityClassName") is None:
         component["priorityClassName"] = glob["priorityClassName"]
+    # ours: [] on a component means none (a set's [] inherits, as every KAAP list does)
+    if component.get("topologySpreadConstraints") is None:
+        component["topologySpreadConstraints"] = copy.deepcopy(glob["topologySpreadConstraints"])
     if "pdb" in component:
         pdb_defaults(component["pdb"])
 

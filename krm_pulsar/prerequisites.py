@@ -81,16 +81,41 @@ def check(cluster: Cluster, objects: list) -> list:
     findings.extend(_secrets(cluster, objects, rendered))
 
     if any(str(obj.get("apiVersion", "")).startswith("cert-manager.io/") for obj in objects):
-        findings.append(info("spec.global.tls.certProvisioner.selfSigned.enabled",
+        provisioner = ("selfSigned" if spec["global"]["tls"]["certProvisioner"]["selfSigned"][
+            "enabled"] else "acme")
+        findings.append(info(f"spec.global.tls.certProvisioner.{provisioner}.enabled",
                              "cert-manager (its CRDs and controller) must be installed: the "
                              "TLS Secrets are written by cert-manager from the Certificates "
                              "rendered here"))
+    findings.extend(_monitoring_and_autoscaling(objects))
     if any(obj.get("kind") == "Service" and _mapping(obj.get("spec")).get("type") ==
            "LoadBalancer" for obj in objects):
         findings.append(info("spec.proxy.service.type",
                              "Services of type LoadBalancer get an address only from a "
                              "load-balancer implementation (the cloud provider's, or MetalLB "
                              "and the like on bare metal)"))
+    return findings
+
+
+def _monitoring_and_autoscaling(objects: list) -> list:
+    """ours: the Prometheus operator for PodMonitors; a metrics API for the autoscalers."""
+    findings = []
+    if any(obj.get("kind") == "PodMonitor" for obj in objects):
+        findings.append(info("spec.global.podMonitor.enabled", (
+            "the Prometheus operator (its PodMonitor CRD, monitoring.coreos.com/v1) must be "
+            "installed, and a Prometheus whose podMonitorSelector matches the PodMonitors' "
+            "labels (podMonitor.labels)")))
+    types = {str(_mapping(metric).get("type")) for obj in objects
+             if obj.get("kind") == "HorizontalPodAutoscaler"
+             for metric in _mapping(obj.get("spec")).get("metrics") or []}
+    if types & {"Resource", "ContainerResource"}:
+        findings.append(info("spec.broker.hpa.metrics", (
+            "the autoscalers read CPU and memory from the resource metrics API "
+            "(metrics.k8s.io): metrics-server (or an equivalent) must run in the cluster")))
+    if types & {"Pods", "Object", "External"}:
+        findings.append(info("spec.broker.hpa.metrics", (
+            "Pods, Object and External metrics come from a custom or external metrics API "
+            "(an adapter such as prometheus-adapter or KEDA's) that must serve them")))
     return findings
 
 
@@ -152,6 +177,13 @@ def _secrets(cluster: Cluster, objects: list, rendered: set) -> list:
     token_job = any(obj.get("kind") == "Job" and _mapping(obj["metadata"].get("labels")).get(
         names.COMPONENT_LABEL) == names.TOKEN_INIT_COMPONENT for obj in objects)
     missing = set()
+    for obj in objects:  # ours: the token a PodMonitor sends (monitoring.py)
+        if obj.get("kind") == "PodMonitor":
+            for endpoint in _mapping(obj.get("spec")).get("podMetricsEndpoints") or []:
+                secret = _mapping(_mapping(_mapping(endpoint).get("authorization")).get(
+                    "credentials")).get("name")
+                if secret and secret not in written and not token_job:
+                    missing.add(secret)
     for _, pod in _pod_specs(objects):
         for volume in pod.get("volumes") or []:
             secret = _mapping(_mapping(volume).get("secret")).get("secretName")

@@ -97,7 +97,13 @@ def render_objects(cluster: Cluster) -> list[dict]:
     from . import certs, token_init
 
     objects.extend(certs.render(cluster))
+    from . import acme
+
+    objects.extend(acme.render(cluster))
     objects.extend(token_init.render(cluster))
+    from . import monitoring  # ours: PodMonitors, read off the rendered workloads
+
+    objects.extend(monitoring.render(cluster, objects))
     if cluster.glob["networkPolicies"]["enabled"]:
         from . import network_policies
 

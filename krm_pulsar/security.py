@@ -264,9 +264,15 @@ def curl_auth_header(spec: dict) -> str:
 
 def token_roles(spec: dict) -> list:
     """The roles whose token Secrets the token Job creates: the superuser roles and the proxy
-    roles (KAAP creates the superuser roles' only)."""
+    roles (KAAP creates the superuser roles' only), and the role the PodMonitors authenticate
+    with when /metrics needs a token (monitoring.py)."""
     conf = token(spec)
-    return sorted(set(conf["superUserRoles"]) | set(conf["proxyRoles"]))
+    roles = set(conf["superUserRoles"]) | set(conf["proxyRoles"])
+    from . import monitoring
+
+    if monitoring.metrics_token_needed(spec):
+        roles.add(monitoring.METRICS_ROLE)  # ours: what the PodMonitors authenticate with
+    return sorted(roles)
 
 
 # --- checks -------------------------------------------------------------------------------------

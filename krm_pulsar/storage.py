@@ -287,16 +287,26 @@ def package_storage_enabled(spec: dict) -> bool:
 
 
 def broker_count(spec: dict) -> int:
-    """Broker pods of all sets together (a set without replicas inherits the component's)."""
+    """Broker pods of all sets together (a set without replicas inherits the component's); a
+    set with an autoscaler counts the most pods it may scale to (autoscaling.py)."""
     broker = spec["broker"]
     sets = broker.get("sets")
     if not sets:
-        return broker["replicas"]
+        return _most_brokers(broker["replicas"], broker["hpa"])
     total = 0
     for set_spec in sets.values():
         replicas = (set_spec or {}).get("replicas")
-        total += broker["replicas"] if replicas is None else replicas
+        hpa = {**broker["hpa"], **{key: value for key, value in
+                                   ((set_spec or {}).get("hpa") or {}).items()
+                                   if value is not None}}
+        total += _most_brokers(broker["replicas"] if replicas is None else replicas, hpa)
     return total
+
+
+def _most_brokers(replicas: int, hpa: dict) -> int:
+    if replicas > 0 and hpa.get("enabled") and hpa.get("maxReplicas"):
+        return max(replicas, hpa["maxReplicas"])
+    return replicas
 
 
 def check_functions_package_storage(spec: dict) -> list[SpecError]:

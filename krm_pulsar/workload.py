@@ -253,6 +253,10 @@ def pod_spec(cluster: Cluster, spec: dict, main_containers: list, *, match_label
         affinity = placement.affinity(cluster, spec, match_labels, rack)
         if affinity:
             pod["affinity"] = affinity
+        # ours: topology spread constraints beside the affinity (placement/spread.py)
+        spread = placement.topology_spread(spec, match_labels)
+        if spread:
+            pod["topologySpreadConstraints"] = spread
     ours = [secure_container(cluster, c) for c in (init_containers or [])]
     inits = list(spec.get("initContainers") or []) + ours
     if inits:
@@ -347,12 +351,14 @@ def pod_disruption_budget(cluster: Cluster, name: str, labels: dict, annotations
 
 
 def statefulset(cluster: Cluster, name: str, labels: dict, annotations: dict | None, *,
-                replicas: int, selector: dict,
+                replicas: int | None, selector: dict,
                 service_name: str, template: dict, pod_management_policy: str | None = None,
                 update_strategy: dict | None = None,
                 volume_claim_templates: list | None = None) -> dict:
-    spec = {"replicas": replicas, "selector": {"matchLabels": dict(selector)},
-            "serviceName": service_name}
+    spec: dict[str, Any] = {"replicas": replicas, "selector": {"matchLabels": dict(selector)},
+                            "serviceName": service_name}
+    if replicas is None:  # a HorizontalPodAutoscaler owns it (autoscaling.py)
+        del spec["replicas"]
     if pod_management_policy:
         spec["podManagementPolicy"] = pod_management_policy
     if update_strategy:
@@ -369,9 +375,11 @@ def statefulset(cluster: Cluster, name: str, labels: dict, annotations: dict | N
 
 
 def deployment(cluster: Cluster, name: str, labels: dict, annotations: dict | None, *,
-               replicas: int, selector: dict,
+               replicas: int | None, selector: dict,
                template: dict, strategy: dict | None = None) -> dict:
-    spec = {"replicas": replicas, "selector": {"matchLabels": dict(selector)}}
+    spec: dict[str, Any] = {"replicas": replicas, "selector": {"matchLabels": dict(selector)}}
+    if replicas is None:  # a HorizontalPodAutoscaler owns it (autoscaling.py)
+        del spec["replicas"]
     if strategy:
         spec["strategy"] = strategy
     spec["template"] = template

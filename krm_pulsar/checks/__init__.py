@@ -72,11 +72,18 @@ CHECKS: tuple[Check, ...] = (
     Check(SPEC, "checks.spec", "secrets_in_spec"),
     Check(SPEC, "checks.spec", "service_types"),
     Check(SPEC, "network_policies.checks", "check"),
+    # ours (issue 15): PodMonitors, racks pinned to a zone or node
+    Check(SPEC, "monitoring", "check"),
+    Check(SPEC, "placement.pinning", "check"),
     # the components' own checks come first in this phase (component_checks)
     Check(CLUSTER, "jvm", "check"),
     Check(CLUSTER, "certs", "check"),
     Check(CLUSTER, "security", "check_roles"),
     Check(CLUSTER, "storage", "check_cluster"),
+    # ours (issue 15): spread constraints and autoscalers (of merged sets), ACME certificates
+    Check(CLUSTER, "placement.spread", "check"),
+    Check(CLUSTER, "autoscaling", "check"),
+    Check(CLUSTER, "acme", "check"),
     Check(OBJECTS, "checks.objects", "duplicates"),
     Check(OUTPUT, "checks.objects", "name_lengths"),
     Check(OUTPUT, "kubernetes.checks", "patched_objects"),

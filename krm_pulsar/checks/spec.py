@@ -18,11 +18,6 @@ def unsupported(spec: dict, raw: dict) -> list[SpecError]:
             "spec.global.tls.certProvisioner.selfSigned.external",
             "certificates for external services are not rendered by this version of "
             "krm-pulsar; remove the entries and create those certificates yourself"))
-    if spec["global"]["tls"]["certProvisioner"].get("acme"):
-        findings.append(SpecError(
-            "spec.global.tls.certProvisioner.acme",
-            "the ACME certificate provisioner is not supported by this version of krm-pulsar; "
-            "use selfSigned or provide the TLS Secrets yourself"))
     return findings
 
 
@@ -146,7 +141,11 @@ def autoscalers(spec: dict, raw: dict) -> list[SpecError]:
                "krm-pulsar renders the static replicas")
     for component in ("bookkeeper", "broker"):
         if spec[component]["autoscaler"]["enabled"]:
-            findings.append(warning(f"spec.{component}.autoscaler.enabled", message))
+            findings.append(warning(
+                f"spec.{component}.autoscaler.enabled",
+                message + ("; for horizontal autoscaling use spec.broker.hpa (a Kubernetes "
+                           "HorizontalPodAutoscaler, docs/autoscaling.md)"
+                           if component == "broker" else "")))
         # a set's own autoscaler (KAAP runs one per set); a set without one inherits the
         # component's, which the warning above covers
         for name, raw_set in (((raw.get(component) or {}).get("sets")) or {}).items():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import jvm, placement, security, startup, storage, tls_plan, workload
+from .. import autoscaling, jvm, placement, security, startup, storage, tls_plan, workload
 from ..endpoints import HTTP, KAFKA, KAFKA_SCHEMA_REGISTRY, PULSAR, localhost_url, number, port
 from ..registry import metrics_port
 from ..schema import SpecError, warning
@@ -257,10 +257,11 @@ def render_set(cluster: Cluster, rset: ResourceSet) -> list:
                          spec["service"], headless=True, type_=_service_type(spec),
                          publish_not_ready=True),
         workload.statefulset(
-            cluster, name, labels, annotations, replicas=spec["replicas"], selector=match,
-            service_name=name, template=template,
+            cluster, name, labels, annotations, replicas=autoscaling.workload_replicas(spec),
+            selector=match, service_name=name, template=template,
             pod_management_policy=spec["podManagementPolicy"],
             update_strategy=spec["updateStrategy"]),
+        autoscaling.horizontal_pod_autoscaler(cluster, COMPONENT, rset),
         workload.pod_disruption_budget(cluster, name, labels, annotations, match, spec["pdb"]),
         transactions_job(cluster, rset) if spec["transactions"]["enabled"] else None,
     ]

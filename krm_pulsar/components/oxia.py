@@ -60,6 +60,8 @@ def _pod_source(cluster: Cluster, service_account: str,
         "nodeSelectors": glob["nodeSelectors"],
         "serviceAccountName": service_account,
         "securityContext": security_context,
+        # the servers take the global spread constraints, as the global anti-affinity (ours)
+        "topologySpreadConstraints": glob["topologySpreadConstraints"],
     }
 
 

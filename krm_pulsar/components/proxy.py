@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import jvm, placement, security, workload
+from .. import autoscaling, jvm, placement, security, workload
 from ..endpoints import (
     HTTP,
     KAFKA,
@@ -311,8 +311,10 @@ def render_set(cluster: Cluster, rset: ResourceSet) -> list:
     objects = [
         *config_maps,
         proxy_service(cluster, name, labels, match, spec, tls),
-        workload.deployment(cluster, name, labels, annotations, replicas=spec["replicas"],
-                            selector=match, template=template, strategy=spec["updateStrategy"]),
+        workload.deployment(cluster, name, labels, annotations,
+                            replicas=autoscaling.workload_replicas(spec), selector=match,
+                            template=template, strategy=spec["updateStrategy"]),
+        autoscaling.horizontal_pod_autoscaler(cluster, COMPONENT, rset),
         workload.pod_disruption_budget(cluster, name, labels, annotations, match, spec["pdb"]),
     ]
     return [obj for obj in objects if obj]

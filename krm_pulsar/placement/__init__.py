@@ -3,7 +3,8 @@ and racks, docs/kaap-parity.md#resource-sets and #racks).
 
 One module per concern: ``sets`` (the sets of a component, their merge and the umbrella
 Service), ``affinity`` (pod affinity from anti-affinity rules and racks), ``racks`` (static
-bookie rack awareness), ``waves`` (Argo CD sync waves), ``checks`` (set and rack validation).
+bookie rack awareness), ``waves`` (Argo CD sync waves), ``checks`` (set and rack validation),
+``spread`` (topology spread constraints), ``pinning`` (racks pinned to a zone or node).
 This package re-exports what the renderers use.
 """
 
@@ -28,6 +29,7 @@ from .sets import (
     umbrella_labels,
     umbrella_needed,
 )
+from .spread import constraints as topology_spread
 from .waves import STAGE_WAVE_SPAN, SYNC_WAVE, annotate_sync_waves, sync_waves
 
 __all__ = [
@@ -35,5 +37,6 @@ __all__ = [
     "RACK_RESOLVER_CLASS", "REGION_AWARE_POLICY", "STAGE_WAVE_SPAN", "SYNC_WAVE", "ResourceSet",
     "affinity", "annotate_sync_waves", "autorecovery_rack_config", "bookie_rack_config",
     "broker_rack_config", "build_resource_sets", "region_aware", "render_sets",
-    "resource_sets", "sync_waves", "umbrella_labels", "umbrella_needed", "validate",
+    "resource_sets", "sync_waves", "topology_spread", "umbrella_labels", "umbrella_needed",
+    "validate",
 ]

@@ -30,8 +30,12 @@ def affinity(cluster: Cluster, component_spec: dict, match_labels: dict,
     result = {}
     if _non_empty(pod_affinity):
         result["podAffinity"] = _non_empty(pod_affinity)
-    if component_spec.get("nodeAffinity"):
-        result["nodeAffinity"] = component_spec["nodeAffinity"]
+    # the component's own nodeAffinity, with a pinned rack's zone or node (placement/pinning.py)
+    from .pinning import node_affinity
+
+    node = node_affinity(cluster, component_spec.get("nodeAffinity"), rack)
+    if node:
+        result["nodeAffinity"] = node
     if _non_empty(anti_affinity):
         result["podAntiAffinity"] = _non_empty(anti_affinity)
     return result or None

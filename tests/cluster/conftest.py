@@ -62,6 +62,15 @@ def control_plane(tmp_path_factory):
                     c["type"] == "Established" and c["status"] == "True" for c in plane.get(
                         f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{crd}")
                     .get("status", {}).get("conditions") or []), f"CRD {crd} established")
+        # ours (issue 15): the Prometheus operator's PodMonitor CRD, for the PodMonitors
+        crds = os.environ.get("PROMETHEUS_OPERATOR_CRDS")
+        if crds:
+            plane.kubectl("apply", "--server-side", "-f", crds)
+            plane.wait_for(lambda: any(
+                c["type"] == "Established" and c["status"] == "True" for c in plane.get(
+                    "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/"
+                    "podmonitors.monitoring.coreos.com").get("status", {}).get("conditions")
+                or []), "CRD podmonitors.monitoring.coreos.com established")
         yield plane
     finally:
         plane.stop()
@@ -75,6 +84,16 @@ def cert_manager_crds(control_plane):
                              "certificates.cert-manager.io"):
         _unavailable("CERT_MANAGER_CRDS is not set (make test sets it from "
                      "scripts/ensure-cert-manager-crds.sh)")
+    return True
+
+
+@pytest.fixture(scope="session")
+def prometheus_operator_crds(control_plane):
+    """The Prometheus operator's PodMonitor CRD installed in the control plane."""
+    if not control_plane.get("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/"
+                             "podmonitors.monitoring.coreos.com"):
+        _unavailable("PROMETHEUS_OPERATOR_CRDS is not set (make test sets it from "
+                     "scripts/ensure-prometheus-operator-crds.sh)")
     return True
 
 

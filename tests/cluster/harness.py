@@ -38,8 +38,9 @@ NODES_PER_ZONE = 2
 NODE_ANNOTATION = ("kwok.x-k8s.io/node", "fake")
 # Generous room per node: the tests place by affinity rules, not by resource pressure, and several
 # fixtures run side by side in different namespaces. (Pulsar's production requests, 2 CPU / 8 GiB
-# per bookie or broker, fit many times.)
-NODE_ALLOCATABLE = {"cpu": "64", "memory": "256Gi", "pods": "110", "ephemeral-storage": "1Ti"}
+# per bookie or broker, fit many times; with 38 inputs in one admission wave, 64 CPU a node ran
+# out.)
+NODE_ALLOCATABLE = {"cpu": "128", "memory": "512Gi", "pods": "250", "ephemeral-storage": "1Ti"}
 # The cluster's default StorageClass, and the ReadWriteMany class (a managed file service, like
 # Amazon EFS) the production fixture's package storage names. Neither has a real driver: the KWOK
 # stages provision their volumes.

@@ -207,7 +207,7 @@ def _cleanup(cp: harness.ControlPlane, wave: list[Case]) -> None:
 
 
 @pytest.fixture(scope="module")
-def admitted(control_plane, cert_manager_crds, kustomize, kpt):
+def admitted(control_plane, cert_manager_crds, prometheus_operator_crds, kustomize, kpt):
     """Run every case once (wave by wave); the tests below read the outcome."""
     started = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:

@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cert_manager
+import prometheus_operator
 from conftest import KRM_PULSAR, ROOT, tool_env
 from k8s import VERSIONS, assert_valid
 from pss import restricted_violations
@@ -143,22 +144,80 @@ storage_choice = st.one_of(
                   "reclaimPolicy": st.sampled_from(["Retain", "Delete"])})}),
 )
 volume = st.builds(lambda size, choice: {**size, **choice}, volume, storage_choice)
+# Features are switched on more often than not: with 25 examples per run, a feature behind two
+# fair coins would be missed by most runs.
+often = st.sampled_from([True, True, True, False])
 SET_NAMES = ["blue", "green", "rack-a", "rack-b", "c1"]
 RACKS = ["r1", "r2", "r3"]
 rack = st.fixed_dictionaries({}, optional={
     "host": st.fixed_dictionaries({}, optional={"enabled": st.booleans(),
                                                 "requireRackAffinity": st.booleans(),
-                                                "requireRackAntiAffinity": st.booleans()}),
+                                                "requireRackAntiAffinity": st.booleans(),
+                                                # pinned: each rack to a node of its own below
+                                                "name": st.just(True)}),
     "zone": st.fixed_dictionaries({}, optional={"enabled": st.booleans(),
                                                 "requireRackAffinity": st.booleans(),
                                                 "requireRackAntiAffinity": st.booleans(),
                                                 "enableHostAntiAffinity": st.booleans(),
-                                                "requireRackHostAntiAffinity": st.booleans()}),
+                                                "requireRackHostAntiAffinity": st.booleans(),
+                                                "name": st.just(True)}),
 })
+
+
+def pinned(name: str, config: dict) -> dict:
+    """A drawn rack with its pins (issue 15 item 4) named after the rack: racks pinned to one
+    zone or node are refused by design."""
+    config = copy.deepcopy(config)
+    for level, value in (("zone", f"zone-{name}"), ("host", f"node-{name}")):
+        if (config.get(level) or {}).get("name"):
+            config[level]["name"] = value
+    return config
+
+
+# Topology spread constraints (issue 15 item 3). With racks only ScheduleAnyway: a zone or host
+# rack spread over its own level with DoNotSchedule is refused by design (placement/spread.py).
+def spread_constraints(racked: bool):
+    entry = st.fixed_dictionaries(
+        {"maxSkew": st.integers(1, 3),
+         "topologyKey": st.sampled_from(["topology.kubernetes.io/zone", "kubernetes.io/hostname"]),
+         "whenUnsatisfiable": st.just("ScheduleAnyway") if racked
+         else st.sampled_from(["DoNotSchedule", "ScheduleAnyway"])},
+        optional={"labelSelector": st.just({"matchLabels": {"team": "pulsar"}}),
+                  "nodeAffinityPolicy": st.sampled_from(["Honor", "Ignore"])})
+    # one entry per (topologyKey, whenUnsatisfiable): the API server refuses duplicates
+    return st.lists(entry, max_size=2,
+                    unique_by=lambda e: (e["topologyKey"], e["whenUnsatisfiable"]))
+
+
+# PodMonitor settings (issue 15 item 1): the timeout never above the interval
+pod_monitor = st.fixed_dictionaries({}, optional={
+    "enabled": often,
+    "interval": st.sampled_from(["30s", "1m"]),
+    "labels": st.just({"release": "kube-prometheus-stack"}),
+    "metricRelabelings": st.just([{"action": "drop", "sourceLabels": ["__name__"],
+                                   "regex": "jvm_.*"}]),
+}).map(lambda pm: {**pm, "scrapeTimeout": "10s"} if "interval" in pm else pm)
+
+# Autoscalers of broker and proxy sets (issue 15 item 2). Targets that need no requests
+# (utilization targets without CPU requests on every container are refused by design; the
+# default CPU-utilization metric is covered by the golden and unit tests).
+hpa_metrics = st.lists(st.sampled_from([
+    {"type": "Resource", "resource": {"name": "cpu", "target": {
+        "type": "AverageValue", "averageValue": "500m"}}},
+    {"type": "Resource", "resource": {"name": "memory", "target": {
+        "type": "AverageValue", "averageValue": "1Gi"}}},
+    {"type": "Pods", "pods": {"metric": {"name": "pulsar_rate_in"}, "target": {
+        "type": "AverageValue", "averageValue": "1k"}}},
+    {"type": "External", "external": {"metric": {"name": "queue_depth"}, "target": {
+        "type": "Value", "value": "100"}}},
+]), min_size=1, max_size=2, unique_by=lambda m: json.dumps(m, sort_keys=True))
+hpa = st.fixed_dictionaries(
+    {"enabled": often, "maxReplicas": st.integers(4, 8), "metrics": hpa_metrics},
+    optional={"minReplicas": st.integers(1, 4),
+              "behavior": st.just({"scaleDown": {"stabilizationWindowSeconds": 300,
+                                                 "policies": [{"type": "Pods", "value": 1,
+                                                               "periodSeconds": 60}]}})})
 sets_update_strategy = st.sampled_from(["RollingUpdate", "Parallel"])
-# Features are switched on more often than not: with 25 examples per run, a feature behind two
-# fair coins would be missed by most runs.
-often = st.sampled_from([True, True, True, False])
 TLS_SECRETS = ["pulsar-tls", "pulsar-broker-tls", "pulsar-proxy-tls", "pulsar-zk-tls"]
 tls_entry = st.fixed_dictionaries({"enabled": often},
                                   optional={"secretName": st.sampled_from(TLS_SECRETS)})
@@ -169,12 +228,20 @@ PATCH_ANNOTATION = "example.com/patched"
 
 
 def broker_count(broker: dict) -> int:
-    """Broker pods of all sets together, as storage.broker_count counts them (3 by default)."""
+    """Broker pods of all sets together, as storage.broker_count counts them (3 by default;
+    with an autoscaler, the most it may scale to)."""
     top = broker.get("replicas", 3)
+    scaled = broker.get("hpa") or {}
+
+    def most(replicas: int) -> int:
+        if replicas > 0 and scaled.get("enabled"):
+            return max(replicas, scaled["maxReplicas"])
+        return replicas
+
     sets = broker.get("sets")
     if not sets:
-        return top
-    return sum(s.get("replicas", top) for s in sets.values())
+        return most(top)
+    return sum(most(s.get("replicas", top)) for s in sets.values())
 
 
 @st.composite
@@ -215,7 +282,9 @@ def tls_spec(draw, metadata_store, broker_sets, proxy_sets, namespaced=True):
     certificate = st.fixed_dictionaries({}, optional={
         "generate": st.booleans(), "privateKey": private_key,
         "dnsNames": st.just(["pulsar.example.com"])})
-    if draw(often):
+    # the provisioner: self-signed, or ACME (issue 15 item 5) in one case of three
+    acme = draw(st.sampled_from([False, False, True]))
+    if not acme and draw(often):
         tls["certProvisioner"] = {"selfSigned": draw(st.fixed_dictionaries(
             {"enabled": often},
             optional={"perComponent": st.booleans(), "includeDns": st.booleans(),
@@ -226,7 +295,34 @@ def tls_spec(draw, metadata_store, broker_sets, proxy_sets, namespaced=True):
         "selfSigned", {}).get("enabled")
     if not namespaced and self_signed and (tls.get("zookeeper") or {}).get("enabled"):
         tls["zookeeper"] = dict(tls["zookeeper"], enabled=False)
+    # ACME (issue 15 item 5). Refused by design and not generated: ACME certificates in pods
+    # that trust the CA of their own Secret (the self-signed provisioner, a caPath under
+    # /pulsar/certs), two ACME entries writing one Secret (tests/unit/test_acme.py)
+    if acme and tls.get("caPath") != "/pulsar/certs/ca.crt":
+        tls["certProvisioner"] = {"acme": draw(acme_spec)}
     return tls
+
+
+acme_solver = st.sampled_from([
+    {"http01": {"ingressClass": "nginx"}},
+    {"dns01": {"route53": {"region": "eu-west-1", "hostedZoneId": "Z1"}}},
+    {"dns01": {"cloudflare": {"apiTokenSecretName": "cf", "apiTokenSecretKey": "token"}}},
+    {"dns01": {"cloudDNS": {"project": "pulsar"}}},
+])
+acme_spec = st.fixed_dictionaries(
+    {"enabled": often,
+     "issuer": st.fixed_dictionaries(
+         {"server": st.just("https://acme-staging-v02.api.letsencrypt.org/directory"),
+          "solvers": st.lists(acme_solver, min_size=1, max_size=2)},
+         optional={"email": st.just("ops@example.com"), "name": st.just("letsencrypt")})},
+    optional={
+        "proxy": st.just({"generate": True, "dnsNames": ["pulsar.example.com"]}),
+        "broker": st.just({"generate": True, "dnsNames": ["brokers.example.com"],
+                           "secretName": "acme-broker-tls"}),
+        "external": st.just({"console": {"generate": True, "secretName": "console-tls",
+                                          "dnsNames": ["console.example.com"]}}),
+        "privateKey": st.just({"algorithm": "ECDSA", "size": 256}),
+    })
 
 
 @st.composite
@@ -262,7 +358,8 @@ def package_management(draw, broker: dict, needed: bool):
 
 @st.composite
 def specs(draw, cluster_name: str = "p", namespaced: bool = False):
-    racks = draw(st.dictionaries(st.sampled_from(RACKS), rack, max_size=3))
+    racks = {name: pinned(name, config) for name, config in
+             draw(st.dictionaries(st.sampled_from(RACKS), rack, max_size=3)).items()}
     declared = draw(st.lists(st.sampled_from(SET_NAMES), unique=True, max_size=4))
     resource_sets = {}
     for name in declared:
@@ -315,11 +412,19 @@ def specs(draw, cluster_name: str = "p", namespaced: bool = False):
         glob["racks"] = racks
     if resource_sets:
         glob["resourceSets"] = resource_sets
+    # issue 15: spread constraints, PodMonitors
+    racked = any(config for config in resource_sets.values())
+    if draw(st.booleans()):
+        glob["topologySpreadConstraints"] = draw(spread_constraints(racked))
+    if draw(often):
+        glob["podMonitor"] = draw(pod_monitor)
     spec = {"global": glob}
     # the metadata store: ZooKeeper, or Oxia with no ZooKeeper section at all
     metadata_store = draw(st.sampled_from(["zookeeper", "oxia"]))
     if metadata_store == "zookeeper":
-        spec["zookeeper"] = draw(component(5, dataVolume=volume))
+        spec["zookeeper"] = draw(component(
+            5, dataVolume=volume, topologySpreadConstraints=spread_constraints(False),
+            podMonitor=pod_monitor))
     else:
         servers = draw(st.integers(1, 4))
         spec["oxia"] = {"enabled": True, "server": {"replicas": servers, "storage": draw(volume)},
@@ -327,8 +432,10 @@ def specs(draw, cluster_name: str = "p", namespaced: bool = False):
                         "initialShardCount": draw(st.integers(1, 4))}
     spec["bookkeeper"] = draw(component(
         volumes=st.fixed_dictionaries({}, optional={"journal": volume, "ledgers": volume}),
-        setsUpdateStrategy=sets_update_strategy))
-    spec["broker"] = draw(component(setsUpdateStrategy=sets_update_strategy))
+        setsUpdateStrategy=sets_update_strategy,
+        topologySpreadConstraints=spread_constraints(racked), podMonitor=pod_monitor))
+    spec["broker"] = draw(component(setsUpdateStrategy=sets_update_strategy, hpa=hpa,
+                                    podMonitor=pod_monitor))
     if draw(st.booleans()):
         spec["broker"]["functionsWorkerEnabled"] = draw(often)
     if draw(st.booleans()):
@@ -338,7 +445,8 @@ def specs(draw, cluster_name: str = "p", namespaced: bool = False):
         spec["broker"]["kafka"] = draw(st.fixed_dictionaries(
             {"enabled": often}, optional={"exposePorts": st.booleans()}))
     spec["proxy"] = draw(component(
-        setsUpdateStrategy=sets_update_strategy,
+        setsUpdateStrategy=sets_update_strategy, hpa=hpa,
+        topologySpreadConstraints=spread_constraints(racked),
         webSocket=st.fixed_dictionaries({}, optional={"enabled": st.booleans(),
                                                       "resources": resources}),
         service=st.fixed_dictionaries({}, optional={
@@ -348,7 +456,8 @@ def specs(draw, cluster_name: str = "p", namespaced: bool = False):
     if draw(st.booleans()):
         spec["proxy"]["kafka"] = {"enabled": draw(often)}
     spec["autorecovery"] = draw(st.fixed_dictionaries({}, optional={
-        "replicas": st.integers(0, 2), "resources": resources, "config": config}))
+        "replicas": st.integers(0, 2), "resources": resources, "config": config,
+        "podMonitor": pod_monitor}))
     spec["bastion"] = draw(st.fixed_dictionaries({}, optional={
         "replicas": st.integers(0, 2), "resources": resources, "targetProxy": st.booleans()}))
     if draw(st.booleans()):
@@ -358,6 +467,8 @@ def specs(draw, cluster_name: str = "p", namespaced: bool = False):
             if declared else []
         if names:
             extra = {"functionsWorkerEnabled": st.booleans()} if section == "broker" else {}
+            if section in ("broker", "proxy"):
+                extra["hpa"] = st.just({"enabled": False})  # a set opting out
             spec[section]["sets"] = {name: draw(component(3, **extra)) for name in names}
             for name in names:  # renamed sets, to names no other set or component uses
                 if draw(st.integers(0, 4)) == 0:
@@ -492,6 +603,7 @@ def broken_references(objects: list) -> list[str]:
             continue
         if not any(_selects(selector, labels) for labels in templates):
             problems.append(f"{where}: selector {selector} selects no generated pod")
+    problems.extend(_feature_references(objects))
     # with NetworkPolicies, the default-deny policy isolates every generated pod (Jobs
     # included); what each may reach is the reachability test's (test_network_policies.py)
     for policy in objects:
@@ -503,6 +615,63 @@ def broken_references(objects: list) -> list[str]:
                     problems.append(f"pods {labels} are outside NetworkPolicy "
                                     f"{policy['metadata']['name']} ({isolated})")
     return problems
+
+
+def _feature_references(objects: list) -> list[str]:
+    """Issue 15's references: a PodMonitor selects pods of workloads (no Job's) and each of its
+    endpoints names a port some selected container declares; an autoscaler's target is a
+    generated workload of that kind, which leaves replicas to it."""
+    problems = []
+    workloads = {(o["kind"], o["metadata"]["name"]): o for o in objects
+                 if o["kind"] in ("Deployment", "StatefulSet")}
+    for obj in objects:
+        where = f"{obj['kind']}/{obj['metadata']['name']}"
+        if obj["kind"] == "PodMonitor":
+            selector = obj["spec"]["selector"]
+            selected = [w["spec"]["template"] for w in workloads.values()
+                        if _selects(selector["matchLabels"], w["spec"]["template"]["metadata"][
+                            "labels"]) and all(
+                            w["spec"]["template"]["metadata"]["labels"].get(e["key"])
+                            in e["values"] for e in selector.get("matchExpressions") or [])]
+            jobs = [o for o in objects if o["kind"] == "Job" and _selects(
+                selector["matchLabels"], o["spec"]["template"]["metadata"]["labels"])
+                and not selector.get("matchExpressions")]
+            if not selected or jobs:
+                problems.append(f"{where}: selects {len(selected)} workloads' pods and "
+                                f"{len(jobs)} Jobs' pods")
+            ports = {p.get("name") for t in selected for c in t["spec"]["containers"]
+                     for p in c.get("ports") or []}
+            for endpoint in obj["spec"]["podMetricsEndpoints"]:
+                if endpoint["port"] not in ports:
+                    problems.append(f"{where}: port {endpoint['port']} is no container port "
+                                    f"of the selected pods")
+        elif obj["kind"] == "HorizontalPodAutoscaler":
+            target = obj["spec"]["scaleTargetRef"]
+            workload = workloads.get((target["kind"], target["name"]))
+            if workload is None:
+                problems.append(f"{where}: scales {target['kind']}/{target['name']}, which is "
+                                f"not generated")
+            elif "replicas" in workload["spec"]:
+                problems.append(f"{where}: {target['kind']}/{target['name']} keeps replicas")
+    return problems
+
+
+def test_feature_reference_check_catches_each_broken_reference():
+    config = {"apiVersion": "krm-pulsar.io/v1alpha1", "kind": "PulsarCluster",
+              "metadata": {"name": "p"}, "spec": {
+                  "global": {"podMonitor": {"enabled": True}},
+                  "broker": {"hpa": {"enabled": True, "maxReplicas": 5}}}}
+    objects, _ = render.render(config)
+    assert _feature_references(objects) == []
+    by_name = {(o["kind"], o["metadata"]["name"]): o for o in objects}
+    by_name[("StatefulSet", "p-broker")]["spec"]["replicas"] = 3
+    by_name[("PodMonitor", "p-proxy")]["spec"]["podMetricsEndpoints"][0]["port"] = "web"
+    by_name[("PodMonitor", "p-bookkeeper")]["spec"]["selector"]["matchLabels"]["component"] = \
+        "bookie"
+    problems = "\n".join(_feature_references(objects))
+    for expected in ("StatefulSet/p-broker keeps replicas", "port web is no container port",
+                     "PodMonitor/p-bookkeeper: selects 0 workloads"):
+        assert expected in problems
 
 
 def test_reference_check_catches_each_broken_reference():
@@ -564,8 +733,10 @@ def test_any_valid_spec_renders_schema_valid_objects(config):
             patch["patch"][0]["value"]
     cert_manager_objects = [o for o in objects
                             if o["apiVersion"].startswith("cert-manager.io/")]
-    assert_valid([o for o in objects if o not in cert_manager_objects], VERSIONS)
+    pod_monitors = [o for o in objects if o["apiVersion"].startswith("monitoring.coreos.com/")]
+    assert_valid([o for o in objects if o not in cert_manager_objects + pod_monitors], VERSIONS)
     cert_manager.assert_valid(cert_manager_objects)
+    prometheus_operator.assert_valid(pod_monitors)
     pod_security = spec["global"].get("podSecurity") or (
         "restricted" if config["apiVersion"] == "krm-pulsar.io/v1alpha1" else "kaap")
     if pod_security == "restricted":  # our containers; the user's are exempt by design

@@ -16,6 +16,7 @@ import uuid
 import pytest
 
 import harness
+import scrape
 from .conftest import HERE, ROOT, render, running_cluster
 
 # Auditor election needs a ZooKeeper round trip after the autorecovery component starts.
@@ -73,6 +74,40 @@ def cluster(request, pulsar_jars, namespaces_allowed, tmp_path_factory):
     with running_cluster(request, run_dir, FIXTURE, pulsar_jars, after_wave=after_wave) as c:
         c.seen = seen
         yield c
+
+
+# --- PodMonitors (docs/monitoring.md) -----------------------------------------------------------
+
+# every component of this cluster that serves metrics (the bastion serves none)
+SCRAPED = ["zookeeper", "bookkeeper", "broker", "proxy", "autorecovery"]
+
+
+@pytest.fixture(scope="module")
+def pod_monitors(tmp_path_factory):
+    """The PodMonitors of this fixture with spec.global.podMonitor.enabled; they are the only
+    objects that setting adds, so they describe the running cluster."""
+    manifests = render(scrape.with_pod_monitors(FIXTURE, tmp_path_factory.mktemp("monitors")))
+    assert scrape.workloads(manifests) == scrape.workloads(render(FIXTURE))
+    return {m["metadata"]["labels"]["component"]: m for m in manifests
+            if m["kind"] == "PodMonitor"}
+
+
+def test_every_component_with_metrics_has_a_pod_monitor(pod_monitors):
+    assert sorted(pod_monitors) == sorted(SCRAPED)
+
+
+@pytest.mark.parametrize("component", SCRAPED)
+def test_pod_monitor_scrapes_every_pod_of_its_component(cluster, pod_monitors, component):
+    """Each pod of the component is one target (of each set, not of other components), and
+    its metrics answer 200 with Prometheus samples at the port and path we declare."""
+    found = scrape.targets(pod_monitors[component], cluster.pods)
+    pods = [p.name for p in cluster.pods
+            if p.kind != "Job" and p.labels.get("component") == component]
+    assert sorted(pod.name for pod, _, _ in found) == sorted(pods)
+    for pod, url, _ in found:
+        code, body = scrape.scrape(cluster, url)
+        assert code == 200, f"{pod.name}: GET {url} answered {code}: {body[:300]}"
+        assert scrape.exposition_problem(body) is None, f"{pod.name}: GET {url}"
 
 
 def test_every_rendered_probe_exists():

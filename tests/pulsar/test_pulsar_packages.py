@@ -17,7 +17,8 @@ import uuid
 
 import pytest
 
-from .conftest import FIXTURES, running_cluster
+import scrape
+from .conftest import FIXTURES, render, running_cluster
 
 pytestmark = pytest.mark.pulsar
 
@@ -32,6 +33,21 @@ def cluster(request, pulsar_jars, namespaces_allowed, tmp_path_factory):
     with running_cluster(request, run_dir, FIXTURE, pulsar_jars) as c:
         assert not c.failures, "\n".join(c.failures)
         yield c
+
+
+def test_the_workers_pod_monitor_scrapes_its_metrics(cluster, tmp_path):
+    """The functions worker's PodMonitor (docs/monitoring.md): every worker pod is a target and
+    answers 200 with Prometheus samples at the port and path we declare."""
+    manifests = render(scrape.with_pod_monitors(FIXTURE, tmp_path))
+    assert scrape.workloads(manifests) == scrape.workloads(render(FIXTURE))
+    monitor = next(m for m in manifests if m["kind"] == "PodMonitor"
+                   and m["metadata"]["labels"]["component"] == "function")
+    found = scrape.targets(monitor, cluster.pods)
+    assert sorted(pod.name for pod, _, _ in found) == ["pulsar-function-0"]
+    for pod, url, _ in found:
+        code, body = scrape.scrape(cluster, url)
+        assert code == 200, f"{pod.name}: GET {url} answered {code}: {body[:300]}"
+        assert scrape.exposition_problem(body) is None, f"{pod.name}: GET {url}"
 
 
 def _admin(cluster, *args, timeout=90):

@@ -1,6 +1,7 @@
 """The tests' shared helpers: paths, running the real `krm-pulsar` process, finding the real
 tools, naming generated objects. Beside it: k8s.py (Kubernetes schema validation), pss.py (the
-restricted Pod Security Standard), cert_manager.py (cert-manager's CRD schemas), the
+restricted Pod Security Standard), crds.py (strict validation against a project's CRDs) with
+cert_manager.py (cert-manager's) and prometheus_operator.py (the PodMonitor's), the
 reachability test of the NetworkPolicies (netpol_eval.py: their semantics; netpol_reader.py: what
 the rendered configuration connects; reachability.py: the two compared); the golden-file
 check is tests/golden/__init__.py. tests/conftest.py puts this folder on sys.path and

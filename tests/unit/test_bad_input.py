@@ -101,7 +101,8 @@ CASES = {
         spec='{broker: {config: {tlsKey: "-----BEGIN PRIVATE KEY-----\\nMIIEvQ\\n'
              '-----END PRIVATE KEY-----\\n"}}}')),
     "unsupported-feature": resource_list(cluster(
-        spec="{global: {tls: {certProvisioner: {acme: {email: ops@example.com}}}}}")),
+        spec="{global: {tls: {certProvisioner: {selfSigned: {external: "
+             "{console: {dnsNames: [console.example.com]}}}}}}}")),
     "colliding-clusters": resource_list(
         OTHER + cluster("a", "{global: {name: p}}") + cluster("b", "{global: {name: p}}")),
     "k8s-number-for-string": resource_list(OTHER + cluster(

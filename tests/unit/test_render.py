@@ -139,11 +139,12 @@ def test_config_change_changes_the_checksum_annotation():
 def test_unimplemented_features_are_refused_visibly():
     config = {"apiVersion": "krm-pulsar.io/v1alpha1", "kind": "PulsarCluster",
               "metadata": {"name": "p"},
-              "spec": {"global": {"tls": {"certProvisioner": {"acme": {"email": "a@b.c"}}}}}}
+              "spec": {"global": {"tls": {"certProvisioner": {"selfSigned": {"external": {
+                  "console": {"dnsNames": ["console.example.com"]}}}}}}}}
     objects, findings = render_without_info(config)
     assert objects == []
-    assert findings[0].path == "spec.global.tls.certProvisioner.acme"
-    assert "not supported" in findings[0].message
+    assert findings[0].path == "spec.global.tls.certProvisioner.selfSigned.external"
+    assert "not rendered by this version" in findings[0].message
 
 
 @pytest.mark.parametrize("name", ["Pulsar", "pulsar_1", "-x", "a" * 41])

@@ -303,17 +303,14 @@ def test_a_component_secret_named_like_the_ca_secret_is_an_error():
         (f.path, f.severity) for f in findings]
 
 
-@pytest.mark.parametrize("field", ["external", "acme"])
-def test_unsupported_provisioner_parts_are_refused(field):
+def test_unsupported_provisioner_parts_are_refused():
+    # (the ACME provisioner is rendered: tests/unit/test_acme.py)
     spec = copy.deepcopy(SELF_SIGNED)
-    if field == "external":
-        spec["global"]["tls"]["certProvisioner"]["selfSigned"]["external"] = {
-            "grafana": {"generate": True}}
-    else:
-        spec["global"]["tls"]["certProvisioner"]["acme"] = {"email": "x@example.com"}
+    spec["global"]["tls"]["certProvisioner"]["selfSigned"]["external"] = {
+        "grafana": {"generate": True}}
     objects, findings = render_spec(spec, errors_ok=True)
     assert objects == []
-    assert any(f.severity == "error" and field in f.path for f in findings)
+    assert any(f.severity == "error" and "external" in f.path for f in findings)
 
 
 # --- token authentication -----------------------------------------------------------------------
