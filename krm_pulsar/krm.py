@@ -211,7 +211,11 @@ def process(items: list, function_config: Any, input_results: list) -> Outcome:
     generated: list[dict] = []
     replaced: set[str] = set()
     for config in clusters:
-        objects, findings = render.render(config)
+        source = render.cluster_id(config)
+        # its previous render, if the items hold one (kpt): checked for changes Kubernetes
+        # refuses in place (docs/day2.md)
+        previous = [item for item in items if generated_from(item) == source]
+        objects, findings = render.render(config, previous)
         results.extend(findings_to_results(findings, config))
         if objects:
             generated.extend(objects)
