@@ -84,20 +84,11 @@ _USER_CONTAINERS = (
     "Pod Security `restricted` refuses every pod that has them (allowPrivilegeEscalation, "
     "capabilities); the fixture must give them one, or the function must warn (new finding, "
     "issue 12 report)")
-_CONFIG_NOT_LOCAL = (
-    "the kpt package keeps its PulsarCluster (the function's configPath) without "
-    "config.kubernetes.io/local-config: \"true\", so applying the rendered package, as "
-    "docs/integrations/kpt.md says to (kpt live apply, any GitOps tool), is refused: 'no "
-    "matches for kind \"PulsarCluster\" in version \"krm-pulsar.io/v1alpha1\"' (new finding, "
-    "issue 12 report)")
 KNOWN = {
     ("fixture:full-every-knob", "dry-run"): _USER_CONTAINERS,
     ("fixture:full-every-knob", "apply"): _USER_CONTAINERS,
     ("fixture:full-every-knob", "runs"): _USER_CONTAINERS + "; its nodeSelectors (pool, disk, "
     "cpu, edge, role) also name node pools the test cluster does not model",
-    **{(case, point): _CONFIG_NOT_LOCAL
-       for case in ("example:render-simple", "example:eval-imperative", "kpt:examples/kpt")
-       for point in ("dry-run", "apply")},
 }
 
 

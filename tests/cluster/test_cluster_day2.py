@@ -335,10 +335,13 @@ def test_kubernetes_refuses_the_change_in_place(day2, name):
 
 
 def _function_over_previous(edited: dict, previous: workloads.Rendered):
-    """The function as kpt runs it: the edited PulsarCluster beside the previous render."""
-    items = [copy.deepcopy(edited)] + copy.deepcopy(previous.objects)
+    """The function as kpt runs it: the edited PulsarCluster (local-config, as a kpt package
+    keeps it) beside the previous render."""
+    config = copy.deepcopy(edited)
+    config["metadata"].setdefault("annotations", {})["config.kubernetes.io/local-config"] = "true"
+    items = [config] + copy.deepcopy(previous.objects)
     resource_list = {"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList",
-                     "items": items, "functionConfig": copy.deepcopy(edited)}
+                     "items": items, "functionConfig": copy.deepcopy(config)}
     result = subprocess.run([workloads._krm_pulsar()], input=yaml.safe_dump(resource_list),
                             capture_output=True, text=True, env=workloads.tool_env(), timeout=60)
     return result, yaml.safe_load(result.stdout) or {}
