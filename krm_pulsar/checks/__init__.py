@@ -80,6 +80,8 @@ CHECKS: tuple[Check, ...] = (
     # ours (issue 15): PodMonitors, racks pinned to a zone or node
     Check(SPEC, "monitoring", "check"),
     Check(SPEC, "placement.pinning", "check"),
+    # ours: user sidecars and init containers against global.podSecurity (docs/security.md)
+    Check(SPEC, "checks.pod_security", "user_containers"),
     # the components' own checks come first in this phase (component_checks)
     Check(CLUSTER, "jvm", "check"),
     Check(CLUSTER, "certs", "check"),
