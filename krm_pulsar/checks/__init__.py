@@ -82,6 +82,7 @@ CHECKS: tuple[Check, ...] = (
     Check(SPEC, "placement.pinning", "check"),
     # ours: user sidecars and init containers against global.podSecurity (docs/security.md)
     Check(SPEC, "checks.pod_security", "user_containers"),
+    Check(SPEC, "checks.pod_security", "pod_contexts"),
     # the components' own checks come first in this phase (component_checks)
     Check(CLUSTER, "jvm", "check"),
     Check(CLUSTER, "certs", "check"),

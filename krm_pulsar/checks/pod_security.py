@@ -68,6 +68,51 @@ def user_containers(spec: dict, raw: dict) -> list[SpecError]:
     return findings
 
 
+def pod_contexts(spec: dict, raw: dict) -> list[SpecError]:
+    """An error per component or set ``securityContext`` (the pod's, merged over our
+    restricted defaults) that the effective level refuses: under ``restricted`` a pod running
+    as uid 0, ``runAsNonRoot: false`` or an unconfined seccomp profile; under ``baseline`` an
+    unconfined seccomp profile. The workload is accepted and every pod refused, as with a user
+    container (docs/security.md#pod-security-context)."""
+    level = spec["global"]["podSecurity"]
+    if level not in (RESTRICTED, BASELINE):
+        return []
+    from .. import registry
+
+    findings: list[SpecError] = []
+    for entry in registry.COMPONENTS:
+        section = raw.get(entry.section) if isinstance(raw, dict) else None
+        if not isinstance(section, dict):
+            continue
+        places = [(f"spec.{entry.section}", section)]
+        sets = section.get("sets")
+        if isinstance(sets, dict):
+            places += [(f"spec.{entry.section}.sets.{name}", own)
+                       for name, own in sets.items() if isinstance(own, dict)]
+        for path, written in places:
+            context = written.get("securityContext")
+            if not isinstance(context, dict):
+                continue
+            seccomp = context.get("seccompProfile")
+            unconfined = isinstance(seccomp, dict) and seccomp.get("type") == "Unconfined"
+            refused = []
+            if level == RESTRICTED and context.get("runAsUser") == 0:
+                refused.append(("runAsUser", "uid 0"))
+            if level == RESTRICTED and context.get("runAsNonRoot") is False:
+                refused.append(("runAsNonRoot", "runAsNonRoot: false"))
+            if unconfined:
+                refused.append(("seccompProfile.type", "an Unconfined seccomp profile"))
+            findings.extend(SpecError(
+                f"{path}.securityContext.{field}",
+                f"{what} does not meet the {level} Pod Security Standard of "
+                f"spec.global.podSecurity: {level}, and a namespace enforcing {level} refuses "
+                f"every pod of it; remove it"
+                + ("" if level == BASELINE or field == "seccompProfile.type" else
+                   ", or set spec.global.podSecurity: baseline if the namespace enforces only "
+                   "baseline")) for field, what in refused)
+    return findings
+
+
 def _pod_context(spec: dict, section: str, written: dict, parent: dict | None) -> dict:
     """The pod securityContext the container inherits from: our restricted defaults, the
     component's own, the set's own (workload.pod_security_context)."""

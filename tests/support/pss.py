@@ -34,6 +34,9 @@ def violations(where: str, pod: dict) -> list[str]:
             problems.append(f"{where}: volume {volume['name']} of type {sorted(kinds)}")
     if pod_sc.get("runAsUser") == 0:
         problems.append(f"{where}: pod runAsUser 0")
+    if pod_sc.get("runAsNonRoot") is False:
+        # an explicit false on the pod is refused whatever its containers set
+        problems.append(f"{where}: pod runAsNonRoot false")
     containers = [*(pod.get("initContainers") or []), *pod["containers"],
                   *(pod.get("ephemeralContainers") or [])]
     for container in containers:

@@ -163,7 +163,9 @@ def test_init_containers_and_set_containers_name_their_own_path():
     ({**USER_OK, "runAsUser": 0}, None, ["runAsUser other than 0"]),
     ({**USER_OK, "runAsNonRoot": False}, None, ["runAsNonRoot: true"]),
     (USER_OK, {"runAsNonRoot": False}, ["runAsNonRoot: true"]),
-    ({**USER_OK, "runAsNonRoot": True}, {"runAsNonRoot": False}, []),
+    # the standard refuses a pod-level false whatever the containers say (the real API server
+    # does: tests/cluster/test_cluster_pod_security.py); pod_contexts reports it
+    ({**USER_OK, "runAsNonRoot": True}, {"runAsNonRoot": False}, ["runAsNonRoot"]),
     ({**USER_OK, "seccompProfile": {"type": "Unconfined"}}, None,
      ["seccompProfile.type: RuntimeDefault"]),
     ({**USER_OK, "procMount": "Unmasked"}, None, ["procMount"]),
@@ -184,7 +186,8 @@ def test_restricted_verdict_agrees_with_the_standard(container, pod_context, nee
     if any(f.severity == "error" for f in relaxed_findings):
         assert needed, "what baseline refuses, restricted refuses too"
         return
-    agent = [v for v in restricted_violations(objects) if "container agent" in v]
+    agent = [v for v in restricted_violations(objects)
+             if "container agent" in v or "pod runAsNonRoot false" in v]
     assert bool(agent) == bool(needed), agent
 
 
@@ -318,3 +321,17 @@ def test_kube_score_sees_what_kaap_mode_lacks(kube_score):
     failed = failed_checks(kube_score, rendered(copy.deepcopy(config)))
     # the scanner is live: without the restricted defaults it reports the missing seccomp profile
     assert "container-seccomp-profile" in failed
+
+
+@pytest.mark.parametrize("pod_context, path", [
+    ({"runAsUser": 0}, "spec.zookeeper.securityContext.runAsUser"),
+    ({"runAsNonRoot": False}, "spec.zookeeper.securityContext.runAsNonRoot"),
+    ({"seccompProfile": {"type": "Unconfined"}}, "spec.zookeeper.securityContext.seccompProfile.type"),
+    ({"runAsUser": 20000}, None),
+])
+def test_a_pod_context_restricted_refuses_is_an_error_at_its_path(pod_context, path):
+    config = load("minimal.yaml")
+    config["spec"]["zookeeper"] = {"securityContext": pod_context}
+    assert [f.path for f in _findings(config)] == ([path] if path else [])
+    config["spec"]["global"]["podSecurity"] = "kaap"
+    assert _findings(config) == []
