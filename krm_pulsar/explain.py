@@ -19,6 +19,25 @@ back to fewer racks unless ``bookkeeperClientEnforceMinNumRacksPerWriteQuorum`` 
 from __future__ import annotations
 
 from . import names
+from .placement.domains import (
+    ENFORCE_MIN_RACKS,
+    EXACT_LIMIT,
+    LEVELS,
+    PREFERRED,
+    PULSAR_DEFAULTS,
+    REGION_AWARE,
+    REQUIRED,
+    WORKLOAD_KINDS,
+    affinity_terms,
+    exclusive,
+    ledger_settings,
+    level_keys,
+    per_domain,
+    selects,
+    spread_bound,
+    workloads,
+    worst_loss,
+)
 
 TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
 if TYPE_CHECKING:
@@ -26,148 +45,11 @@ if TYPE_CHECKING:
 
     from .cluster import Cluster
 
-# Pulsar's broker.conf defaults for the keys explain reads
-PULSAR_DEFAULTS = {
-    "managedLedgerDefaultEnsembleSize": 2,
-    "managedLedgerDefaultWriteQuorum": 2,
-    "managedLedgerDefaultAckQuorum": 2,
-    "bookkeeperClientMinNumRacksPerWriteQuorum": 2,
-}
-ENFORCE_MIN_RACKS = "bookkeeperClientEnforceMinNumRacksPerWriteQuorum"
-REGION_AWARE = "bookkeeperClientRegionawarePolicyEnabled"
-WORKLOAD_KINDS = ("StatefulSet", "Deployment")
-LEVELS = ("zone", "node")
-# exact worst cases up to this many workloads of one kind, an upper bound beyond
-EXACT_LIMIT = 16
-REQUIRED = "requiredDuringSchedulingIgnoredDuringExecution"
-PREFERRED = "preferredDuringSchedulingIgnoredDuringExecution"
 
-
-# --- reading the rendered objects ---------------------------------------------------------------
-
-
-def selects(selector: dict | None, labels: dict) -> bool:
-    """Kubernetes label-selector semantics: a null selector selects nothing, ``{}``
-    everything."""
-    if selector is None:
-        return False
-    for key, value in (selector.get("matchLabels") or {}).items():
-        if labels.get(key) != value:
-            return False
-    for expression in selector.get("matchExpressions") or []:
-        key, operator = expression.get("key"), expression.get("operator")
-        values = expression.get("values") or []
-        present = key in labels
-        if operator == "In" and not (present and labels[key] in values):
-            return False
-        if operator == "NotIn" and present and labels[key] in values:
-            return False
-        if operator == "Exists" and not present:
-            return False
-        if operator == "DoesNotExist" and present:
-            return False
-    return True
-
-
-def _terms(affinity: dict, kind: str, when: str) -> list[dict]:
-    terms = ((affinity.get(kind) or {}).get(when)) or []
-    return [t.get("podAffinityTerm") or {} for t in terms] if when == PREFERRED else terms
-
-
-def _allowed(pod: dict, key: str, host_key: str | None = None) -> list[str] | None:
-    """The values of node label `key` the pod may run on (node selector and required node
-    affinity), or None when any value will do. `host_key` also reads ``metadata.name``
-    fields, which name nodes too."""
-    allowed: set[str] | None = None
-    selector = pod.get("nodeSelector") or {}
-    if key in selector:
-        allowed = {selector[key]}
-    node_affinity = ((pod.get("affinity") or {}).get("nodeAffinity") or {}).get(REQUIRED)
-    terms = (node_affinity or {}).get("nodeSelectorTerms") or []
-    if terms:
-        union: set[str] = set()
-        for term in terms:  # terms are ORed: each must restrict the key
-            values = None
-            for expression in [*(term.get("matchExpressions") or []),
-                               *((term.get("matchFields") or []) if host_key else [])]:
-                field = expression.get("key")
-                if (field == key or (host_key and field == "metadata.name")) \
-                        and expression.get("operator") == "In":
-                    found = set(expression.get("values") or [])
-                    values = found if values is None else values & found
-            if values is None:
-                union = set()
-                break
-            union |= values
-        if union:
-            allowed = union if allowed is None else allowed & union
-    return sorted(allowed) if allowed is not None else None
-
-
-def _role(cluster: Cluster, component: str | None) -> str | None:
-    for section in ("zookeeper", "bookkeeper", "broker", "proxy", "autorecovery", "bastion",
-                    "functionsWorker"):
-        if component == cluster.base_name(section):
-            return section
-    if component in (names.OXIA_SERVER, names.OXIA_COORDINATOR):
-        return component
-    return None
-
-
-def workloads(cluster: Cluster, objects: list[dict]) -> list[dict]:
-    """One record per StatefulSet and Deployment, in output order."""
-    keys = cluster.glob["topologyKeys"]
-    result = []
-    for obj in objects:
-        if obj.get("kind") not in WORKLOAD_KINDS:
-            continue
-        spec = obj.get("spec") or {}
-        template = spec.get("template") or {}
-        pod = template.get("spec") or {}
-        labels = (template.get("metadata") or {}).get("labels") or {}
-        replicas = spec.get("replicas")
-        affinity = pod.get("affinity") or {}
-        result.append({
-            "kind": obj["kind"],
-            "name": obj["metadata"]["name"],
-            "role": _role(cluster, labels.get(names.COMPONENT_LABEL)),
-            "set": labels.get(names.RESOURCE_SET_LABEL),
-            "rack": labels.get(names.RACK_LABEL),
-            # Kubernetes' default when replicas is left out (an autoscaler owns it)
-            "replicas": 1 if replicas is None else int(replicas),
-            "replicasFixed": replicas is not None,
-            "podLabels": dict(labels),
-            "zones": _allowed(pod, keys["zone"]),
-            "nodes": _allowed(pod, keys["host"], host_key=keys["host"]),
-            "_affinity": affinity,
-            "_spread": pod.get("topologySpreadConstraints") or [],
-            "_configMaps": [(source.get("configMapRef") or {}).get("name")
-                            for container in pod.get("containers") or []
-                            for source in container.get("envFrom") or []],
-        })
-    return [w for w in result if w["replicas"] > 0]
-
-
-def _level_keys(cluster: Cluster, level: str) -> set[str]:
-    """Topology keys whose domains contain at most one domain of `level`: pods apart by zone
-    are apart by node too."""
-    keys = cluster.glob["topologyKeys"]
-    return {keys["zone"]} if level == "zone" else {keys["zone"], keys["host"]}
-
-
-def exclusive(cluster: Cluster, a: dict, b: dict, level: str) -> bool:
-    """Whether pods of `a` and `b` can never share one domain of `level` (a zone or a node)."""
-    keys = _level_keys(cluster, level)
-    for one, other in ((a, b), (b, a)):
-        for term in _terms(one["_affinity"], "podAntiAffinity", REQUIRED):
-            if term.get("topologyKey") in keys and selects(term.get("labelSelector"),
-                                                           other["podLabels"]):
-                return True
-    if a["zones"] is not None and b["zones"] is not None and not set(a["zones"]) & set(
-            b["zones"]):
-        return True
-    return level == "node" and a["nodes"] is not None and b["nodes"] is not None \
-        and not set(a["nodes"]) & set(b["nodes"])
+__all__ = ["ENFORCE_MIN_RACKS", "EXACT_LIMIT", "LEVELS", "PREFERRED", "PULSAR_DEFAULTS",
+           "REGION_AWARE", "REQUIRED", "WORKLOAD_KINDS", "exclusive", "explain",
+           "ledger_settings", "per_domain", "report", "selects", "spread_bound", "text",
+           "workloads", "worst_loss"]
 
 
 def _together(cluster: Cluster, workload: dict, level: str) -> str:
@@ -175,7 +57,7 @@ def _together(cluster: Cluster, workload: dict, level: str) -> str:
     `level` with the pods their pod affinity selects (a rack's own pods)."""
     key = cluster.glob["topologyKeys"]["zone" if level == "zone" else "host"]
     for when, word in ((REQUIRED, "required"), (PREFERRED, "preferred")):
-        for term in _terms(workload["_affinity"], "podAffinity", when):
+        for term in affinity_terms(workload["_affinity"], "podAffinity", when):
             if term.get("topologyKey") == key and selects(term.get("labelSelector"),
                                                           workload["podLabels"]):
                 return word
@@ -183,68 +65,11 @@ def _together(cluster: Cluster, workload: dict, level: str) -> str:
 
 
 def _preferred_apart(cluster: Cluster, workload: dict, level: str) -> bool:
-    keys = _level_keys(cluster, level)
+    keys = level_keys(cluster, level)
     return any(term.get("topologyKey") in keys
                and selects(term.get("labelSelector"), workload["podLabels"])
-               for term in _terms(workload["_affinity"], "podAntiAffinity", PREFERRED))
+               for term in affinity_terms(workload["_affinity"], "podAntiAffinity", PREFERRED))
 
-
-def per_domain(cluster: Cluster, workload: dict, level: str) -> int:
-    """The most pods of `workload` one zone or node can hold under the required rules."""
-    if exclusive(cluster, workload, workload, level):
-        return 1
-    return workload["replicas"]
-
-
-def worst_loss(cluster: Cluster, group: list[dict], level: str) -> tuple[int, list[dict], bool]:
-    """``(pods, workloads, exact)``: the most pods of `group` one domain can hold, the workloads
-    that can share that domain, and whether the figure is exact (else an upper bound)."""
-    if len(group) > EXACT_LIMIT:
-        return sum(per_domain(cluster, w, level) for w in group), list(group), False
-    weights = [per_domain(cluster, w, level) for w in group]
-    best: tuple[int, list[int]] = (0, [])
-
-    def extend(chosen: list[int], start: int, total: int) -> None:
-        nonlocal best
-        if total > best[0]:
-            best = (total, list(chosen))
-        for index in range(start, len(group)):
-            if all(not exclusive(cluster, group[index], group[other], level)
-                   for other in chosen):
-                chosen.append(index)
-                extend(chosen, index + 1, total + weights[index])
-                chosen.pop()
-
-    extend([], 0, 0)
-    return best[0], [group[i] for i in best[1]], True
-
-
-# --- the broker settings ------------------------------------------------------------------------
-
-
-def _config_value(data: dict, key: str) -> str | None:
-    for spelled in (key, f"PULSAR_PREFIX_{key}"):
-        if data.get(spelled) not in (None, ""):
-            return str(data[spelled]).strip()
-    return None
-
-
-def ledger_settings(broker: dict, objects: list[dict]) -> dict:
-    """The managed-ledger settings a broker workload runs with, from its ConfigMaps (Pulsar's
-    defaults for keys they leave out)."""
-    data: dict = {}
-    for obj in objects:
-        if obj.get("kind") == "ConfigMap" and obj["metadata"]["name"] in broker["_configMaps"]:
-            data.update(obj.get("data") or {})
-    settings: dict = {}
-    for key, default in PULSAR_DEFAULTS.items():
-        value = _config_value(data, key)
-        settings[key] = int(value) if value is not None and value.isdigit() else default
-    enforce = _config_value(data, ENFORCE_MIN_RACKS)
-    settings[ENFORCE_MIN_RACKS] = (enforce or "false").lower() == "true"
-    region = _config_value(data, REGION_AWARE)
-    settings[REGION_AWARE] = (region or "false").lower() == "true"
-    return settings
 
 
 # --- the report ---------------------------------------------------------------------------------
@@ -412,7 +237,11 @@ def _not_guaranteed(cluster: Cluster, found: list[dict]) -> list[str]:
                 notes.append(f"{workload['name']}: its pods prefer different "
                              f"{level}s (a preferred rule); counted as if they could share one")
         for constraint in workload["_spread"]:
-            if constraint.get("topologyKey") in (keys["zone"], keys["host"]):
+            level = "zone" if constraint.get("topologyKey") == keys["zone"] else "node"
+            if constraint.get("topologyKey") in (keys["zone"], keys["host"]) and spread_bound(
+                    cluster, workload, constraint, level, workload["_cluster"]) is None:
+                # counted when it bounds the pods per domain whatever the nodes (DoNotSchedule
+                # with minDomains, spread_bound); else it depends on the domains there are
                 notes.append(f"{workload['name']}: topology spread on "
                              f"{constraint.get('topologyKey')} (maxSkew "
                              f"{constraint.get('maxSkew')}) depends on how many domains the "

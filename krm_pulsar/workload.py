@@ -238,9 +238,12 @@ def job_pod(cluster: Cluster, spec: dict, container: dict, *, service_account: s
 def pod_spec(cluster: Cluster, spec: dict, main_containers: list, *, match_labels: dict,
              rack: str | None = None, init_containers: list | None = None,
              volumes: list | None = None,
-             restart_policy: str | None = None, with_affinity: bool = True) -> dict:
+             restart_policy: str | None = None, with_affinity: bool = True,
+             stateless: bool = False) -> dict:
     """A pod spec with KAAP's common fields (kaap-parity.md#pod-spec); user sidecars come before our
-    containers, user init containers before ours, user volumes before ours."""
+    containers, user init containers before ours, user volumes before ours. `stateless`: the
+    pods belong to a Deployment (placement.affinity: a racked set's own host rule is then a
+    spread constraint, docs/racks.md#stateless-sets-own-host-spread)."""
     pod = scheduling(spec)
     if spec.get("serviceAccountName"):
         pod["serviceAccountName"] = spec["serviceAccountName"]
@@ -250,11 +253,14 @@ def pod_spec(cluster: Cluster, spec: dict, main_containers: list, *, match_label
     if security:
         pod["securityContext"] = security
     if with_affinity:
-        affinity = placement.affinity(cluster, spec, match_labels, rack)
+        affinity = placement.affinity(cluster, spec, match_labels, rack, stateless)
         if affinity:
             pod["affinity"] = affinity
         # ours: topology spread constraints beside the affinity (placement/spread.py)
-        spread = placement.topology_spread(spec, match_labels)
+        own_host = (placement.own_host_spread(cluster, match_labels)
+                    if placement.host_spread_replaces_anti_affinity(cluster, rack, stateless)
+                    else None)
+        spread = placement.topology_spread(spec, match_labels, own_host)
         if spread:
             pod["topologySpreadConstraints"] = spread
     ours = [secure_container(cluster, c) for c in (init_containers or [])]

@@ -92,7 +92,11 @@ CHECKS: tuple[Check, ...] = (
     Check(CLUSTER, "placement.spread", "check"),
     Check(CLUSTER, "autoscaling", "check"),
     Check(CLUSTER, "acme", "check"),
+    # ours: KAAP input's racked proxies wait for the scheduler's flush in rollouts
+    Check(CLUSTER, "placement.affinity", "requeue_warnings"),
     Check(OBJECTS, "checks.objects", "duplicates"),
+    # ours: ZooKeeper, Oxia and loose bookies across zones (placement/zones.py)
+    Check(OBJECTS, "placement.zones", "check"),
     Check(OUTPUT, "checks.objects", "name_lengths"),
     Check(OUTPUT, "kubernetes.checks", "patched_objects"),
     Check(REPORT, "prerequisites", "check"),

@@ -180,10 +180,13 @@ def check_rollout(cluster: Cluster) -> list:
                 str(rolling.get("maxUnavailable", "25%")).strip() not in ("0", "0%"):
             continue
         match = rset.match_labels(cluster)
-        terms = ((placement.affinity(cluster, spec, match, rset.rack) or {}).get(
-            "podAntiAffinity") or {}).get("requiredDuringSchedulingIgnoredDuringExecution") or []
+        terms = ((placement.affinity(cluster, spec, match, rset.rack, stateless=True) or {})
+                 .get("podAntiAffinity") or {}).get(
+                     "requiredDuringSchedulingIgnoredDuringExecution") or []
+        # the rack's own host rule as a spread constraint rules a shared node out just the same
         if not any(term.get("topologyKey") == cluster.glob["topologyKeys"]["host"]
-                   for term in terms):
+                   for term in terms) and not placement.host_spread_replaces_anti_affinity(
+                       cluster, rset.rack, stateless=True):
             continue
         own = ((raw_proxy.get("sets") or {}).get(rset.name) or {}).get("updateStrategy")
         path = (f"spec.proxy.sets.{rset.name}.updateStrategy" if own
@@ -303,7 +306,7 @@ def render_set(cluster: Cluster, rset: ResourceSet) -> list:
             mounts=mounts,
         ))
     pod = workload.pod_spec(cluster, spec, containers, match_labels=match, rack=rset.rack,
-                            volumes=volumes)
+                            volumes=volumes, stateless=True)
     template = workload.pod_template(
         rset.pod_labels(cluster),
         workload.pod_annotations(cluster, spec, metrics_port(COMPONENT), config_maps),

@@ -10,7 +10,12 @@ This package re-exports what the renderers use.
 
 from __future__ import annotations
 
-from .affinity import PREFERRED_WEIGHT, affinity
+from .affinity import (
+    PREFERRED_WEIGHT,
+    affinity,
+    host_spread_replaces_anti_affinity,
+    own_host_spread,
+)
 from .checks import MAX_SERVICE_NAME, MAX_STATEFULSET_NAME, validate
 from .racks import (
     RACK_RESOLVER_CLASS,
@@ -36,7 +41,8 @@ __all__ = [
     "DEFAULT_SET", "MAX_SERVICE_NAME", "MAX_STATEFULSET_NAME", "PREFERRED_WEIGHT",
     "RACK_RESOLVER_CLASS", "REGION_AWARE_POLICY", "STAGE_WAVE_SPAN", "SYNC_WAVE", "ResourceSet",
     "affinity", "annotate_sync_waves", "autorecovery_rack_config", "bookie_rack_config",
-    "broker_rack_config", "build_resource_sets", "region_aware", "render_sets",
+    "broker_rack_config", "build_resource_sets", "host_spread_replaces_anti_affinity",
+    "own_host_spread", "region_aware", "render_sets",
     "resource_sets", "sync_waves", "topology_spread", "umbrella_labels", "umbrella_needed",
     "validate",
 ]

@@ -9,18 +9,48 @@ if TYPE_CHECKING:
     pass
 
 PREFERRED_WEIGHT = 100
+# The largest minDomains the API accepts: no cluster has that many nodes, so the scheduler
+# always takes the global minimum as 0 and `maxSkew: 1` means "no other pod of the set on the
+# node" (docs/racks.md#stateless-sets-own-host-spread).
+ONE_PER_DOMAIN_MIN_DOMAINS = 2147483647
+
+
+def host_spread_replaces_anti_affinity(cluster: Cluster, rack: str | None,
+                                       stateless: bool) -> bool:
+    """Whether a racked set's own-set host rule (H, required) is rendered as a topology spread
+    constraint instead of a second required pod anti-affinity term: for stateless sets
+    (Deployments) of our API version (docs/racks.md#stateless-sets-own-host-spread). KAAP input
+    keeps KAAP's terms (docs/kaap-parity.md#racks)."""
+    if not (rack and stateless) or cluster.kaap_input:
+        return False
+    zone = (cluster.glob["racks"] or {})[rack]["zone"]
+    return bool(zone["enabled"] and zone["enableHostAntiAffinity"]
+                and zone["requireRackHostAntiAffinity"])
+
+
+def own_host_spread(cluster: Cluster, match_labels: dict) -> dict:
+    """H as a spread constraint: at most one pod of the set per node, like the anti-affinity
+    term, but filtered by the scheduler's PodTopologySpread plugin, which retries a Pending pod
+    when a pod of the set goes (a pod with two required anti-affinity terms of different
+    selectors is retried only after the scheduler's 5-minute flush)."""
+    return {"labelSelector": {"matchLabels": dict(match_labels)}, "maxSkew": 1,
+            "minDomains": ONE_PER_DOMAIN_MIN_DOMAINS,
+            "topologyKey": cluster.glob["topologyKeys"]["host"],
+            "whenUnsatisfiable": "DoNotSchedule"}
 
 
 def affinity(cluster: Cluster, component_spec: dict, match_labels: dict,
-             rack: str | None = None) -> dict | None:
-    """The pod ``affinity`` block, or None when it would be empty (kaap-parity.md#anti-affinity)."""
+             rack: str | None = None, stateless: bool = False) -> dict | None:
+    """The pod ``affinity`` block, or None when it would be empty (kaap-parity.md#anti-affinity).
+    `stateless`: the pods belong to a Deployment (see host_spread_replaces_anti_affinity)."""
     keys = cluster.glob["topologyKeys"]
     pod_affinity: dict[str, list] = {"requiredDuringSchedulingIgnoredDuringExecution": [],
                     "preferredDuringSchedulingIgnoredDuringExecution": []}
     anti_affinity: dict[str, list] = {"requiredDuringSchedulingIgnoredDuringExecution": [],
                      "preferredDuringSchedulingIgnoredDuringExecution": []}
     if rack:
-        _rack_rules(cluster, rack, match_labels, keys, pod_affinity, anti_affinity)
+        _rack_rules(cluster, rack, match_labels, keys, pod_affinity, anti_affinity,
+                    host_as_spread=host_spread_replaces_anti_affinity(cluster, rack, stateless))
     else:
         # a component's antiAffinity replaces the global one as a whole
         # (kaap-parity.md#anti-affinity)
@@ -63,7 +93,7 @@ def _anti_term(rule: dict | None, topology_key: str, match_labels: dict,
 
 
 def _rack_rules(cluster: Cluster, rack: str, match_labels: dict, keys: dict, pod_affinity: dict,
-                anti_affinity: dict) -> None:
+                anti_affinity: dict, host_as_spread: bool = False) -> None:
     racks = cluster.glob["racks"] or {}
     config = racks[rack]
     # Sorted, not KAAP's Java HashMap order: same selector semantics, deterministic output.
@@ -79,7 +109,11 @@ def _rack_rules(cluster: Cluster, rack: str, match_labels: dict, keys: dict, pod
         if level == "zone" and block["enableHostAntiAffinity"]:
             term = {"labelSelector": {"matchLabels": dict(match_labels)},
                     "topologyKey": keys["host"]}
-            _place(term, block["requireRackHostAntiAffinity"], anti_affinity)
+            # as a spread constraint the rule is enforced there (own_host_spread); the
+            # preferred term left here only orders nodes, and shows the rule to tools that
+            # look for a host anti-affinity (kube-score); preferred terms never hold a pod
+            _place(term, block["requireRackHostAntiAffinity"] and not host_as_spread,
+                   anti_affinity)
 
 
 def _rack_term(topology_key: str, racks: list) -> dict:
@@ -88,3 +122,45 @@ def _rack_term(topology_key: str, racks: list) -> dict:
                                                 "values": list(racks)}]},
         "topologyKey": topology_key,
     }
+
+
+def required_anti_affinity_selectors(pod_affinity: dict | None) -> list[dict]:
+    """The distinct label selectors of a pod's required anti-affinity terms."""
+    terms = ((pod_affinity or {}).get("podAntiAffinity") or {}).get(
+        "requiredDuringSchedulingIgnoredDuringExecution") or []
+    selectors: list[dict] = []
+    for term in terms:
+        if term.get("labelSelector") not in selectors:
+            selectors.append(term.get("labelSelector"))
+    return selectors
+
+
+def requeue_warnings(cluster: Cluster) -> list:
+    """Phase ``cluster``: a warning for each proxy set (a Deployment) whose pods keep KAAP's two
+    required anti-affinity terms of different selectors (KAAP input only: ours renders the
+    own-set host rule as a spread constraint). kube-scheduler retries such a Pending pod on a
+    pod's deletion only when the deleted pod matches every term, so a rollout's replacement pod
+    waits for the scheduler's 5-minute flush (docs/racks.md#stateless-sets-own-host-spread)."""
+    from ..schema import warning
+    from .sets import resource_sets
+
+    findings = []
+    raw_sets = (((cluster.config.get("spec") or {}).get("proxy") or {}).get("sets") or {})
+    for rset in resource_sets(cluster, "proxy"):
+        if rset.spec["replicas"] <= 0 or not rset.rack:
+            continue
+        pod_affinity = affinity(cluster, rset.spec, rset.match_labels(cluster), rset.rack,
+                                stateless=True)
+        if len(required_anti_affinity_selectors(pod_affinity)) < 2:
+            continue
+        path = f"spec.proxy.sets.{rset.name}" if rset.name in raw_sets else "spec.proxy"
+        findings.append(warning(path, (
+            f"proxy set {rset.name!r} (rack {rset.rack}) keeps KAAP's two required pod "
+            f"anti-affinity terms (the other racks' zones, the set's own nodes): "
+            f"kube-scheduler retries a Pending pod after a deletion only when the deleted pod "
+            f"matches every term, so each rollout of this Deployment can wait about 5 minutes "
+            f"per pod when its nodes are full. The krm-pulsar.io/v1alpha1 API renders the "
+            f"own-node rule as a topology spread constraint instead (moving to it restarts "
+            f"the proxies once); with KAAP input keep a spare node in the rack's zone "
+            f"(docs/racks.md#stateless-sets-own-host-spread)")))
+    return findings

@@ -141,19 +141,11 @@ REFUSED = {
     "move-set-to-another-rack": (_move_set, "spec.global.resourceSets.kafka-az3.rack"),
 }
 
-REQUEUE_GAP = (
-    "racked proxy Deployments carry two required pod anti-affinity terms (the other racks' "
-    "zones, the own set's hosts); kube-scheduler v1.36.1 retries a Pending pod on a pod "
-    "deletion only when the deleted pod matches all of its anti-affinity terms "
-    "(test_cluster_rollouts.py::test_scheduler_retries_after_deletion_only_with_one_anti_affinity_term), "
-    "so a replacement pod created while its predecessor still terminates stays Pending until "
-    "the scheduler's 5-minute flush: every rollout of a racked proxy set stalls for minutes per "
-    "pod (reproduced alone: bound 5 min 27 s after the deletion). The placement rules must not "
-    "give one pod two required anti-affinity terms (for example the own-set host spread as a "
-    "topologySpreadConstraint), or the docs must say so (new finding, issue 12 report)")
-# (kind, step): why that kind does not settle after that step today.
-SETTLE_KNOWN = {("Deployment", step): REQUEUE_GAP
-                for step in ("add-rack", "tls-cert-manager", "image")}
+# (kind, step): why that kind does not settle after that step today. None: racked proxy
+# Deployments no longer carry two required pod anti-affinity terms (their own-node rule is a
+# spread constraint, docs/racks.md#stateless-sets-own-host-spread), so a replacement pod is
+# retried as soon as its predecessor goes instead of after the scheduler's 5-minute flush.
+SETTLE_KNOWN: dict[tuple[str, str], str] = {}
 
 
 @dataclass

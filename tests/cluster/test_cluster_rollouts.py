@@ -45,17 +45,14 @@ def _image_change(config: dict) -> dict:
 
 CHANGES = {"config": _config_change, "image": _image_change}
 
-PROXY_STALL = (
-    "proxy Deployments (maxSurge 1, maxUnavailable 1) under the racks' required anti-affinity, "
-    "two nodes per zone: the new pods can only take the nodes of old pods, which are "
-    "terminating when the new pods are first tried, and kube-scheduler v1.36.1 does not retry a "
-    "pod with two required anti-affinity terms when the pod in its way is deleted "
-    "(test_scheduler_retries_after_deletion_only_with_one_anti_affinity_term): each proxy set "
-    "waits for the scheduler's 5-minute flush per pod replaced ('1/2 available, 2 updated, 3 "
-    "pods', nothing moving). The placement rules must not give one pod two required "
-    "anti-affinity terms, or rollouts must not depend on a retry (new finding, issue 12 "
-    "report; with maxUnavailable 0 before issue 11 item 3 it was a deadlock outright)")
-KNOWN = {("Deployment", "config"): PROXY_STALL, ("Deployment", "image"): PROXY_STALL}
+# (kind, change): a known defect, as a strict xfail with its reason. None today: racked proxy
+# Deployments used to carry two required pod anti-affinity terms (the other racks' zones, the
+# own set's nodes), and kube-scheduler v1.36.1 does not retry such a pod when the pod in its
+# way is deleted (test_scheduler_retries_after_deletion_only_with_one_anti_affinity_term), so
+# each proxy set waited for the 5-minute flush per pod. The own-node rule of a racked
+# Deployment is now a spread constraint (docs/racks.md#stateless-sets-own-host-spread); KAAP
+# input keeps KAAP's two terms and gets a warning instead.
+KNOWN: dict[tuple[str, str], str] = {}
 
 
 def _params():
@@ -162,7 +159,8 @@ def _blocked_pod(name: str, two_terms: bool) -> dict:
 @pytest.mark.parametrize("two_terms", [False, True], ids=["one-term", "two-terms"])
 def test_scheduler_retries_after_deletion_only_with_one_anti_affinity_term(control_plane,
                                                                             two_terms):
-    """The Kubernetes fact behind PROXY_STALL and the day-2 REQUEUE_GAP: a pod kept off its only
+    """The Kubernetes fact behind docs/racks.md#stateless-sets-own-host-spread (and KAAP input's
+    rollout warning): a pod kept off its only
     node by another pod's presence (required anti-affinity) is retried when that pod is deleted
     if it has one anti-affinity term, and not (until the 5-minute flush) with two, because
     v1.36.1's InterPodAffinity queueing hint asks the deleted pod to match all the terms. When

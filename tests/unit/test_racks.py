@@ -63,6 +63,14 @@ ZONE_RACKS = {
         "resourceSets": {"pool1": {"rack": "zone-a"}, "pool2": {"rack": "zone-b"},
                          "pool3": {"rack": "zone-c"}, "free": {}},
     },
+    # one ZooKeeper member (and bookie of the default set) per zone, else the zone-quorum
+    # warnings (placement/zones.py)
+    "zookeeper": {"topologySpreadConstraints": [{
+        "maxSkew": 1, "minDomains": 3, "topologyKey": "topology.kubernetes.io/zone",
+        "whenUnsatisfiable": "DoNotSchedule"}]},
+    "bookkeeper": {"topologySpreadConstraints": [{
+        "maxSkew": 1, "minDomains": 3, "topologyKey": "topology.kubernetes.io/zone",
+        "whenUnsatisfiable": "DoNotSchedule"}]},
 }
 
 
@@ -307,9 +315,11 @@ def test_component_anti_affinity_replaces_the_global_one_as_a_whole():
     assert terms == {"requiredDuringSchedulingIgnoredDuringExecution": [{
         "labelSelector": {"matchLabels": {**BASE, "component": "bookkeeper"}},
         "topologyKey": "topology.kubernetes.io/zone"}]}
-    # KAAP Q6: the dropped host rule is reported
+    # KAAP Q6: the dropped host rule is reported; bookies one per zone make the cluster
+    # zone-aware, and ZooKeeper has no zone rule (placement/zones.py)
     assert [(f.path, f.severity) for f in findings] == [
-        ("spec.bookkeeper.antiAffinity", "warning")]
+        ("spec.bookkeeper.antiAffinity", "warning"),
+        ("spec.zookeeper.topologySpreadConstraints", "warning")]
     # other components keep the global rule
     assert anti(objects, "StatefulSet", "pulsar-broker")[
         "requiredDuringSchedulingIgnoredDuringExecution"][0]["topologyKey"] == \
@@ -403,10 +413,13 @@ def test_rack_ignores_global_and_component_anti_affinity():
     spec = with_sets(ZONE_RACKS, "proxy", {"pool1": {}},
                      antiAffinity={"host": {"enabled": True, "required": True},
                                    "zone": {"enabled": True, "required": True}})
-    affinity = pod(objects_of(spec), "Deployment", "pulsar-proxy-pool1")["affinity"]
+    proxy = pod(objects_of(spec), "Deployment", "pulsar-proxy-pool1")
     keys = [t["topologyKey"] for t in
-            affinity["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]]
-    assert keys == ["topology.kubernetes.io/zone", "kubernetes.io/hostname"]
+            proxy["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]]
+    # the rack's own-node rule of a Deployment is a spread constraint (placement.affinity)
+    assert keys == ["topology.kubernetes.io/zone"]
+    assert [c["topologyKey"] for c in proxy["topologySpreadConstraints"]] == [
+        "kubernetes.io/hostname"]
 
 
 def test_anti_affinity_on_a_racked_set_is_reported_as_ignored():
@@ -643,7 +656,16 @@ def test_three_zones_every_set_is_pinned_to_its_zone_and_away_from_the_others():
             required = affinity["podAntiAffinity"][
                 "requiredDuringSchedulingIgnoredDuringExecution"]
             assert required[0] == rack_term(zone, others)
-            assert required[1]["topologyKey"] == "kubernetes.io/hostname"
+            name = f"pulsar-{component}-shared-az{number}"
+            own_node = {"labelSelector": {"matchLabels": objects[(kind, name)]["spec"][
+                "selector"]["matchLabels"]}, "topologyKey": "kubernetes.io/hostname"}
+            if kind == "StatefulSet":
+                assert required[1:] == [own_node]
+            else:  # a Deployment: one required term; its own nodes by a spread constraint
+                assert required[1:] == []
+                assert pod(objects, kind, name)["topologySpreadConstraints"] == [{
+                        **own_node, "maxSkew": 1, "minDomains": 2147483647,
+                        "whenUnsatisfiable": "DoNotSchedule"}]
 
 
 def test_three_zones_kafka_proxy_sets_have_their_own_config_and_endpoint():

@@ -115,7 +115,9 @@ def test_two_entries_with_the_same_key_and_action_are_refused_once():
 RACKED = {"global": {"racks": {"r1": {"zone": {"enabled": True}},
                                "r2": {"zone": {"enabled": True}}},
                      "resourceSets": {"a": {"rack": "r1"}, "b": {"rack": "r2"}}},
-          "bookkeeper": {"replicas": 2, "sets": {"a": {}, "b": {}}}}
+          "bookkeeper": {"replicas": 2, "sets": {"a": {}, "b": {}}},
+          # two zones cannot keep a ZooKeeper majority out of one: no zone warning
+          "zookeeper": {"replicas": 1}}
 
 
 def test_a_zone_rack_spread_over_zones_is_refused_unless_pinned():
