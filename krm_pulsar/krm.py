@@ -211,7 +211,11 @@ def process(items: list, function_config: Any, input_results: list) -> Outcome:
     generated: list[dict] = []
     replaced: set[str] = set()
     for config in clusters:
-        objects, findings = render.render(config)
+        source = render.cluster_id(config)
+        # its previous render, if the items hold one (kpt): checked for changes Kubernetes
+        # refuses in place (docs/day2.md)
+        previous = [item for item in items if generated_from(item) == source]
+        objects, findings = render.render(config, previous)
         results.extend(findings_to_results(findings, config))
         if objects:
             generated.extend(objects)
@@ -221,7 +225,36 @@ def process(items: list, function_config: Any, input_results: list) -> Outcome:
         return Outcome(items, results)
     kept = [item for item in items if generated_from(item) not in replaced]
     results.extend(orphans(kept, {render.cluster_id(config) for config in clusters}))
+    results.extend(not_local_config(items))
     return Outcome(kept + generated, results)
+
+
+LOCAL_CONFIG = "config.kubernetes.io/local-config"
+
+
+def not_local_config(items: list) -> list[dict]:
+    """A warning per PulsarCluster among the items without ``config.kubernetes.io/local-config``
+    (docs/krm-contract.md#local-config): kpt keeps it in the package, and whatever applies the
+    rendered package (kpt live apply, Argo CD, Flux, kubectl apply -f) sends it to the API
+    server, which refuses the whole apply unless the PulsarCluster CRD is installed. An
+    explicit value (``"false"``: the CRD is installed and the object is meant to be applied)
+    silences it. The item itself comes back unchanged, as every item does."""
+    results = []
+    for item in items:
+        if not render.is_pulsar_cluster(item):
+            continue
+        metadata = item.get("metadata") if isinstance(item.get("metadata"), dict) else {}
+        annotations = metadata.get("annotations")
+        if isinstance(annotations, dict) and LOCAL_CONFIG in annotations:
+            continue
+        results.append(result(
+            f'the PulsarCluster is kept among the resources without {LOCAL_CONFIG}: "true", so '
+            f"applying the rendered package (kpt live apply, a GitOps tool, kubectl apply) "
+            f"sends it to the API server, which refuses it (no matches for kind "
+            f"\"PulsarCluster\") unless its CRD is installed; add the annotation {LOCAL_CONFIG}: "
+            f'"true" (or "false" if you install the CRD, krm-pulsar schema, and mean to apply it)',
+            severity="warning", obj=item, path=f"metadata.annotations.{LOCAL_CONFIG}"))
+    return results
 
 
 def orphans(items: list, present: set) -> list[dict]:

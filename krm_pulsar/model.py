@@ -65,7 +65,9 @@ SET_UPDATE_STRATEGIES = ("RollingUpdate", "Parallel")
 # Pod security (docs/security.md). "restricted": pods meet the Kubernetes "restricted" Pod
 # Security Standard. "kaap": pod templates exactly as KAAP writes them, so a cluster migrating
 # from the operator does not restart; the default for kaap.oss.datastax.com input.
-POD_SECURITY_MODES = ("restricted", "kaap")
+# "baseline" (ours): our pods as in "restricted", the user's containers need meet only the
+# baseline standard (checks/pod_security.py).
+POD_SECURITY_MODES = ("restricted", "kaap", "baseline")
 # The Pulsar image runs as uid 10000 with gid 0, and its files are group-0 owned and
 # group-writable: group 0 is what lets the process write /pulsar/conf and /pulsar/logs.
 PULSAR_UID = 10000
@@ -1625,7 +1627,8 @@ GLOBAL = Obj(
             enum=POD_SECURITY_MODES,
             doc=(
                 "ours: restricted (the Pod Security Standard) for our API version, kaap (KAAP's pod"
-                " templates) for KAAP input."
+                " templates) for KAAP input; baseline: our pods as in restricted, your sidecars and"
+                " init containers checked against the baseline standard only."
             ),
         ),
         # ours: least-privilege NetworkPolicies (docs/security.md#networkpolicies,

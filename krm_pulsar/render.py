@@ -113,8 +113,10 @@ def render_objects(cluster: Cluster) -> list[dict]:
     return objects
 
 
-def render(config: dict) -> tuple[list[dict], list[SpecError]]:
-    """``(objects, findings)`` for one PulsarCluster; objects is empty when there are errors."""
+def render(config: dict, previous: list | None = None) -> tuple[list[dict], list[SpecError]]:
+    """``(objects, findings)`` for one PulsarCluster; objects is empty when there are errors.
+    ``previous``: the objects an earlier render of this cluster left among the input items (kpt
+    keeps them in the package), compared with the new ones (checks phase ``changes``)."""
     from .cluster import Cluster
 
     spec, findings = load(config)
@@ -142,6 +144,8 @@ def render(config: dict) -> tuple[list[dict], list[SpecError]]:
     if _failed(findings):
         return [], findings
     findings.extend(checks.run(checks.REPORT, cluster, objects))
+    if previous:
+        findings.extend(checks.run(checks.CHANGES, cluster, objects, previous))
     annotate(objects, cluster_id(config), cluster.name)
     return objects, findings
 

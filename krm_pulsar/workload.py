@@ -273,7 +273,10 @@ def pod_spec(cluster: Cluster, spec: dict, main_containers: list, *, match_label
 
 
 def restricted(cluster: Cluster) -> bool:
-    return cluster.glob["podSecurity"] == "restricted"
+    """Whether our containers get the restricted settings: in ``restricted`` and in
+    ``baseline`` mode, which differ only in what the user's containers must meet
+    (checks/pod_security.py)."""
+    return cluster.glob["podSecurity"] in ("restricted", "baseline")
 
 
 def pod_security_context(cluster: Cluster, spec: dict) -> dict | None:

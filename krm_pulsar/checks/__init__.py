@@ -13,7 +13,11 @@ A render runs the phases in order and stops after a phase that found an error
 * ``objects``: the rendered objects before ``spec.patches`` (``f(cluster, objects)``);
 * ``output``: the objects as printed, after the patches and the Jobs' content-hash names;
 * ``report``: ``info`` results about what the output needs in the cluster, for a render
-  without errors.
+  without errors;
+* ``changes`` (ours, docs/day2.md): the objects as printed against the previous render of the
+  same cluster found among the input items (``f(cluster, objects, previous)``), for a render
+  without errors and only when there is a previous render (kpt keeps it in the package):
+  changes Kubernetes refuses in place.
 
 Checks live with their concern (placement, storage, security, certs, jvm, the components,
 prerequisites); those of no single concern live in checks/spec.py and checks/objects.py.
@@ -36,7 +40,8 @@ if TYPE_CHECKING:
 
 READ, SPEC, CLUSTER, OBJECTS, OUTPUT, REPORT = (
     "read", "spec", "cluster", "objects", "output", "report")
-PHASES = (READ, SPEC, CLUSTER, OBJECTS, OUTPUT, REPORT)
+CHANGES = "changes"  # ours: against the previous render (checks/immutable.py)
+PHASES = (READ, SPEC, CLUSTER, OBJECTS, OUTPUT, REPORT, CHANGES)
 
 
 class Check:
@@ -75,6 +80,8 @@ CHECKS: tuple[Check, ...] = (
     # ours (issue 15): PodMonitors, racks pinned to a zone or node
     Check(SPEC, "monitoring", "check"),
     Check(SPEC, "placement.pinning", "check"),
+    # ours: user sidecars and init containers against global.podSecurity (docs/security.md)
+    Check(SPEC, "checks.pod_security", "user_containers"),
     # the components' own checks come first in this phase (component_checks)
     Check(CLUSTER, "jvm", "check"),
     Check(CLUSTER, "certs", "check"),
@@ -88,6 +95,8 @@ CHECKS: tuple[Check, ...] = (
     Check(OUTPUT, "checks.objects", "name_lengths"),
     Check(OUTPUT, "kubernetes.checks", "patched_objects"),
     Check(REPORT, "prerequisites", "check"),
+    # ours (docs/day2.md): changes Kubernetes refuses in place, against the previous render
+    Check(CHANGES, "checks.immutable", "check"),
 )
 
 

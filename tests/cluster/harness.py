@@ -515,8 +515,17 @@ class ControlPlane:
         self.wait_for(lambda: not any(self.get(f"/api/v1/namespaces/{n}") for n in names),
                       f"namespaces {names} deleted", timeout=timeout)
 
-    def add_nodes(self, nodes: list[tuple[str, int]]) -> None:
-        self.apply_objects([node_manifest(zone, index) for zone, index in nodes])
+    def add_nodes(self, nodes: list[tuple[str, int]], labels: dict | None = None,
+                  taints: list | None = None) -> None:
+        """Fake nodes; ``labels`` and ``taints`` model a node pool (a cloud node group's labels
+        and its dedicated taint), as tests/cluster/test_cluster_admission.py needs for
+        fixtures that select one."""
+        manifests = [node_manifest(zone, index) for zone, index in nodes]
+        for manifest in manifests:
+            manifest["metadata"]["labels"].update(labels or {})
+            if taints:
+                manifest["spec"]["taints"] = [dict(taint) for taint in taints]
+        self.apply_objects(manifests)
         names = [node_name(zone, index) for zone, index in nodes]
         self.wait_for(lambda: all(node_ready(self.get(f"/api/v1/nodes/{n}")) for n in names),
                       f"nodes {names} Ready (KWOK)", timeout=60)

@@ -78,27 +78,43 @@ CASES = _cases()
 
 # Known defects of today's output, each an expected failure (strict: the test flips to a failure
 # when the fix lands, so the mark must then go). Key: (case id, point).
-_USER_CONTAINERS = (
-    "the fixture's own init container and sidecar (wait-a-moment, log-shipper) carry no "
-    "securityContext, and docs/security.md says user containers are rendered as written: "
-    "Pod Security `restricted` refuses every pod that has them (allowPrivilegeEscalation, "
-    "capabilities); the fixture must give them one, or the function must warn (new finding, "
-    "issue 12 report)")
-_CONFIG_NOT_LOCAL = (
-    "the kpt package keeps its PulsarCluster (the function's configPath) without "
-    "config.kubernetes.io/local-config: \"true\", so applying the rendered package, as "
-    "docs/integrations/kpt.md says to (kpt live apply, any GitOps tool), is refused: 'no "
-    "matches for kind \"PulsarCluster\" in version \"krm-pulsar.io/v1alpha1\"' (new finding, "
-    "issue 12 report)")
-KNOWN = {
-    ("fixture:full-every-knob", "dry-run"): _USER_CONTAINERS,
-    ("fixture:full-every-knob", "apply"): _USER_CONTAINERS,
-    ("fixture:full-every-knob", "runs"): _USER_CONTAINERS + "; its nodeSelectors (pool, disk, "
-    "cpu, edge, role) also name node pools the test cluster does not model",
-    **{(case, point): _CONFIG_NOT_LOCAL
-       for case in ("example:render-simple", "example:eval-imperative", "kpt:examples/kpt")
-       for point in ("dry-run", "apply")},
+KNOWN: dict[tuple[str, str], str] = {}
+
+# The node pools fixtures/full-every-knob.yaml selects (global nodeSelectors pool: pulsar,
+# disk: ssd, each component's own over them), as a cloud has them: node groups with those
+# labels, tainted dedicated=pulsar:NoSchedule (the taint the fixture tolerates), so no other
+# input's pods land there. Sized for the fixture's replicas under its required host
+# anti-affinity: ZooKeeper 5 (disk: nvme), bookies 4 (disk: local-nvme), brokers 2 (cpu: fast),
+# proxies 2 (edge), autorecovery 2 and bastion 1 (role: ops) on one serving pool, the functions
+# worker 2 (role: compute). Spread over the three zones (zonal volumes follow their node).
+POOL_TAINT = {"key": "dedicated", "value": "pulsar", "effect": "NoSchedule"}
+NODE_POOLS = {
+    "nvme": ({"pool": "pulsar", "disk": "nvme"}, 5),
+    "local-nvme": ({"pool": "pulsar", "disk": "local-nvme"}, 4),
+    "serving": ({"pool": "pulsar", "disk": "ssd", "cpu": "fast", "edge": "true", "role": "ops"}, 2),
+    "compute": ({"pool": "pulsar", "disk": "ssd", "role": "compute"}, 2),
 }
+POOL_FIRST_INDEX = 11  # kwok-<zone>-<n>: far above the harness's and day-2's own nodes
+
+
+def _pool_nodes() -> dict[str, list[tuple[str, int]]]:
+    pools, index = {}, POOL_FIRST_INDEX
+    for pool, (_, count) in NODE_POOLS.items():
+        pools[pool] = []
+        for _ in range(count):
+            pools[pool].append((harness.ZONES[index % len(harness.ZONES)], index))
+            index += 1
+    return pools
+
+
+@pytest.fixture(scope="module")
+def node_pools(control_plane):
+    pools = _pool_nodes()
+    for pool, nodes in pools.items():
+        control_plane.add_nodes(nodes, labels=NODE_POOLS[pool][0], taints=[POOL_TAINT])
+    yield pools
+    control_plane.kubectl("delete", "node", *[harness.node_name(z, i) for nodes in pools.values()
+                                              for z, i in nodes], "--ignore-not-found")
 
 
 def _params(point: str):
@@ -207,7 +223,8 @@ def _cleanup(cp: harness.ControlPlane, wave: list[Case]) -> None:
 
 
 @pytest.fixture(scope="module")
-def admitted(control_plane, cert_manager_crds, prometheus_operator_crds, kustomize, kpt):
+def admitted(control_plane, node_pools, cert_manager_crds, prometheus_operator_crds, kustomize,
+             kpt):
     """Run every case once (wave by wave); the tests below read the outcome."""
     started = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:

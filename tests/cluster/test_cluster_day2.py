@@ -141,14 +141,6 @@ REFUSED = {
     "move-set-to-another-rack": (_move_set, "spec.global.resourceSets.kafka-az3.rack"),
 }
 
-NO_WARNING = ("the function says nothing about a change Kubernetes refuses in place "
-              "(StatefulSet spec fields other than replicas, template, updateStrategy, ... and "
-              "workload selectors are immutable), although in kpt it sees the previous render: "
-              "it must warn, naming the field and what to do (delete the workload with "
-              "--cascade=orphan and re-apply, or resize the claims directly) (new finding, "
-              "issue 12 report)")
-
-
 REQUEUE_GAP = (
     "racked proxy Deployments carry two required pod anti-affinity terms (the other racks' "
     "zones, the own set's hosts); kube-scheduler v1.36.1 retries a Pending pod on a pod "
@@ -342,24 +334,42 @@ def test_kubernetes_refuses_the_change_in_place(day2, name):
     assert any("Forbidden" in line or "field is immutable" in line for line in refusals), refusals
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(strict=True,
-                                                                         reason=NO_WARNING))
-                                  for n in REFUSED])
-def test_function_warns_before_kubernetes_refuses(day2, name):
-    """kpt's view: the package holds the previous render beside the edited PulsarCluster.
-    The function must answer with a warning or error naming the field."""
-    edited, _, _ = day2[1][name]
-    previous = day2[2]
-    config_item = copy.deepcopy(edited)
-    items = [config_item] + copy.deepcopy(previous.rendered.objects)
+def _function_over_previous(edited: dict, previous: workloads.Rendered):
+    """The function as kpt runs it: the edited PulsarCluster (local-config, as a kpt package
+    keeps it) beside the previous render."""
+    config = copy.deepcopy(edited)
+    config["metadata"].setdefault("annotations", {})["config.kubernetes.io/local-config"] = "true"
+    items = [config] + copy.deepcopy(previous.objects)
     resource_list = {"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList",
-                     "items": items, "functionConfig": copy.deepcopy(edited)}
+                     "items": items, "functionConfig": copy.deepcopy(config)}
     result = subprocess.run([workloads._krm_pulsar()], input=yaml.safe_dump(resource_list),
                             capture_output=True, text=True, env=workloads.tool_env(), timeout=60)
-    out = yaml.safe_load(result.stdout) or {}
+    return result, yaml.safe_load(result.stdout) or {}
+
+
+@pytest.mark.parametrize("name", list(REFUSED))
+def test_function_warns_before_kubernetes_refuses(day2, name):
+    """kpt's view: the package holds the previous render beside the edited PulsarCluster.
+    The function must answer with a warning or error naming the field (checks/immutable.py,
+    docs/day2.md)."""
+    edited, _, _ = day2[1][name]
+    result, out = _function_over_previous(edited, day2[2].rendered)
     path = REFUSED[name][1]
     findings = [r for r in out.get("results") or []
                 if r.get("severity") in ("warning", "error")
                 and path in (str((r.get("field") or {}).get("path", "")) + " " + r.get("message", ""))]
     assert findings, (f"no warning or error naming {path}; results: {out.get('results')}, "
                       f"stderr: {result.stderr}")
+
+
+@pytest.mark.parametrize("name", [n for n in CATALOGUE if n != "base"])
+def test_function_quiet_when_kubernetes_accepts(day2, name):
+    """The other side of the comparison: each catalogue edit, which the API server applied in
+    place above, gets no warning or error from the function over the previous render."""
+    steps = day2[0]
+    order = list(CATALOGUE)
+    before = order[order.index(name) - 1]
+    assert name in steps and before in steps, f"step {name} did not run"
+    result, out = _function_over_previous(steps[name].config, steps[before].rendered)
+    loud = [r for r in out.get("results") or [] if r.get("severity") in ("warning", "error")]
+    assert result.returncode == 0 and not loud, f"{name}: {loud}"

@@ -241,7 +241,7 @@ def _config_map(manifests: list, name: str) -> dict:
 
 
 @pytest.mark.parametrize("fixture", ["tls-existing-secrets.yaml",
-                                     "kaap-cert-manager-self-signed.yaml"])
+                                     "kaap-style-tls-self-signed.yaml"])
 def test_the_proxy_configuration_opens_the_tls_ports(pulsar_jars, rendered, tmp_path, fixture):
     """ProxyConfiguration, loaded from our proxy ConfigMap, has the TLS ports the proxy opens
     (ProxyService binds servicePortTls and webServicePortTls when they are present): our API
@@ -269,7 +269,7 @@ def test_the_brokers_key_path_of_kaap_input_loads_without_its_blank(pulsar_jars,
     """KAAP writes the broker's tlsKeyFilePath with a leading blank; KAAP input keeps KAAP's
     value, which ServiceConfiguration loads as the plain path (Java's properties format drops
     blanks after the separator)."""
-    broker_map = _config_map(rendered[ROOT / "fixtures" / "kaap-cert-manager-self-signed.yaml"],
+    broker_map = _config_map(rendered[ROOT / "fixtures" / "kaap-style-tls-self-signed.yaml"],
                              "pulsar-broker")
     assert broker_map["PULSAR_PREFIX_tlsKeyFilePath"] == " /pulsar/certs/tls.key"
     broker = _loaded(pulsar_jars, tmp_path, "org.apache.pulsar.broker.ServiceConfiguration",

@@ -130,7 +130,8 @@ def test_what_the_api_server_refuses_is_an_error_at_its_field(spec, path):
 
 def test_utilization_targets_need_requests_on_every_container():
     # a sidecar without a CPU request: the autoscaler would report the metric missing
-    sidecar = {"name": "log-shipper", "image": "busybox:1.36"}
+    sidecar = {"name": "log-shipper", "image": "busybox:1.36", "securityContext": {
+        "allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}}
     found = errors_of({"broker": {**BROKER_HPA["broker"], "sidecars": [sidecar]}})
     assert "spec.broker.hpa.metrics[0]" in paths(found)
     assert "log-shipper" in found[0].message

@@ -173,9 +173,65 @@ def test_output_of_a_renamed_cluster_is_kept_with_a_warning():
     first, _, _ = run(resource_list([cluster("old", **{"global": {"name": "old"}})]))
     stale = generated(first["items"])
     renamed = cluster("new", **{"global": {"name": "new"}})
+    renamed["metadata"]["annotations"] = {"config.kubernetes.io/local-config": "true"}
     out, stderr, code = run(resource_list(stale + [renamed]))
     assert code == 0
     assert out["items"][:len(stale)] == stale  # unchanged, as every item we do not own
     warnings = [r for r in out["results"] if r["severity"] == "warning"]
     assert len(warnings) == 1 and "generated from PulsarCluster old" in warnings[0]["message"]
     assert any("no longer in the input" in line for line in stderr)
+
+
+# --- the PulsarCluster kept in a package must be local-config (docs/krm-contract.md) -----------
+
+
+def _local_config_warnings(out):
+    return [r for r in out.get("results") or []
+            if (r.get("field") or {}).get("path")
+            == "metadata.annotations.config.kubernetes.io/local-config"]
+
+
+def test_pulsar_cluster_item_without_local_config_warns():
+    """kpt keeps the config item in the package; applying the rendered package sends it to the
+    API server, which refuses it without the CRD (tests/cluster/test_cluster_admission.py)."""
+    config = cluster(broker={"replicas": 1})
+    out, stderr, code = run(resource_list([copy.deepcopy(config)], copy.deepcopy(config)))
+    found = _local_config_warnings(out)
+    assert code == 0
+    assert [r["severity"] for r in found] == ["warning"]
+    assert found[0]["resourceRef"]["kind"] == "PulsarCluster"
+    assert "no matches for kind" in found[0]["message"]
+    assert any("local-config" in line for line in stderr)
+    assert out["items"][0] == config, "the item comes back unchanged, without the annotation"
+
+
+@pytest.mark.parametrize("value", ["true", "false"])
+def test_explicit_local_config_silences_the_warning(value):
+    config = cluster(broker={"replicas": 1})
+    config["metadata"]["annotations"] = {"config.kubernetes.io/local-config": value}
+    out, _, code = run(resource_list([copy.deepcopy(config)], copy.deepcopy(config)))
+    assert code == 0 and not _local_config_warnings(out)
+
+
+def test_function_config_alone_is_not_a_resource():
+    """A kustomize generator's config is never among the items: nothing to warn about."""
+    out, _, code = run(resource_list([], cluster(broker={"replicas": 1})))
+    assert code == 0 and not _local_config_warnings(out)
+
+
+def test_every_shipped_package_keeps_its_pulsar_cluster_local():
+    """The kpt packages we ship (catalog examples, examples/kpt) must render into something
+    that applies: their PulsarCluster is local-config."""
+    from conftest import ROOT
+
+    packages = [p for p in (ROOT / "functions" / "pulsar-cluster" / "examples").iterdir()
+                if p.is_dir()] + [ROOT / "examples" / "kpt"]
+    seen = 0
+    for package in packages:
+        for path in package.glob("*.yaml"):
+            for doc in yamlio.load_all(path.read_text()):
+                if render.is_pulsar_cluster(doc):
+                    seen += 1
+                    annotations = doc["metadata"].get("annotations") or {}
+                    assert annotations.get("config.kubernetes.io/local-config") == "true", path
+    assert seen == len(packages)

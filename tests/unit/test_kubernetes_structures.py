@@ -372,10 +372,14 @@ VALID_COMPONENT = {
                   "ports": [{"containerPort": 9000, "name": "side", "protocol": "TCP"}],
                   "resources": {"limits": {"cpu": "100m", "memory": "64Mi"}},
                   "livenessProbe": {"httpGet": {"port": 9000, "path": "/"}},
-                  "securityContext": {"runAsNonRoot": True}}],
+                  # what restricted needs of a user container (checks/pod_security.py)
+                  "securityContext": {"runAsNonRoot": True, "allowPrivilegeEscalation": False,
+                                      "capabilities": {"drop": ["ALL"]}}}],
     "initContainers": [{"name": "init", "image": "busybox:1.36",
                         "command": ["sh", "-c", "true"],
-                        "resources": {"requests": {"cpu": 0.01, "memory": "16Mi"}}}],
+                        "resources": {"requests": {"cpu": 0.01, "memory": "16Mi"}},
+                        "securityContext": {"allowPrivilegeEscalation": False,
+                                            "capabilities": {"drop": ["ALL"]}}}],
     "securityContext": {"runAsUser": 10000, "runAsGroup": 0, "fsGroup": 0,
                         "fsGroupChangePolicy": "OnRootMismatch", "supplementalGroups": [1000]},
     "nodeAffinity": {

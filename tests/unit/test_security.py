@@ -89,7 +89,8 @@ def test_kaap_input_can_opt_in_and_ours_can_opt_out():
 
 def test_user_security_context_wins_and_user_containers_are_untouched():
     config = load("minimal.yaml")
-    sidecar = {"name": "agent", "image": "example/agent:1"}
+    sidecar = {"name": "agent", "image": "example/agent:1", "securityContext": {
+        "allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}}
     config["spec"]["broker"] = {"securityContext": {"runAsUser": 20000, "fsGroup": 20000},
                                 "sidecars": [sidecar]}
     objects = rendered(config)
@@ -99,6 +100,124 @@ def test_user_security_context_wins_and_user_containers_are_untouched():
     assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
     assert pod["containers"][0] == sidecar
     assert_valid(objects)
+
+
+# --- user containers against global.podSecurity (checks/pod_security.py) ----------------------
+
+USER_OK = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}
+
+
+def _findings(config):
+    return [f for f in render.render(config)[1] if f.severity == "error"]
+
+
+def _with(section="broker", key="sidecars", mode=None, pod_context=None, **container):
+    config = load("minimal.yaml")
+    entry = {"name": "agent", "image": "example/agent:1", **container}
+    config["spec"][section] = {key: [entry]}
+    if pod_context is not None:
+        config["spec"][section]["securityContext"] = pod_context
+    if mode:
+        config["spec"].setdefault("global", {})["podSecurity"] = mode
+    return config
+
+
+def test_restricted_refuses_a_sidecar_without_security_context():
+    """full-every-knob's case: the API server refused every pod of a restricted namespace
+    (tests/cluster/test_cluster_admission.py); now the function does, first."""
+    config = _with()
+    data = yamlio.dump({"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList",
+                        "items": [copy.deepcopy(config)]}).encode()
+    from krm_pulsar import krm
+
+    stdout, stderr, code = krm.run(data)
+    out = yamlio.load_all(stdout)[0]
+    errors = [r for r in out["results"] if r["severity"] == "error"]
+    assert code == 1 and out["items"] == [config], "an error: every item back unchanged"
+    assert [r["field"]["path"] for r in errors] == ["spec.broker.sidecars[0].securityContext"]
+    message = errors[0]["message"]
+    assert "allowPrivilegeEscalation: false" in message and "capabilities.drop: [ALL]" in message
+    assert "podSecurity: baseline" in message
+    assert "runAsNonRoot" not in message, "inherited from our pod securityContext"
+    assert len(stderr) == 1 and "spec.broker.sidecars[0].securityContext" in stderr[0]
+
+
+def test_init_containers_and_set_containers_name_their_own_path():
+    config = _with(section="zookeeper", key="initContainers")
+    assert [f.path for f in _findings(config)] == [
+        "spec.zookeeper.initContainers[0].securityContext"]
+    config = load("minimal.yaml")
+    config["spec"]["global"] = {"resourceSets": {"a": {}}}
+    config["spec"]["broker"] = {"sets": {"a": {"sidecars": [{"name": "s", "image": "x"}]}}}
+    assert [f.path for f in _findings(config)] == [
+        "spec.broker.sets.a.sidecars[0].securityContext"]
+
+
+@pytest.mark.parametrize("container, pod_context, needed", [
+    ({}, None, ["allowPrivilegeEscalation: false", "capabilities.drop: [ALL]"]),
+    (USER_OK, None, []),
+    ({**USER_OK, "privileged": True}, None, ["privileged: false"]),
+    ({**USER_OK, "capabilities": {"drop": ["ALL"], "add": ["NET_ADMIN"]}}, None,
+     ["capabilities.add without NET_ADMIN"]),
+    ({**USER_OK, "capabilities": {"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]}}, None, []),
+    ({**USER_OK, "runAsUser": 0}, None, ["runAsUser other than 0"]),
+    ({**USER_OK, "runAsNonRoot": False}, None, ["runAsNonRoot: true"]),
+    (USER_OK, {"runAsNonRoot": False}, ["runAsNonRoot: true"]),
+    ({**USER_OK, "runAsNonRoot": True}, {"runAsNonRoot": False}, []),
+    ({**USER_OK, "seccompProfile": {"type": "Unconfined"}}, None,
+     ["seccompProfile.type: RuntimeDefault"]),
+    ({**USER_OK, "procMount": "Unmasked"}, None, ["procMount"]),
+])
+def test_restricted_verdict_agrees_with_the_standard(container, pod_context, needed):
+    """Our check against the tests' own reading of the standard (tests/support/pss.py): an
+    error exactly when the rendered pod would be refused, naming what is missing."""
+    config = _with(pod_context=pod_context, securityContext=copy.deepcopy(container))
+    findings = _findings(config)
+    for item in needed:
+        assert findings and item in findings[0].message, (item, findings)
+    assert bool(findings) == bool(needed)
+    # baseline renders the very same pods as restricted; where it renders them, the standard
+    # read independently must find the container wrong exactly when our check did
+    relaxed = copy.deepcopy(config)
+    relaxed["spec"]["global"] = {"podSecurity": "baseline"}
+    objects, relaxed_findings = render.render(relaxed)
+    if any(f.severity == "error" for f in relaxed_findings):
+        assert needed, "what baseline refuses, restricted refuses too"
+        return
+    agent = [v for v in restricted_violations(objects) if "container agent" in v]
+    assert bool(agent) == bool(needed), agent
+
+
+def test_host_port_is_refused_at_its_path():
+    config = _with(securityContext=USER_OK, ports=[{"containerPort": 80, "hostPort": 80}])
+    assert [f.path for f in _findings(config)] == ["spec.broker.sidecars[0].ports[0].hostPort"]
+
+
+def test_baseline_lets_plain_containers_in_and_keeps_our_pods_restricted():
+    config = _with(mode="baseline")
+    objects = rendered(config)
+    pod = by_name(objects, "StatefulSet")["pulsar-broker"]["spec"]["template"]["spec"]
+    assert pod["containers"][0] == {"name": "agent", "image": "example/agent:1"}
+    assert [v for v in restricted_violations(objects) if "container agent" not in v] == []
+    assert restricted_violations(objects), "the sidecar is the user's, as written"
+
+
+@pytest.mark.parametrize("container, path_end", [
+    ({"privileged": True}, "securityContext"),
+    ({"capabilities": {"add": ["NET_ADMIN"]}}, "securityContext"),
+    ({"seccompProfile": {"type": "Unconfined"}}, "securityContext"),
+    ({"windowsOptions": {"hostProcess": True}}, "securityContext"),
+])
+def test_baseline_still_refuses_what_baseline_forbids(container, path_end):
+    config = _with(mode="baseline", securityContext=container)
+    assert [f.path for f in _findings(config)] == [f"spec.broker.sidecars[0].{path_end}"]
+    allowed = _with(mode="baseline", securityContext={"capabilities": {"add": ["CHOWN"]}})
+    assert not _findings(allowed)
+
+
+def test_kaap_mode_checks_nothing():
+    config = _with(mode="kaap", securityContext={"privileged": True})
+    assert not _findings(config)
 
 
 # --- secret material ----------------------------------------------------------------------------
