@@ -46,6 +46,10 @@ if TYPE_CHECKING:
     from .cluster import Cluster
 
 
+# the kinds whose zone loss the report judges: an unruled zone spread of theirs is worth a note
+SPREAD_BY_SCHEDULER = ("zookeeper", "bookkeeper", "broker", "proxy", "autorecovery",
+                       names.OXIA_SERVER, names.OXIA_COORDINATOR)
+
 __all__ = ["ENFORCE_MIN_RACKS", "EXACT_LIMIT", "LEVELS", "PREFERRED", "PULSAR_DEFAULTS",
            "REGION_AWARE", "REQUIRED", "WORKLOAD_KINDS", "exclusive", "explain",
            "ledger_settings", "per_domain", "report", "selects", "spread_bound", "text",
@@ -142,12 +146,29 @@ def _ledger_settings(found: list[dict], objects: list[dict]) -> list[dict]:
     return groups
 
 
+def comes_back(cluster: Cluster, workload: dict, found: list[dict], level: str) -> bool:
+    """Whether the controllers' replacements for its lost pods can run in another domain at
+    once, whatever the other domains hold: no volume of the lost zone (a node's pods keep theirs
+    only with ReadWriteMany), not pinned to one domain, kept apart from no other workload (a rack
+    apart from the other racks finds every other zone taken in the worst case), and kept apart
+    from itself only with one replica (docs/racks.md#comes-back)."""
+    pinned = workload["zones" if level == "zone" else "nodes"]
+    if workload["_zonalVolume"] or (pinned is not None and len(pinned) < 2):
+        return False
+    if exclusive(cluster, workload, workload, level) and workload["replicas"] > 1:
+        return False
+    return not any(other is not workload and exclusive(cluster, workload, other, level)
+                   for other in found)
+
+
 def _count(cluster: Cluster, found: list[dict], role: str, level: str) -> dict:
     group = [w for w in found if w["role"] == role]
     total = sum(w["replicas"] for w in group)
     lost, sharing, exact = worst_loss(cluster, group, level)
+    back = min(lost, sum(per_domain(cluster, w, level) for w in sharing
+                         if comes_back(cluster, w, found, level)))
     return {"total": total, "lost": lost, "left": total - lost, "exact": exact,
-            "lostWith": [w["name"] for w in sharing]}
+            "lostWith": [w["name"] for w in sharing], "comesBack": back}
 
 
 def _outage(cluster: Cluster, found: list[dict], objects: list[dict], level: str) -> dict:
@@ -231,6 +252,14 @@ def _not_guaranteed(cluster: Cluster, found: list[dict]) -> list[str]:
                      + (" that no other rack uses" if zone["apartFromOtherRacks"] else ""))
         notes.append(note)
     for workload in found:
+        if (workload["role"] in SPREAD_BY_SCHEDULER and not workload["rack"]
+                and workload["zones"] is None and per_domain(cluster, workload, "zone") > 1
+                and not _preferred_apart(cluster, workload, "zone")
+                and not any(c.get("topologyKey") == keys["zone"] for c in workload["_spread"])):
+            notes.append(f"{workload['name']}: no zone rule; how its {workload['replicas']} pods "
+                         "spread over zones is the scheduler's choice (its default spreading "
+                         "usually separates them, nothing requires it); counted as if one zone "
+                         "held them all")
         for level in LEVELS:
             if per_domain(cluster, workload, level) > 1 and _preferred_apart(
                     cluster, workload, level):
@@ -303,7 +332,7 @@ def text(document: dict) -> str:
     for level in LEVELS:
         outage = document["outages"][level]
         lines += ["", f"Losing one {level} (worst case)"]
-        lines.extend(_outage_lines(outage["worstCase"]))
+        lines.extend(_outage_lines(outage["worstCase"], level))
         lines.append(f"  => writes {'continue' if outage['writesContinue'] else 'may stop'}")
     if document["notGuaranteed"]:
         lines += ["", "Not guaranteed (left to the scheduler)"]
@@ -315,11 +344,15 @@ def _left(entry: dict) -> str:
     return f"{entry['total']} -> {entry['left']} left" + ("" if entry["exact"] else " or more")
 
 
+def _back(entry: dict, level: str) -> str:
+    return f", {entry['comesBack']} back in another {level} at once" if entry["comesBack"] else ""
+
+
 def _verdict(ok: bool) -> str:
     return "continues" if ok else "STOPS"
 
 
-def _outage_lines(verdicts: dict) -> list[str]:
+def _outage_lines(verdicts: dict, level: str) -> list[str]:
     rows = []
     store = verdicts["metadataStore"]
     if store["store"] == "zookeeper":
@@ -350,13 +383,13 @@ def _outage_lines(verdicts: dict) -> list[str]:
     for kind, label in (("broker", "brokers"), ("proxy", "proxies")):
         entry = verdicts[kind]
         if entry["total"]:
-            rows.append((label, _verdict(entry["continues"]), _left(entry)))
+            rows.append((label, _verdict(entry["continues"]), _left(entry) + _back(entry, level)))
     recovery = verdicts["autorecovery"]
     if recovery["total"]:
-        rows.append(("autorecovery",
-                     "waits" if recovery["left"] == 0 else "continues",
+        waits = recovery["left"] + recovery["comesBack"] == 0
+        rows.append(("autorecovery", "waits" if waits else "continues",
                      _left(recovery) + ("; re-replication of lost copies waits for it"
-                                        if recovery["left"] == 0 else "")))
+                                        if waits else _back(recovery, level))))
     return _table(rows)
 
 

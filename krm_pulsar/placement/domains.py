@@ -105,9 +105,28 @@ def _role(cluster: Cluster, component: str | None) -> str | None:
     return None
 
 
+def _shared_claims(objects: list[dict]) -> set[str]:
+    """Names of the rendered claims any node can mount (ReadWriteMany)."""
+    return {obj["metadata"]["name"] for obj in objects
+            if obj.get("kind") == "PersistentVolumeClaim"
+            and "ReadWriteMany" in ((obj.get("spec") or {}).get("accessModes") or [])}
+
+
+def _has_zonal_volume(spec: dict, pod: dict, shared: set[str]) -> bool:
+    """Whether the pods mount a claim of their own zone: a claim template that is not
+    ReadWriteMany, or a claim that is not one of the rendered ReadWriteMany claims (pre-created
+    claims count as zonal: we cannot see them)."""
+    for template in spec.get("volumeClaimTemplates") or []:
+        if "ReadWriteMany" not in ((template.get("spec") or {}).get("accessModes") or []):
+            return True
+    return any(volume["persistentVolumeClaim"].get("claimName") not in shared
+               for volume in pod.get("volumes") or [] if "persistentVolumeClaim" in volume)
+
+
 def workloads(cluster: Cluster, objects: list[dict]) -> list[dict]:
     """One record per StatefulSet and Deployment, in output order."""
     keys = cluster.glob["topologyKeys"]
+    shared = _shared_claims(objects)
     result = []
     for obj in objects:
         if obj.get("kind") not in WORKLOAD_KINDS:
@@ -133,6 +152,7 @@ def workloads(cluster: Cluster, objects: list[dict]) -> list[dict]:
             "_affinity": affinity,
             "_spread": pod.get("topologySpreadConstraints") or [],
             "_surge": _max_surge(obj["kind"], spec),
+            "_zonalVolume": _has_zonal_volume(spec, pod, shared),
             "_configMaps": [(source.get("configMapRef") or {}).get("name")
                             for container in pod.get("containers") or []
                             for source in container.get("envFrom") or []],

@@ -10,6 +10,11 @@ zone, exactly what its sets need).
    other racks keep every bookie, broker and proxy (the very same pods), and no pod of the lost
    rack moves to another zone. A per-zone table of what was lost and what stayed is printed.
 3. Recovery: the nodes come back (same names, same zone): everything is Running again.
+
+`krm-pulsar explain --output json` of the same input is held against both (explain_check.py):
+its racks and per-set pods against the placement before the drain, its zone-loss verdicts
+against what the loss of this zone left and what the loss of each other zone would leave by the
+placement; a per-zone comparison is printed.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import time
 
 import pytest
 
-from . import harness, workloads
+from . import explain_check, harness, workloads
 from .report import NOTES
 
 pytestmark = pytest.mark.cluster
@@ -38,6 +43,7 @@ class Outage:
         self.before: list[workloads.PodPlace] = []
         self.uids_before: dict[str, str] = {}
         self.deleted_nodes = False
+        self.after: list[explain_check.Placed] | None = None  # Running once the loss settled
 
 
 def _uids(cp) -> dict[str, str]:
@@ -152,6 +158,7 @@ def test_zone_loss_keeps_quorum_and_the_other_racks(outage):
     cp.wait_for(stable, "every pod Running elsewhere or refused by the scheduler", timeout=60)
 
     after = [p for p in workloads.pods(cp, NAMESPACE) if p.owner_kind != "Job"]
+    outage.after = explain_check.placed([p for p in after if p.phase == "Running"])
     uids_after = _uids(cp)
     _table(outage, after)
 
@@ -191,6 +198,45 @@ def _table(outage, after) -> None:
     lines.append(f"{'pending':<8}" + "".join(f"{pending[c]:>14}" for c in components))
     NOTES.append("outage per zone, Running pods before -> after the loss of "
                  f"{outage.zone}:\n" + "\n".join(lines))
+
+
+def _explain(outage) -> dict:
+    return explain_check.explain_json(workloads.fixture_config("production", NAMESPACE))
+
+
+def test_explain_matches_the_schedulers_placement(outage):
+    report = _explain(outage)
+    before = explain_check.placed(outage.before)
+    zones = explain_check.rack_zones(report, before)
+    NOTES.append(f"explain production: racks onto observed zones {zones}")
+    problems = explain_check.placement_problems(report, before)
+    problems += explain_check.threshold_problems(
+        report, explain_check.thresholds(outage.cp, NAMESPACE))
+    assert not problems, "\n".join(problems)
+    assert zones[LOST_RACK] == [outage.zone], zones
+
+
+def test_explain_verdicts_match_the_zone_loss(outage):
+    """The zone this module lost, as it was observed; the other two by the placement."""
+    if outage.after is None:
+        pytest.fail("the zone loss was not observed")
+    report = _explain(outage)
+    before = explain_check.placed(outage.before)
+    limits = explain_check.thresholds(outage.cp, NAMESPACE)
+    observed = {zone: explain_check.observed_loss(report, before, zone, limits,
+                                                  outage.after if zone == outage.zone else None)
+                for zone in harness.ZONES}
+    NOTES.append("explain production against each zone's loss (total->left at the loss+back, "
+                 "verdict):\n" + explain_check.comparison_table(
+                     report, observed, explain_check.rack_zones(report, before), {outage.zone}))
+    predicted = explain_check.observed_loss(report, before, outage.zone, limits)
+    lost = observed[outage.zone]
+    moved = {kind: (lost[kind], predicted[kind]) for kind in explain_check.KINDS
+             if lost[kind]["left"] - lost[kind]["back"] != predicted[kind]["left"]}
+    assert not moved, f"the loss took more than the zone's pods: {moved}"
+    problems = explain_check.back_problems(report, lost)
+    problems += explain_check.loss_problems(report, observed)
+    assert not problems, "\n".join(problems)
 
 
 def test_everything_runs_again_when_the_zone_returns(outage):

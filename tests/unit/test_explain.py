@@ -226,3 +226,34 @@ def test_rendering_never_imports_explain():
             "print('krm_pulsar.explain' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_what_comes_back_in_another_zone_at_once():
+    """docs/racks.md#comes-back: a Deployment without volumes comes back elsewhere; a racked
+    set (apart from the other racks), a set with claims of its zone and a pinned set do not."""
+    report = explain_json(yaml.safe_load((FIXTURES / "production.yaml").read_text()))
+    back = {kind: worst(report, "zone", kind)["comesBack"]
+            for kind in ("metadataStore", "bookkeeper", "broker", "proxy", "autorecovery")}
+    assert back == {"metadataStore": 0, "bookkeeper": 0, "broker": 0, "proxy": 0,
+                    "autorecovery": 1}
+    # unracked proxies and brokers of the defaults: the proxies (a Deployment) come back, the
+    # brokers (no volume either) too; ZooKeeper and bookies keep their claims
+    plain = explain_json(cluster())
+    assert {kind: worst(plain, "zone", kind)["comesBack"] for kind in
+            ("metadataStore", "bookkeeper", "broker", "proxy")} == {
+        "metadataStore": 0, "bookkeeper": 0, "broker": 3, "proxy": 3}
+    text = run_cli(["explain", "-"], yaml.safe_dump(cluster())).stdout.decode()
+    assert re.search(r"proxies +STOPS +3 -> 0 left, 3 back in another zone at once", text)
+    assert re.search(r"autorecovery +continues +1 -> 0 left, 1 back in another zone", text)
+
+
+def test_zookeeper_without_a_zone_rule_is_named_as_the_schedulers_choice():
+    production = yaml.safe_load((FIXTURES / "production.yaml").read_text())
+    assert not any(note.startswith("pulsar-zookeeper:") for note in explain_json(
+        production)["notGuaranteed"]), "production spreads ZooKeeper by zone"
+    del production["spec"]["zookeeper"]["topologySpreadConstraints"]
+    unruled = explain_json(production)
+    assert any(note.startswith("pulsar-zookeeper: no zone rule")
+               for note in unruled["notGuaranteed"]), unruled["notGuaranteed"]
+    spread = explain_json(three_zones())  # its global zone rule holds ZooKeeper to one a zone
+    assert not any(note.startswith("pulsar-zookeeper:") for note in spread["notGuaranteed"])
