@@ -429,11 +429,14 @@ def needed(objects: list) -> Needed:
         return [(pod, p) for pod in all_pods for p in pod.processes if p.what == what]
 
     def store(pod: Pod, process: Process, keys: tuple[str, ...]) -> frozenset:
-        found = set()
+        found: set = set()
         for key in keys:
             for host, port in addresses(process.config.get(key)):
-                found.update((target.name, number) for target, number in
-                             resolver.resolve(host, port, pod))
+                targets = {(target.name, number) for target, number in
+                           resolver.resolve(host, port, pod)}
+                # a store that is not rendered here (ZooKeeper with no replicas of ours) is
+                # still the same store for every client that names the same address
+                found.update(targets or {(host, port)})
         return frozenset(found)
 
     def bookkeeper_store(pod: Pod, process: Process) -> frozenset:
@@ -469,7 +472,8 @@ def needed(objects: list) -> Needed:
             if _bookkeeper_client(process):
                 mine = bookkeeper_store(pod, process)
                 for bookie, theirs, port in bookies:
-                    if theirs == mine:
+                    # a client that names no store (the bastion of KAAP input) finds no bookies
+                    if mine and theirs == mine:
                         result.add(pod, bookie, port)
             if process.what == "broker":
                 mine = store(pod, process, broker_keys)

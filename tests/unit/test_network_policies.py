@@ -119,6 +119,15 @@ def _oxia_single_copy() -> dict:
     return config
 
 
+def _kaap_external_zookeeper():
+    """KAAP input with ZooKeeper run elsewhere (no replicas of ours): the brokers, bookies and
+    autorecovery still share that store; KAAP's bastion names none (found by the property test:
+    the reader matched the bastion's empty store to the bookies' unrendered one)."""
+    config = load("kaap-basic")
+    config["spec"]["zookeeper"] = {"replicas": 0}
+    return config
+
+
 SPECS = {
     "production": lambda: load("production"),
     "three-zones": lambda: load("three-zones"),
@@ -140,6 +149,7 @@ SPECS = {
     "renamed-components": _renamed,
     "options": _options,
     "egress-fixture": lambda: load("network-policies-egress"),
+    "kaap-external-zookeeper": _kaap_external_zookeeper,
 }
 
 
