@@ -98,6 +98,14 @@ def pod_contexts(spec: dict, raw: dict) -> list[SpecError]:
             refused = []
             if level == RESTRICTED and context.get("runAsUser") == 0:
                 refused.append(("runAsUser", "uid 0"))
+            elif context.get("runAsUser") == 0:
+                # baseline admits root, but our containers keep runAsNonRoot: true of their
+                # own, and the kubelet refuses to start a non-root container as uid 0
+                findings.append(SpecError(
+                    f"{path}.securityContext.runAsUser",
+                    "uid 0: our containers run with runAsNonRoot: true (in every mode but "
+                    "kaap), so the kubelet would refuse to start them; use another uid, or "
+                    "spec.global.podSecurity: kaap"))
             if level == RESTRICTED and context.get("runAsNonRoot") is False:
                 refused.append(("runAsNonRoot", "runAsNonRoot: false"))
             if unconfined:

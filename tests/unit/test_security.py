@@ -335,3 +335,14 @@ def test_a_pod_context_restricted_refuses_is_an_error_at_its_path(pod_context, p
     assert [f.path for f in _findings(config)] == ([path] if path else [])
     config["spec"]["global"]["podSecurity"] = "kaap"
     assert _findings(config) == []
+
+
+def test_uid_0_under_baseline_is_an_error_our_containers_would_not_start():
+    config = load("minimal.yaml")
+    config["spec"]["global"]["podSecurity"] = "baseline"
+    config["spec"]["broker"] = {"securityContext": {"runAsUser": 0}}
+    findings = _findings(config)
+    assert [f.path for f in findings] == ["spec.broker.securityContext.runAsUser"]
+    assert "runAsNonRoot: true" in findings[0].message
+    config["spec"]["broker"] = {"securityContext": {"runAsNonRoot": False}}
+    assert _findings(config) == [], "baseline admits it and our containers still run as 10000"
