@@ -12,10 +12,17 @@ naming the missing settings.
   ``runAsNonRoot`` and ``seccompProfile`` from the pod (our pod securityContext sets both);
 * ``baseline``: our pods as in ``restricted``; the user's containers must meet only the
   baseline standard (no privileged mode, host ports, added capabilities beyond the default
-  set, /proc mount, SELinux user or role, Windows host process, unconfined seccomp);
+  set, /proc mount, SELinux user, role or type, Windows host process, unconfined seccomp or
+  AppArmor, probe or lifecycle hosts), and may not run as uid 0 under our inherited
+  ``runAsNonRoot: true`` (the kubelet refuses that);
 * ``kaap``: KAAP's templates, which KAAP renders without a check: none here either.
 
-Written from the Pod Security Standards (Kubernetes' documentation, policy version latest).
+Pod-level settings (``pod_contexts``: a component's or set's ``securityContext``,
+``spec.oxia.server.securityContext``, ``podAnnotations``) are checked against the baseline
+rules under both levels, and against restricted's under ``restricted``.
+
+Written from the Pod Security Standards (Kubernetes' documentation, policy version latest, as
+Kubernetes 1.36 enforces it). Kubernetes reads a null field as an unset one, and so do we.
 """
 
 from __future__ import annotations
