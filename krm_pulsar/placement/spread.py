@@ -32,18 +32,17 @@ SELECTOR_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
 def constraints(spec: dict, match_labels: dict, placement: dict | None = None) -> list | None:
     """The pod's ``topologySpreadConstraints`` (None when there are none): the entries of the
     component or set, each without ``labelSelector`` given the set's own selector; then
-    `placement`, a constraint of the placement rules (affinity.own_host_spread), unless the
-    user's entries already constrain its key the same way (the API server refuses two entries
-    with the same topologyKey and whenUnsatisfiable; the user's wins)."""
+    `placement`, a constraint of the placement rules (affinity.own_host_spread). The caller
+    passes `placement` only when no entry takes its topologyKey and whenUnsatisfiable (the API
+    server refuses two such entries; affinity.host_spread_replaces_anti_affinity keeps the rule
+    a required anti-affinity term instead, so it is never dropped)."""
     result = []
     for own in spec.get(FIELD) or []:
         entry = copy.deepcopy(own)
         if entry.get("labelSelector") is None:
             entry["labelSelector"] = {"matchLabels": dict(match_labels)}
         result.append(entry)
-    if placement and not any(
-            (e.get("topologyKey"), e.get("whenUnsatisfiable"))
-            == (placement["topologyKey"], placement["whenUnsatisfiable"]) for e in result):
+    if placement:
         result.append(placement)
     return result or None
 
