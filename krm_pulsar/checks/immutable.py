@@ -17,7 +17,12 @@ What the API server refuses (Kubernetes' update validation of each kind):
 * Deployment: ``spec.selector``;
 * Job: ``spec.selector`` and ``spec.template`` (our Jobs are named after their content, so a
   changed Job is normally a new Job; this catches one that kept its name);
-* PersistentVolumeClaim: every ``spec`` field except a larger ``resources.requests.storage``.
+* PersistentVolumeClaim: every ``spec`` field except a larger ``resources.requests.storage``;
+* StorageClass: ``provisioner``, ``parameters``, ``reclaimPolicy``, ``volumeBindingMode``.
+
+Quantities compare by amount, as the API server's semantic equality does (``10Gi`` is
+``10240Mi``). A previous item of an unexpected shape (hand-edited) is compared as far as it
+can be read, never crashes the render.
 """
 
 from __future__ import annotations
@@ -47,10 +52,13 @@ def check(cluster: Cluster, objects: list, previous: list) -> list[SpecError]:
     """A warning per refused change of an object that is both in ``previous`` (the earlier
     render of this cluster) and in ``objects`` (the new one)."""
     before = {_key(obj): obj for obj in previous if isinstance(obj, dict)}
+    before.pop(None, None)
     findings: list[SpecError] = []
     for obj in objects:
         old = before.get(_key(obj))
-        if old is None or not isinstance(old.get("spec"), dict):
+        # a StorageClass keeps its fields at the top level; every other kind here in spec
+        if old is None or (obj.get("kind") != "StorageClass"
+                           and not isinstance(old.get("spec"), dict)):
             continue
         compare = _COMPARE.get(str(obj.get("kind")))
         if compare is not None:
@@ -58,12 +66,15 @@ def check(cluster: Cluster, objects: list, previous: list) -> list[SpecError]:
     return findings
 
 
-def _key(obj: dict) -> tuple:
-    metadata = obj.get("metadata")
-    if not isinstance(metadata, dict):
-        metadata = {}
-    api_group = str(obj.get("apiVersion") or "").rpartition("/")[0]
-    return (api_group, obj.get("kind"), metadata.get("namespace") or "", metadata.get("name"))
+def _key(obj: dict) -> tuple | None:
+    """(group, kind, namespace, name), or None for an item whose identity is not plain text
+    (a hand-edited previous render: nothing to compare, and nothing to crash on)."""
+    metadata = _dict(obj.get("metadata"))
+    parts = (obj.get("apiVersion") or "", obj.get("kind"), metadata.get("namespace") or "",
+             metadata.get("name"))
+    if not all(isinstance(part, str) for part in parts):
+        return None
+    return (parts[0].rpartition("/")[0], *parts[1:])
 
 
 # --- per kind -----------------------------------------------------------------------------------
@@ -79,7 +90,7 @@ def _statefulset(cluster: Cluster, old: dict, new: dict) -> list[SpecError]:
         was = before.get(field, STATEFULSET_DEFAULTS.get(field))
         now = after.get(field, STATEFULSET_DEFAULTS.get(field))
         if field == "volumeClaimTemplates":
-            findings.extend(_claim_templates(where, name, was or [], now or [], orphan))
+            findings.extend(_claim_templates(where, name, _list(was), _list(now), orphan))
         elif was == now:
             continue
         elif field == "selector":
@@ -120,13 +131,14 @@ def _claim_templates(where: _Where, name: str, was: list, now: list,
         return findings
     for claim, template in after.items():
         old = before[claim]
-        old_spec = {**CLAIM_DEFAULTS, **(old.get("spec") or {})}
-        new_spec = {**CLAIM_DEFAULTS, **(template.get("spec") or {})}
-        if old_spec == new_spec and _labels(old) == _labels(template):
+        old_spec = {**CLAIM_DEFAULTS, **_dict(old.get("spec"))}
+        new_spec = {**CLAIM_DEFAULTS, **_dict(template.get("spec"))}
+        # the API server compares quantities by amount (10Gi equals 10240Mi)
+        if _same_claim_spec(old_spec, new_spec) and _labels(old) == _labels(template):
             continue
         volume = where.volume_path(claim)
         was_size, now_size = _storage(old_spec), _storage(new_spec)
-        if was_size != now_size:
+        if not _same_quantity(was_size, now_size):
             findings.append(warning(
                 f"{volume}.size" if volume else where.spec_path(None),
                 f"StatefulSet {name!r}: the size of volume claim template {claim!r} changes "
@@ -137,7 +149,7 @@ def _claim_templates(where: _Where, name: str, was: list, now: list,
                 f"never shrink), then {orphan}"))
         else:
             changed = sorted(k for k in set(old_spec) | set(new_spec)
-                             if old_spec.get(k) != new_spec.get(k))
+                             if not _same_claim_field(k, old_spec.get(k), new_spec.get(k)))
             fields = ", ".join(f"spec.{k}" for k in changed) or "metadata.labels"
             findings.append(warning(
                 volume or where.spec_path(None),
@@ -204,8 +216,29 @@ def _claim(cluster: Cluster, old: dict, new: dict) -> list[SpecError]:
     return findings
 
 
+# StorageClass fields the API server refuses to update (storage validation of StorageClass)
+STORAGE_CLASS_IMMUTABLE = ("provisioner", "parameters", "reclaimPolicy", "volumeBindingMode")
+
+
+def _storage_class(cluster: Cluster, old: dict, new: dict) -> list[SpecError]:
+    """A StorageClass has no spec: its fields sit at the top level."""
+    changed = [k for k in STORAGE_CLASS_IMMUTABLE if old.get(k) != new.get(k)]
+    if not changed:
+        return []
+    name = new["metadata"]["name"]
+    # our classes are named after their volume (storage.storage_class_name): the volume's
+    # storageClass, which inherits spec.global.storage.storageClass
+    volume = _Where(cluster, new).volume_path(name)
+    return [warning(
+        f"{volume}.storageClass" if volume else "spec.global.storage.storageClass",
+        f"StorageClass {name!r}: {', '.join(changed)} changes, which Kubernetes refuses to "
+        f"update: delete the StorageClass (kubectl delete storageclass {name}) and apply "
+        f"again; existing claims keep their volumes and what they were provisioned with, "
+        f"only new claims get the new settings")]
+
+
 _COMPARE = {"StatefulSet": _statefulset, "Deployment": _deployment, "Job": _job,
-            "PersistentVolumeClaim": _claim}
+            "PersistentVolumeClaim": _claim, "StorageClass": _storage_class}
 
 
 # --- naming the spec field behind an object field -----------------------------------------------
@@ -274,8 +307,8 @@ class _Where:
 
 
 def _selector(where: _Where, what: str, was: object, now: object, remedy: str) -> SpecError:
-    old = (was.get("matchLabels") or {}) if isinstance(was, dict) else {}
-    new = (now.get("matchLabels") or {}) if isinstance(now, dict) else {}
+    old = _dict(was.get("matchLabels")) if isinstance(was, dict) else {}
+    new = _dict(now.get("matchLabels")) if isinstance(now, dict) else {}
     changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
     from .. import names
 
@@ -304,16 +337,54 @@ def _size_patch(size: object) -> str:
                       separators=(",", ":"))
 
 
+def _dict(value: object) -> dict:
+    """``value`` when it is a mapping, else empty: previous renders are input, and an edited
+    one must not crash a check that only warns."""
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: object) -> list:
+    return value if isinstance(value, list) else []
+
+
 def _template_name(template: dict) -> str:
-    return str((template.get("metadata") or {}).get("name"))
+    return str(_dict(template.get("metadata")).get("name"))
 
 
 def _labels(template: dict) -> dict:
-    return (template.get("metadata") or {}).get("labels") or {}
+    return _dict(_dict(template.get("metadata")).get("labels"))
 
 
 def _storage(spec: dict) -> object:
-    return ((spec.get("resources") or {}).get("requests") or {}).get("storage")
+    return _dict(_dict(spec.get("resources")).get("requests")).get("storage")
+
+
+def _same_quantity(a: object, b: object) -> bool:
+    from ..jvm import quantity_bytes
+
+    if a == b:
+        return True
+    amount_a, amount_b = quantity_bytes(a), quantity_bytes(b)
+    return amount_a is not None and amount_a == amount_b
+
+
+def _same_claim_field(key: str, a: object, b: object) -> bool:
+    """One field of a claim spec, with the quantities under ``resources`` by amount."""
+    if key != "resources" or not (isinstance(a, dict) and isinstance(b, dict)):
+        return a == b
+    for part in set(a) | set(b):
+        was, now = _dict(a.get(part)), _dict(b.get(part))
+        if not (isinstance(a.get(part), dict) and isinstance(b.get(part), dict)):
+            if a.get(part) != b.get(part):
+                return False
+            continue
+        if set(was) != set(now) or not all(_same_quantity(was[k], now[k]) for k in was):
+            return False
+    return True
+
+
+def _same_claim_spec(a: dict, b: dict) -> bool:
+    return all(_same_claim_field(k, a.get(k), b.get(k)) for k in set(a) | set(b))
 
 
 def _lookup(spec: object, dotted: str) -> object:

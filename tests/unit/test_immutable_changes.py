@@ -223,3 +223,50 @@ def test_an_error_render_compares_nothing(previous):
     out, _, code = _run(_edited(edit), previous)
     assert code == 1
     assert all(r["severity"] == "error" for r in _changes(out))
+
+
+def test_a_size_spelled_differently_is_the_same_size(previous):
+    """The API server compares quantities by amount: 51200Mi is the 50Gi default."""
+    def edit(spec):
+        spec["bookkeeper"].setdefault("volumes", {})["ledgers"] = {"size": "51200Mi"}
+    out, _, code = _run(_edited(edit), previous)
+    assert code == 0 and not _changes(out), _changes(out)
+
+
+@pytest.mark.parametrize("damage", [
+    lambda sts: sts["spec"].__setitem__("volumeClaimTemplates", 5),
+    lambda sts: sts["spec"]["volumeClaimTemplates"][0].__setitem__("metadata", "x"),
+    lambda sts: sts["spec"]["volumeClaimTemplates"][0].__setitem__("spec", ["x"]),
+    lambda sts: sts["spec"]["volumeClaimTemplates"][0]["spec"].__setitem__("resources", "x"),
+    lambda sts: sts["spec"]["selector"].__setitem__("matchLabels", "abc"),
+    lambda sts: sts["metadata"].__setitem__("name", ["a"]),
+    lambda sts: sts["metadata"].__setitem__("namespace", {"a": 1}),
+], ids=["templates-int", "template-metadata-str", "template-spec-list", "resources-str",
+        "match-labels-str", "name-list", "namespace-map"])
+def test_a_hand_edited_previous_render_never_crashes(previous, damage):
+    """Previous renders are input: an item of an odd shape is compared as far as it reads, and
+    the render goes on (exit 0, no internal error)."""
+    items = copy.deepcopy(previous)
+    sts = next(i for i in items if i["kind"] == "StatefulSet"
+               and i["spec"].get("volumeClaimTemplates"))
+    damage(sts)
+    out, stderr, code = _run(THREE_ZONES, items)
+    assert code == 0, stderr
+    assert not any("internal error" in line for line in stderr)
+
+
+def test_a_storage_class_change_warns_at_its_volume():
+    """StorageClass parameters, provisioner, reclaimPolicy and volumeBindingMode are immutable."""
+    base = yaml.safe_load((FIXTURES / "storage-class-created.yaml").read_text())
+    base["metadata"]["annotations"] = {"config.kubernetes.io/local-config": "true"}
+    before = _previous(base)
+
+    def edit(spec):
+        spec["global"]["storage"]["storageClass"]["type"] = "pd-extreme"
+    out, _, code = _run(_edited(edit, base), before)
+    warnings = _changes(out)
+    assert code == 0 and [w["field"]["path"] for w in warnings] == [
+        "spec.bookkeeper.volumes.ledgers.storageClass"], warnings
+    assert "delete the StorageClass" in warnings[0]["message"]
+    out, _, _ = _run(base, before)
+    assert not _changes(out)
