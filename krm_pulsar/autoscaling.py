@@ -33,6 +33,8 @@ MAX_STABILIZATION_WINDOW = 3600
 MAX_POLICY_PERIOD = 1800
 SELECT_POLICIES = ("Max", "Min", "Disabled")
 POLICY_TYPES = ("Pods", "Percent")
+# averageUtilization and a policy's value are int32 fields
+INT32_MAX = 2147483647
 
 
 def enabled(set_spec: dict) -> bool:
@@ -219,10 +221,10 @@ def _target_problems(target: object, path: str, allowed: tuple[str, ...]) -> lis
                  f"this metric takes a target of type {' or '.join(allowed)}, got {kind!r}")]
     if kind == "Utilization":
         value = target.get("averageUtilization")
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        if not _int_between(value, 1, INT32_MAX):
             return [(child_path(path, "averageUtilization"),
-                     f"averageUtilization is a percentage of the requests, an integer of at "
-                     f"least 1; got {value!r}")]
+                     f"averageUtilization is a percentage of the requests, an integer from 1 "
+                     f"to {INT32_MAX}; got {value!r}")]
         return []
     key = "value" if kind == "Value" else "averageValue"
     value = target.get(key)
@@ -269,9 +271,9 @@ def behavior_problems(behavior: object, path: str) -> list[tuple[str, str]]:
             if policy.get("type") not in POLICY_TYPES:
                 problems.append((child_path(at, "type"),
                                  f"must be Pods or Percent, got {policy.get('type')!r}"))
-            if not _int_between(policy.get("value"), 1, None):
+            if not _int_between(policy.get("value"), 1, INT32_MAX):
                 problems.append((child_path(at, "value"),
-                                 f"must be an integer of at least 1, got "
+                                 f"must be an integer from 1 to {INT32_MAX}, got "
                                  f"{policy.get('value')!r}"))
             if not _int_between(policy.get("periodSeconds"), 1, MAX_POLICY_PERIOD):
                 problems.append((child_path(at, "periodSeconds"),

@@ -35,6 +35,7 @@ from .placement.domains import (
     per_domain,
     selects,
     spread_bound,
+    spread_never_binds,
     workloads,
     worst_loss,
 )
@@ -155,10 +156,22 @@ def comes_back(cluster: Cluster, workload: dict, found: list[dict], level: str) 
     pinned = workload["zones" if level == "zone" else "nodes"]
     if workload["_zonalVolume"] or (pinned is not None and len(pinned) < 2):
         return False
-    if exclusive(cluster, workload, workload, level) and workload["replicas"] > 1:
+    if _apart_from_itself(cluster, workload, level) and workload["replicas"] > 1:
         return False
     return not any(other is not workload and exclusive(cluster, workload, other, level)
                    for other in found)
+
+
+def _apart_from_itself(cluster: Cluster, workload: dict, level: str) -> bool:
+    """Whether no two pods of the workload may share a domain of `level`: a required
+    anti-affinity to itself, or a DoNotSchedule spread constraint that lets a domain hold one
+    of its pods, like the racked Deployments' own-node rule that replaces that anti-affinity
+    (docs/racks.md#stateless-sets-own-host-spread)."""
+    if exclusive(cluster, workload, workload, level):
+        return True
+    found = workload.get("_cluster") or [workload]
+    return any(spread_bound(cluster, workload, constraint, level, found) == 1
+               for constraint in workload["_spread"])
 
 
 def _count(cluster: Cluster, found: list[dict], role: str, level: str) -> dict:
@@ -268,9 +281,11 @@ def _not_guaranteed(cluster: Cluster, found: list[dict]) -> list[str]:
         for constraint in workload["_spread"]:
             level = "zone" if constraint.get("topologyKey") == keys["zone"] else "node"
             if constraint.get("topologyKey") in (keys["zone"], keys["host"]) and spread_bound(
-                    cluster, workload, constraint, level, workload["_cluster"]) is None:
+                    cluster, workload, constraint, level, workload["_cluster"]) is None \
+                    and not spread_never_binds(constraint, workload["_cluster"]):
                 # counted when it bounds the pods per domain whatever the nodes (DoNotSchedule
-                # with minDomains, spread_bound); else it depends on the domains there are
+                # with minDomains, spread_bound), nothing to say when it counts no more pods
+                # than maxSkew (a single pod without surge); else it depends on the domains
                 notes.append(f"{workload['name']}: topology spread on "
                              f"{constraint.get('topologyKey')} (maxSkew "
                              f"{constraint.get('maxSkew')}) depends on how many domains the "

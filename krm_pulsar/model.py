@@ -578,7 +578,7 @@ def _component(
         ),
         # ours: spec.global.topologySpreadConstraints when unset (model.component_defaults)
         "topologySpreadConstraints": Raw(
-            shape="list",
+            shape="list", kubernetes="core.v1.TopologySpreadConstraint",
             doc=f"{TOPOLOGY_SPREAD_DOC[:-1]}; spec.global.topologySpreadConstraints when unset.",
         ),
         **extra,
@@ -1707,7 +1707,7 @@ GLOBAL = Obj(
         ),
         # ours (issue 15): defaults of every component
         "topologySpreadConstraints": Raw(
-            shape="list",
+            shape="list", kubernetes="core.v1.TopologySpreadConstraint",
             doc=f"{TOPOLOGY_SPREAD_DOC[:-1]}; the default of every component without its own.",
         ),
         "podMonitor": GLOBAL_POD_MONITOR,

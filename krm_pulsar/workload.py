@@ -258,7 +258,8 @@ def pod_spec(cluster: Cluster, spec: dict, main_containers: list, *, match_label
             pod["affinity"] = affinity
         # ours: topology spread constraints beside the affinity (placement/spread.py)
         own_host = (placement.own_host_spread(cluster, match_labels)
-                    if placement.host_spread_replaces_anti_affinity(cluster, rack, stateless)
+                    if placement.host_spread_replaces_anti_affinity(cluster, spec, rack,
+                                                                    stateless)
                     else None)
         spread = placement.topology_spread(spec, match_labels, own_host)
         if spread:

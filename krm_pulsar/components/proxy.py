@@ -186,7 +186,7 @@ def check_rollout(cluster: Cluster) -> list:
         # the rack's own host rule as a spread constraint rules a shared node out just the same
         if not any(term.get("topologyKey") == cluster.glob["topologyKeys"]["host"]
                    for term in terms) and not placement.host_spread_replaces_anti_affinity(
-                       cluster, rset.rack, stateless=True):
+                       cluster, spec, rset.rack, stateless=True):
             continue
         own = ((raw_proxy.get("sets") or {}).get(rset.name) or {}).get("updateStrategy")
         path = (f"spec.proxy.sets.{rset.name}.updateStrategy" if own

@@ -6,7 +6,7 @@ from __future__ import annotations
 TYPE_CHECKING = False  # typing costs start-up time; mypy reads the guarded imports
 if TYPE_CHECKING:
     from ..cluster import Cluster
-    pass
+    from ..schema import SpecError
 
 PREFERRED_WEIGHT = 100
 # The largest minDomains the API accepts: no cluster has that many nodes, so the scheduler
@@ -15,17 +15,34 @@ PREFERRED_WEIGHT = 100
 ONE_PER_DOMAIN_MIN_DOMAINS = 2147483647
 
 
-def host_spread_replaces_anti_affinity(cluster: Cluster, rack: str | None,
+def host_spread_replaces_anti_affinity(cluster: Cluster, spec: dict, rack: str | None,
                                        stateless: bool) -> bool:
     """Whether a racked set's own-set host rule (H, required) is rendered as a topology spread
     constraint instead of a second required pod anti-affinity term: for stateless sets
-    (Deployments) of our API version (docs/racks.md#stateless-sets-own-host-spread). KAAP input
-    keeps KAAP's terms (docs/kaap-parity.md#racks)."""
+    (Deployments) of our API version (docs/racks.md#stateless-sets-own-host-spread), unless
+    the set's own spread constraints (`spec`) already hold the host key with DoNotSchedule (the
+    API server refuses a second such entry, and the user's may allow more than one pod per
+    node): H then stays a required term. KAAP input keeps KAAP's terms
+    (docs/kaap-parity.md#racks)."""
     if not (rack and stateless) or cluster.kaap_input:
         return False
     zone = (cluster.glob["racks"] or {})[rack]["zone"]
     return bool(zone["enabled"] and zone["enableHostAntiAffinity"]
-                and zone["requireRackHostAntiAffinity"])
+                and zone["requireRackHostAntiAffinity"]
+                and own_host_entry(cluster, spec) is None)
+
+
+def own_host_entry(cluster: Cluster, spec: dict) -> int | None:
+    """The index of the set's spread constraint that takes the own-host rule's topologyKey and
+    whenUnsatisfiable (the host key, DoNotSchedule), or None."""
+    from .spread import FIELD
+
+    pair = (cluster.glob["topologyKeys"]["host"], "DoNotSchedule")
+    for index, entry in enumerate(spec.get(FIELD) or []):
+        if isinstance(entry, dict) and (entry.get("topologyKey"),
+                                        entry.get("whenUnsatisfiable")) == pair:
+            return index
+    return None
 
 
 def own_host_spread(cluster: Cluster, match_labels: dict) -> dict:
@@ -50,7 +67,8 @@ def affinity(cluster: Cluster, component_spec: dict, match_labels: dict,
                      "preferredDuringSchedulingIgnoredDuringExecution": []}
     if rack:
         _rack_rules(cluster, rack, match_labels, keys, pod_affinity, anti_affinity,
-                    host_as_spread=host_spread_replaces_anti_affinity(cluster, rack, stateless))
+                    host_as_spread=host_spread_replaces_anti_affinity(
+                        cluster, component_spec, rack, stateless))
     else:
         # a component's antiAffinity replaces the global one as a whole
         # (kaap-parity.md#anti-affinity)
@@ -137,14 +155,18 @@ def required_anti_affinity_selectors(pod_affinity: dict | None) -> list[dict]:
 
 def requeue_warnings(cluster: Cluster) -> list:
     """Phase ``cluster``: a warning for each proxy set (a Deployment) whose pods keep KAAP's two
-    required anti-affinity terms of different selectors (KAAP input only: ours renders the
-    own-set host rule as a spread constraint). kube-scheduler retries such a Pending pod on a
-    pod's deletion only when the deleted pod matches every term, so a rollout's replacement pod
-    waits for the scheduler's 5-minute flush (docs/racks.md#stateless-sets-own-host-spread)."""
-    from ..schema import warning
+    required anti-affinity terms of different selectors (KAAP input; ours renders the own-set
+    host rule as a spread constraint, unless a spread constraint of the user's takes its
+    topologyKey and whenUnsatisfiable: one warning at that entry then). kube-scheduler retries
+    such a Pending pod on a pod's deletion only when the deleted pod matches every term, so a
+    rollout's replacement pod waits for the scheduler's 5-minute flush
+    (docs/racks.md#stateless-sets-own-host-spread)."""
+    from ..schema import child_path, warning
     from .sets import resource_sets
+    from .spread import _origin
 
     findings = []
+    own_entries: dict[str, list[str]] = {}  # the entry's path: the sets it keeps H required in
     raw_sets = (((cluster.config.get("spec") or {}).get("proxy") or {}).get("sets") or {})
     for rset in resource_sets(cluster, "proxy"):
         if rset.spec["replicas"] <= 0 or not rset.rack:
@@ -152,6 +174,12 @@ def requeue_warnings(cluster: Cluster) -> list:
         pod_affinity = affinity(cluster, rset.spec, rset.match_labels(cluster), rset.rack,
                                 stateless=True)
         if len(required_anti_affinity_selectors(pod_affinity)) < 2:
+            continue
+        own_entry = own_host_entry(cluster, rset.spec)
+        if not cluster.kaap_input and own_entry is not None:
+            where = child_path(_origin(cluster.config.get("spec") or {}, "proxy", rset.name),
+                               own_entry)
+            own_entries.setdefault(where, []).append(f"{rset.name!r} (rack {rset.rack})")
             continue
         path = f"spec.proxy.sets.{rset.name}" if rset.name in raw_sets else "spec.proxy"
         findings.append(warning(path, (
@@ -163,4 +191,25 @@ def requeue_warnings(cluster: Cluster) -> list:
             f"own-node rule as a topology spread constraint instead (moving to it restarts "
             f"the proxies once); with KAAP input keep a spare node in the rack's zone "
             f"(docs/racks.md#stateless-sets-own-host-spread)")))
+    findings.extend(_own_entry_requeue_warning(cluster, path, sets)
+                    for path, sets in own_entries.items())
     return findings
+
+
+def _own_entry_requeue_warning(cluster: Cluster, path: str, sets: list[str]) -> SpecError:
+    """Our API version: a spread constraint at `path` takes the own-host rule's pair in the
+    racked proxy `sets`, so the rule stays a required term there
+    (host_spread_replaces_anti_affinity), with the rollout wait of two required terms
+    (docs/racks.md#stateless-sets-own-host-spread)."""
+    from ..schema import warning
+
+    return warning(path, (
+        f"this entry takes the topologyKey {cluster.glob['topologyKeys']['host']} with "
+        f"DoNotSchedule, which the racks' own-node rule (at most one proxy of a set per node, "
+        f"zone.requireRackHostAntiAffinity) needs for its spread constraint, so in proxy "
+        f"set{'s' if len(sets) > 1 else ''} {', '.join(sets)} the rule stays a required pod "
+        f"anti-affinity term beside the other racks' term: kube-scheduler retries a Pending "
+        f"pod after a deletion only when the deleted pod matches every term, so each rollout "
+        f"can wait about 5 minutes per pod when the rack's nodes are full. Remove the entry "
+        f"(the racks already allow one proxy of a set per node) or use ScheduleAnyway "
+        f"(docs/racks.md#stateless-sets-own-host-spread)"))

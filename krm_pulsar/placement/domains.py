@@ -233,11 +233,24 @@ def spread_bound(cluster: Cluster, workload: dict, constraint: dict, level: str,
     skew, domains = constraint.get("maxSkew"), constraint.get("minDomains") or 1
     if not isinstance(skew, int) or not isinstance(domains, int) or skew < 1 or domains < 1:
         return None
-    counted = sum(w["replicas"] + _surge(w) for w in found
-                  if selects(constraint.get("labelSelector"), w["podLabels"]))
+    counted = spread_counted(constraint, found)
     if counted <= skew:
         return None
     return skew + (counted - skew) // domains
+
+
+def spread_counted(constraint: dict, found: list[dict]) -> int:
+    """The pods of `found` a spread constraint counts, a Deployment's surge included."""
+    return sum(w["replicas"] + _surge(w) for w in found
+               if selects(constraint.get("labelSelector"), w["podLabels"]))
+
+
+def spread_never_binds(constraint: dict, found: list[dict]) -> bool:
+    """Whether a DoNotSchedule constraint can never hold a pod back: it counts at most maxSkew
+    pods, so no placement of them exceeds the skew, however many domains there are."""
+    skew = constraint.get("maxSkew")
+    return constraint.get("whenUnsatisfiable") == "DoNotSchedule" and isinstance(skew, int) \
+        and not isinstance(skew, bool) and spread_counted(constraint, found) <= skew
 
 
 def worst_loss(cluster: Cluster, group: list[dict], level: str) -> tuple[int, list[dict], bool]:

@@ -32,18 +32,17 @@ SELECTOR_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
 def constraints(spec: dict, match_labels: dict, placement: dict | None = None) -> list | None:
     """The pod's ``topologySpreadConstraints`` (None when there are none): the entries of the
     component or set, each without ``labelSelector`` given the set's own selector; then
-    `placement`, a constraint of the placement rules (affinity.own_host_spread), unless the
-    user's entries already constrain its key the same way (the API server refuses two entries
-    with the same topologyKey and whenUnsatisfiable; the user's wins)."""
+    `placement`, a constraint of the placement rules (affinity.own_host_spread). The caller
+    passes `placement` only when no entry takes its topologyKey and whenUnsatisfiable (the API
+    server refuses two such entries; affinity.host_spread_replaces_anti_affinity keeps the rule
+    a required anti-affinity term instead, so it is never dropped)."""
     result = []
     for own in spec.get(FIELD) or []:
         entry = copy.deepcopy(own)
         if entry.get("labelSelector") is None:
             entry["labelSelector"] = {"matchLabels": dict(match_labels)}
         result.append(entry)
-    if placement and not any(
-            (e.get("topologyKey"), e.get("whenUnsatisfiable"))
-            == (placement["topologyKey"], placement["whenUnsatisfiable"]) for e in result):
+    if placement:
         result.append(placement)
     return result or None
 
@@ -133,7 +132,7 @@ def entry_problems(entry: dict, path: str, match: dict) -> list[tuple[str, str]]
     skew = entry.get("maxSkew")
     if not _positive_int(skew):
         problems.append((child_path(path, "maxSkew"),
-                         f"maxSkew must be an integer of at least 1, got {skew!r}"))
+                         f"maxSkew must be an integer from 1 to {INT32_MAX}, got {skew!r}"))
     key = entry.get("topologyKey")
     if not isinstance(key, str) or not key:
         problems.append((child_path(path, "topologyKey"),
@@ -149,7 +148,7 @@ def entry_problems(entry: dict, path: str, match: dict) -> list[tuple[str, str]]
     if "minDomains" in entry and entry["minDomains"] is not None:
         if not _positive_int(entry["minDomains"]):
             problems.append((child_path(path, "minDomains"),
-                             f"minDomains must be an integer of at least 1, got "
+                             f"minDomains must be an integer from 1 to {INT32_MAX}, got "
                              f"{entry['minDomains']!r}"))
         elif when != "DoNotSchedule":
             problems.append((child_path(path, "minDomains"),
@@ -167,8 +166,12 @@ def entry_problems(entry: dict, path: str, match: dict) -> list[tuple[str, str]]
     return problems
 
 
+# maxSkew and minDomains are int32 fields: the API server refuses anything larger
+INT32_MAX = 2147483647
+
+
 def _positive_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= INT32_MAX
 
 
 def _selector_problems(selector: object, path: str) -> list[tuple[str, str]]:
@@ -176,12 +179,24 @@ def _selector_problems(selector: object, path: str) -> list[tuple[str, str]]:
         return [(path, "labelSelector must be a mapping with matchLabels and/or "
                        "matchExpressions")]
     problems = []
-    for key, value in (selector.get("matchLabels") or {}).items():
+    labels = selector.get("matchLabels") or {}
+    expressions = selector.get("matchExpressions") or []
+    # the read phase refuses these shapes (core.v1.TopologySpreadConstraint); a merged set's
+    # entry is checked here again and must not fail on them
+    if not isinstance(labels, dict):
+        problems.append((child_path(path, "matchLabels"),
+                         "matchLabels must be a mapping of label keys to values"))
+        labels = {}
+    if not isinstance(expressions, list):
+        problems.append((child_path(path, "matchExpressions"),
+                         "matchExpressions must be a list of {key, operator, values}"))
+        expressions = []
+    for key, value in labels.items():
         problem = label_key_problem(str(key))
         if problem or not isinstance(value, str):
             problems.append((child_path(child_path(path, "matchLabels"), str(key)),
                              problem or f"a label value is a string, got {value!r}"))
-    for index, expression in enumerate(selector.get("matchExpressions") or []):
+    for index, expression in enumerate(expressions):
         where = child_path(child_path(path, "matchExpressions"), index)
         if not isinstance(expression, dict):
             problems.append((where, "expected a mapping with key, operator and values"))
@@ -211,8 +226,11 @@ def _match_label_key_problems(keys: object, selector: object, match: dict,
         return [(where, "matchLabelKeys is a list of label keys")]
     # the selector in effect: the user's, or the set's own that we fill in
     effective = selector if isinstance(selector, dict) else {"matchLabels": match}
-    taken = set(effective.get("matchLabels") or {}) | {
-        e.get("key") for e in effective.get("matchExpressions") or [] if isinstance(e, dict)}
+    labels = effective.get("matchLabels") or {}
+    expressions = effective.get("matchExpressions") or []
+    taken = set(labels if isinstance(labels, dict) else {}) | {
+        e.get("key") for e in (expressions if isinstance(expressions, list) else [])
+        if isinstance(e, dict)}
     problems = []
     for index, key in enumerate(keys):
         if key in taken:

@@ -123,6 +123,14 @@ def test_kaap_input_gets_it_too_and_the_kaap_autoscaler_warning_points_at_hpa():
     ({"broker": {"hpa": {"enabled": True, "maxReplicas": 3, "behavior": {
         "scaleDown": {"selectPolicy": "Fastest"}}}}},
      "spec.broker.hpa.behavior.scaleDown.selectPolicy"),
+    # int32 fields: the API server refuses 2^31
+    ({"broker": {"hpa": {"enabled": True, "maxReplicas": 3, "metrics": [
+        {"type": "Resource", "resource": {"name": "cpu", "target": {
+            "type": "Utilization", "averageUtilization": 2 ** 31}}}]}}},
+     "spec.broker.hpa.metrics[0].resource.target.averageUtilization"),
+    ({"broker": {"hpa": {"enabled": True, "maxReplicas": 3, "behavior": {
+        "scaleUp": {"policies": [{"type": "Percent", "value": 2 ** 31, "periodSeconds": 60}]}}}}},
+     "spec.broker.hpa.behavior.scaleUp.policies[0].value"),
 ])
 def test_what_the_api_server_refuses_is_an_error_at_its_field(spec, path):
     assert path in paths(errors_of(spec))

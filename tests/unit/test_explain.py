@@ -257,3 +257,38 @@ def test_zookeeper_without_a_zone_rule_is_named_as_the_schedulers_choice():
                for note in unruled["notGuaranteed"]), unruled["notGuaranteed"]
     spread = explain_json(three_zones())  # its global zone rule holds ZooKeeper to one a zone
     assert not any(note.startswith("pulsar-zookeeper:") for note in spread["notGuaranteed"])
+
+
+def one_rack(api: str = "krm-pulsar.io/v1alpha1", proxy_set: dict | None = None) -> dict:
+    return cluster({"global": {"racks": {"rack1": {"zone": {"enabled": True}}},
+                               "resourceSets": {"a": {"rack": "rack1"}}},
+                    "proxy": {"sets": {"a": proxy_set or {"replicas": 3}}}}, api)
+
+
+@pytest.mark.parametrize("api", ["krm-pulsar.io/v1alpha1", "kaap.oss.datastax.com/v1beta1"])
+def test_the_own_node_spread_rule_keeps_lost_proxies_from_coming_back_like_kaaps_term(api):
+    """Ours renders the racked proxies' own-node rule as a spread constraint (one pod per node),
+    KAAP's input as a required anti-affinity term: a lost node's proxy may find every other
+    node holding one in both, so neither comes back at once."""
+    report = explain_json(one_rack(api))
+    proxy = worst(report, "node", "proxy")
+    assert (proxy["total"], proxy["lost"], proxy["comesBack"]) == (3, 1, 0)
+    # a single proxy has no other pod of its set to be kept apart from
+    single = explain_json(one_rack(api, {"replicas": 1}))
+    assert worst(single, "node", "proxy")["comesBack"] == 1
+
+
+def test_an_own_node_spread_counting_one_pod_is_no_note():
+    # one proxy, no surge: the constraint counts one pod, it never holds one back
+    no_surge = {"replicas": 1, "updateStrategy": {
+        "type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1}}}
+    report = explain_json(one_rack(proxy_set=no_surge))
+    assert not [n for n in report["notGuaranteed"] if "topology spread" in n], \
+        report["notGuaranteed"]
+    # a spread that only prefers still is one
+    spread = {"maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone",
+              "whenUnsatisfiable": "ScheduleAnyway"}
+    loose = explain_json(cluster({"bastion": {"replicas": 2,
+                                              "topologySpreadConstraints": [spread]}}))
+    assert any(n.startswith("p-bastion: topology spread on topology.kubernetes.io/zone")
+               and "not counted" in n for n in loose["notGuaranteed"]), loose["notGuaranteed"]

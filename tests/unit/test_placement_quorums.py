@@ -98,12 +98,55 @@ def test_explain_counts_the_spread_constraint_as_one_proxy_per_node():
     assert not [n for n in report["notGuaranteed"] if "proxy" in n]
 
 
-def test_a_user_host_spread_replaces_ours():
-    user = {"maxSkew": 2, "topologyKey": HOST, "whenUnsatisfiable": "DoNotSchedule"}
-    objects, _ = render(zone_racks(proxy={"topologySpreadConstraints": [user]}))
-    for pod in (p for n, p in pods(objects, "Deployment").items() if "proxy-s" in n):
+@pytest.mark.parametrize("where", ["proxy", "global"])
+def test_a_user_host_spread_keeps_the_own_node_rule_a_required_term(where):
+    """The API server refuses two entries with one topologyKey and whenUnsatisfiable, and the
+    user's (maxSkew 3) would let three proxies of a set share a node: the rack's own-node rule
+    stays a required anti-affinity term, with a warning at the entry about the rollout wait of
+    two required terms."""
+    user = {"maxSkew": 3, "topologyKey": HOST, "whenUnsatisfiable": "DoNotSchedule"}
+    config = zone_racks(**{where: {"topologySpreadConstraints": [user]}})
+    objects, findings = render(config)
+    proxies = {n: p for n, p in pods(objects, "Deployment").items() if "proxy-s" in n}
+    assert len(proxies) == 3
+    for name, pod in proxies.items():
+        own = {"matchLabels": objects[("Deployment", name)]["spec"]["selector"]["matchLabels"]}
         assert [(c["topologyKey"], c["maxSkew"]) for c in pod["topologySpreadConstraints"]] == [
-            (HOST, 2)]
+            (HOST, 3)]
+        assert pod["affinity"]["podAntiAffinity"][REQUIRED][1:] == [
+            {"labelSelector": own, "topologyKey": HOST}]
+        assert "preferredDuringSchedulingIgnoredDuringExecution" not in pod["affinity"][
+            "podAntiAffinity"]
+    stalls = [f for f in findings if "5 minutes" in f.message]
+    assert [(f.severity, f.path) for f in stalls] == [
+        ("warning", f"spec.{where}.topologySpreadConstraints[0]")]
+    assert all(f"'s{n}' (rack r{n})" in stalls[0].message for n in (1, 2, 3))
+    report, _ = explain.explain(config)
+    assert {w["node"]["maxPodsPerDomain"] for w in report["workloads"]
+            if w["role"] == "proxy"} == {1}
+
+
+def test_a_single_racks_user_host_spread_keeps_the_rule_without_a_warning():
+    # one rack: no other racks' term, so one required term and no rollout wait
+    config = zone_racks(proxy={"topologySpreadConstraints": [
+        {"maxSkew": 3, "topologyKey": HOST, "whenUnsatisfiable": "DoNotSchedule"}]})
+    config["spec"]["global"]["racks"] = {"r1": {"zone": {"enabled": True}}}
+    config["spec"]["global"]["resourceSets"] = {f"s{n}": {"rack": "r1"} for n in (1, 2, 3)}
+    objects, findings = render(config)
+    for pod in (p for n, p in pods(objects, "Deployment").items() if "proxy-s" in n):
+        assert [t["topologyKey"] for t in pod["affinity"]["podAntiAffinity"][REQUIRED]] == [HOST]
+    assert not [f for f in findings if "5 minutes" in f.message]
+
+
+def test_a_user_host_spread_that_schedules_anyway_sits_beside_ours():
+    user = {"maxSkew": 1, "topologyKey": HOST, "whenUnsatisfiable": "ScheduleAnyway"}
+    objects, findings = render(zone_racks(proxy={"topologySpreadConstraints": [user]}))
+    for pod in (p for n, p in pods(objects, "Deployment").items() if "proxy-s" in n):
+        assert [(c["whenUnsatisfiable"], c.get("minDomains"))
+                for c in pod["topologySpreadConstraints"]] == [
+            ("ScheduleAnyway", None), ("DoNotSchedule", 2147483647)]
+        assert [t["topologyKey"] for t in pod["affinity"]["podAntiAffinity"][REQUIRED]] == [ZONE]
+    assert not [f for f in findings if "5 minutes" in f.message]
 
 
 def test_a_preferred_own_node_rule_stays_a_preferred_term():

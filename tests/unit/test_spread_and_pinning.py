@@ -105,6 +105,58 @@ def test_what_the_api_server_refuses_is_an_error_at_its_field(entry, field):
     assert f"spec.zookeeper.topologySpreadConstraints[0].{field}" in paths(found)
 
 
+INT32_MAX = 2147483647
+
+
+@pytest.mark.parametrize("entry,field", [
+    # a labelSelector's matchLabels that is no mapping (was an internal error)
+    ({**SPREAD, "labelSelector": {"matchLabels": ["a"]}}, "labelSelector.matchLabels"),
+    ({**SPREAD, "labelSelector": {"matchLabels": "x"}}, "labelSelector.matchLabels"),
+    ({**SPREAD, "labelSelector": {"matchLabels": 5}}, "labelSelector.matchLabels"),
+    ({**SPREAD, "labelSelector": {"matchExpressions": {"key": "a"}}},
+     "labelSelector.matchExpressions"),
+    # int32 fields: the API server refuses 2^31
+    ({**SPREAD, "maxSkew": INT32_MAX + 1}, "maxSkew"),
+    ({**SPREAD, "minDomains": INT32_MAX + 1}, "minDomains"),
+    ({**SPREAD, "minSkew": 1}, "minSkew"),  # unknown field
+])
+@pytest.mark.parametrize("where", ["zookeeper", "global", "broker.sets.a"])
+def test_kubernetes_structure_of_an_entry_is_checked_as_written(entry, field, where):
+    spec: dict = {}
+    target = spec
+    for part in where.split("."):
+        target = target.setdefault(part, {})
+    target["topologySpreadConstraints"] = [entry]
+    if where == "broker.sets.a":
+        spec["global"] = {"resourceSets": {"a": {}}}
+    found = errors_of(spec)
+    assert f"spec.{where}.topologySpreadConstraints[0].{field}" in paths(found), found
+
+
+def test_the_largest_int32_is_accepted():
+    objects, _ = render_spec({"broker": {"topologySpreadConstraints": [
+        {**SPREAD, "maxSkew": INT32_MAX, "minDomains": INT32_MAX}]}})
+    [entry] = spread_of(objects, "StatefulSet", "pulsar-broker")
+    assert (entry["maxSkew"], entry["minDomains"]) == (INT32_MAX, INT32_MAX)
+
+
+@pytest.mark.parametrize("selector,field", [
+    ({"matchLabels": ["a"]}, "labelSelector.matchLabels"),
+    ({"matchLabels": 5}, "labelSelector.matchLabels"),
+    ({"matchExpressions": "x"}, "labelSelector.matchExpressions"),
+    ({"matchExpressions": 5}, "labelSelector.matchExpressions"),
+])
+def test_entry_problems_reports_a_malformed_selector_instead_of_failing(selector, field):
+    # the check of merged sets runs on what the read phase let through; it must not crash
+    # on any shape either
+    from krm_pulsar.placement.spread import entry_problems
+
+    found = entry_problems({**SPREAD, "labelSelector": selector, "maxSkew": INT32_MAX + 1,
+                            "matchLabelKeys": ["pod-template-hash"]},
+                           "e", {"app": "pulsar"})
+    assert {f"e.{field}", "e.maxSkew"} <= {path for path, _ in found}, found
+
+
 def test_two_entries_with_the_same_key_and_action_are_refused_once():
     found = errors_of({"global": {"topologySpreadConstraints": [SPREAD, {**SPREAD,
                                                                         "maxSkew": 2}]}})
