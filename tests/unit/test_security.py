@@ -346,3 +346,204 @@ def test_uid_0_under_baseline_is_an_error_our_containers_would_not_start():
     assert "runAsNonRoot: true" in findings[0].message
     config["spec"]["broker"] = {"securityContext": {"runAsNonRoot": False}}
     assert _findings(config) == [], "baseline admits it and our containers still run as 10000"
+
+
+# --- what the baseline standard forbids, at either level (docs/security.md#pod-security-context)
+
+
+def _pod_findings(pod_context=None, mode="restricted", section="broker", **fields):
+    config = load("minimal.yaml")
+    config["spec"]["global"]["podSecurity"] = mode
+    config["spec"][section] = dict(fields)
+    if pod_context is not None:
+        config["spec"][section]["securityContext"] = pod_context
+    return config, _findings(config)
+
+
+@pytest.mark.parametrize("mode", ["restricted", "baseline"])
+@pytest.mark.parametrize("server_context, path_end", [
+    ({"runAsUser": 0}, "runAsUser"),
+    ({"seccompProfile": {"type": "Unconfined"}}, "seccompProfile.type"),
+    ({"appArmorProfile": {"type": "Unconfined"}}, "appArmorProfile.type"),
+    ({"runAsUser": 20000, "fsGroup": 20000}, None),
+])
+def test_the_oxia_servers_pod_context_is_checked_at_its_path(mode, server_context, path_end):
+    """spec.oxia.server.securityContext is the Oxia servers' pod context (the coordinator
+    takes ours only): uid 0 there once rendered `runAsNonRoot: true, runAsUser: 0` with exit
+    0 (refused by restricted, and by the kubelet under baseline)."""
+    config = load("minimal.yaml")
+    config["spec"]["global"]["podSecurity"] = mode
+    config["spec"]["oxia"] = {"enabled": True, "server": {"securityContext": server_context}}
+    findings = _findings(config)
+    expected = [f"spec.oxia.server.securityContext.{path_end}"] if path_end else []
+    assert [f.path for f in findings] == expected
+    if path_end == "runAsUser" and mode == "baseline":
+        assert "runAsNonRoot: true" in findings[0].message
+    config["spec"]["global"]["podSecurity"] = "kaap"
+    assert _findings(config) == []
+
+
+def test_the_oxia_servers_run_as_non_root_false_is_refused_by_restricted_only():
+    config = load("minimal.yaml")
+    config["spec"]["oxia"] = {"enabled": True,
+                              "server": {"securityContext": {"runAsNonRoot": False}}}
+    assert [f.path for f in _findings(config)] == [
+        "spec.oxia.server.securityContext.runAsNonRoot"]
+    config["spec"]["global"]["podSecurity"] = "baseline"
+    objects = rendered(config)
+    # the independent reading agrees that the rendered pod is not restricted
+    assert "StatefulSet/pulsar-oxia-server: pod runAsNonRoot false" in restricted_violations(
+        objects)
+
+
+BASELINE_POD_CASES = [
+    ({"appArmorProfile": {"type": "Unconfined"}}, "appArmorProfile.type"),
+    ({"windowsOptions": {"hostProcess": True}}, "windowsOptions.hostProcess"),
+    ({"seLinuxOptions": {"user": "system_u"}}, "seLinuxOptions.user"),
+    ({"seLinuxOptions": {"role": "system_r"}}, "seLinuxOptions.role"),
+    ({"seLinuxOptions": {"type": "spc_t"}}, "seLinuxOptions.type"),
+    ({"sysctls": [{"name": "kernel.shm_rmid_forced", "value": "1"},
+                  {"name": "net.core.somaxconn", "value": "1024"}]}, "sysctls[1].name"),
+    ({"sysctls": [{"name": "kernel.msgmax", "value": "65536"}]}, "sysctls[0].name"),
+    # what the standard admits
+    ({"appArmorProfile": {"type": "RuntimeDefault"}}, None),
+    ({"appArmorProfile": {"type": "Localhost", "localhostProfile": "pulsar"}}, None),
+    ({"windowsOptions": {"hostProcess": False}}, None),
+    ({"seLinuxOptions": {"type": "container_t", "level": "s0:c123,c456"}}, None),
+    ({"seLinuxOptions": {"type": "container_engine_t"}}, None),
+    ({"sysctls": [{"name": name, "value": "1"} for name in (
+        "kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range",
+        "net.ipv4.ip_unprivileged_port_start", "net.ipv4.tcp_syncookies",
+        "net.ipv4.ping_group_range", "net.ipv4.ip_local_reserved_ports",
+        "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_fin_timeout",
+        "net.ipv4.tcp_keepalive_intvl", "net.ipv4.tcp_keepalive_probes",
+        "net.ipv4.tcp_rmem", "net.ipv4.tcp_wmem")]}, None),
+]
+
+
+@pytest.mark.parametrize("mode", ["restricted", "baseline"])
+@pytest.mark.parametrize("pod_context, path_end", BASELINE_POD_CASES)
+def test_a_pod_context_baseline_refuses_is_an_error_at_both_levels(mode, pod_context, path_end):
+    config, findings = _pod_findings(copy.deepcopy(pod_context), mode=mode)
+    expected = [f"spec.broker.securityContext.{path_end}"] if path_end else []
+    assert [f.path for f in findings] == expected, findings
+    # kaap mode renders the pod context as written: the independent reading of the standard
+    # (tests/support/pss.py) must find the broker pod wrong exactly when our check did
+    config["spec"]["global"]["podSecurity"] = "kaap"
+    objects = rendered(config)
+    broker = [v for v in restricted_violations(objects)
+              if v.startswith("StatefulSet/pulsar-broker: pod ")
+              and "runAsNonRoot" not in v and "runAsUser" not in v]
+    assert bool(broker) == bool(path_end), broker
+
+
+def test_a_set_pod_context_is_checked_at_the_set_path():
+    config = load("minimal.yaml")
+    config["spec"]["global"] = {"podSecurity": "baseline", "resourceSets": {"a": {}}}
+    config["spec"]["broker"] = {"sets": {"a": {"securityContext": {
+        "sysctls": [{"name": "vm.swappiness", "value": "1"}]}}}}
+    assert [f.path for f in _findings(config)] == [
+        "spec.broker.sets.a.securityContext.sysctls[0].name"]
+
+
+@pytest.mark.parametrize("mode", ["restricted", "baseline"])
+@pytest.mark.parametrize("value, refused", [
+    ("unconfined", True), ("something-else", True),
+    ("runtime/default", False), ("localhost/pulsar", False), ("", False),
+])
+def test_the_apparmor_annotation_form_is_checked(mode, value, refused):
+    key = "container.apparmor.security.beta.kubernetes.io/pulsar-broker"
+    config, findings = _pod_findings(mode=mode, podAnnotations={key: value, "team": "data"})
+    assert [f.path for f in findings] == ([f'spec.broker.podAnnotations["{key}"]']
+                                          if refused else [])
+    config["spec"]["global"]["podSecurity"] = "kaap"
+    annotated = [v for v in restricted_violations(rendered(config)) if "annotation" in v]
+    assert bool(annotated) == refused, annotated
+
+
+@pytest.mark.parametrize("mode", ["restricted", "baseline"])
+def test_a_container_apparmor_unconfined_is_refused_at_both_levels(mode):
+    config = _with(mode=mode, securityContext={**USER_OK, "appArmorProfile": {
+        "type": "Unconfined"}})
+    findings = _findings(config)
+    assert [f.path for f in findings] == ["spec.broker.sidecars[0].securityContext"]
+    assert "appArmorProfile.type: RuntimeDefault" in findings[0].message
+    config = _with(mode=mode, securityContext={**USER_OK, "appArmorProfile": {
+        "type": "Localhost", "localhostProfile": "agent"}})
+    assert _findings(config) == []
+
+
+@pytest.mark.parametrize("mode", ["restricted", "baseline"])
+@pytest.mark.parametrize("field, handler", [
+    ("livenessProbe", {"httpGet": {"port": 80, "host": "10.0.0.1"}}),
+    ("startupProbe", {"tcpSocket": {"port": 80, "host": "example.com"}}),
+    ("lifecycle", {"preStop": {"httpGet": {"port": 80, "host": "10.0.0.1"}}}),
+])
+def test_a_probe_or_hook_host_is_refused_at_both_levels(mode, field, handler):
+    """Policy version 1.34 and later: baseline refuses a host in probes and hooks."""
+    config = _with(mode=mode, securityContext=USER_OK, **{field: handler})
+    kind = "httpGet" if "httpGet" in json.dumps(handler) else "tcpSocket"
+    middle = f"{field}.preStop" if field == "lifecycle" else field
+    assert [f.path for f in _findings(config)] == [
+        f"spec.broker.sidecars[0].{middle}.{kind}.host"]
+    config["spec"]["global"]["podSecurity"] = "kaap"
+    assert [v for v in restricted_violations(rendered(config)) if "lifecycle host" in v]
+
+
+def test_a_baseline_sidecar_as_uid_0_inherits_run_as_non_root_and_is_an_error():
+    """Baseline admits root, but our pod context says runAsNonRoot: true, which the sidecar
+    inherits: the kubelet refuses to start it (CreateContainerConfigError)."""
+    config = _with(mode="baseline", securityContext={"runAsUser": 0})
+    findings = _findings(config)
+    assert [f.path for f in findings] == ["spec.broker.sidecars[0].securityContext.runAsUser"]
+    assert "kubelet" in findings[0].message and "runAsNonRoot: false" in findings[0].message
+    config = _with(mode="baseline", securityContext={"runAsUser": 0, "runAsNonRoot": False})
+    assert _findings(config) == [], "root with its own runAsNonRoot: false starts"
+    config = _with(mode="baseline", pod_context={"runAsNonRoot": False},
+                   securityContext={"runAsUser": 0})
+    assert _findings(config) == [], "the pod's false is inherited"
+
+
+def test_a_null_run_as_non_root_on_a_container_inherits_the_pods():
+    """Kubernetes reads runAsNonRoot: null as unset: the container inherits our pod's true."""
+    config = _with(securityContext={**USER_OK, "runAsNonRoot": None, "seccompProfile": None})
+    assert _findings(config) == []
+    config["spec"]["global"] = {"podSecurity": "baseline"}
+    assert [v for v in restricted_violations(rendered(config)) if "container agent" in v] == []
+
+
+def test_odd_shapes_reach_the_check_without_a_traceback():
+    """The Kubernetes structure checks refuse these first (read phase); the check itself must
+    still not fail on them when called alone."""
+    from krm_pulsar.checks import pod_security
+
+    odd_container = {"name": "s", "securityContext": {
+        "capabilities": {"add": "SYS_ADMIN", "drop": 5}, "seLinuxOptions": [1],
+        "windowsOptions": "x", "appArmorProfile": "x", "seccompProfile": 3},
+        "ports": 5, "livenessProbe": "x", "lifecycle": {"preStop": 5, "postStart": {
+            "httpGet": "x"}}}
+    raw = {"broker": {"securityContext": {"sysctls": "x", "appArmorProfile": [1],
+                                          "seLinuxOptions": "x", "windowsOptions": 5},
+                      "podAnnotations": [1], "sidecars": [odd_container, "x", None],
+                      "initContainers": {"a": 1}, "sets": {"a": "x", "b": {
+                          "securityContext": {"sysctls": [1, {"name": 5}, None]},
+                          "podAnnotations": {
+                              "container.apparmor.security.beta.kubernetes.io/a": 1}}}},
+           "oxia": {"server": [1]}, "proxy": "x", "bookkeeper": {"securityContext": [1]}}
+    for level in ("restricted", "baseline"):
+        spec = {"global": {"podSecurity": level}, "broker": {"securityContext": "x"}}
+        assert pod_security.pod_contexts(spec, raw) == []
+        findings = pod_security.user_containers(spec, raw)
+        assert [f.path for f in findings] == (
+            ["spec.broker.sidecars[0].securityContext"] if level == "restricted" else [])
+    assert pod_security.pod_contexts({"global": {"podSecurity": "baseline"}}, "x") == []
+    for where, value in [("spec.broker.securityContext.sysctls", "x"),
+                         ("spec.oxia.server.securityContext", [1]),
+                         ("spec.broker.podAnnotations", [1])]:
+        config = load("minimal.yaml")
+        node = config
+        keys = where.split(".")
+        for key in keys[:-1]:
+            node = node.setdefault(key, {})
+        node[keys[-1]] = value
+        assert [f.path for f in _findings(config)] == [where]
