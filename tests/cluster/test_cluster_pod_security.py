@@ -58,13 +58,27 @@ def test_the_api_server_refuses_what_the_function_refuses(control_plane, namespa
         del config["spec"]["broker"]["sidecars"]
     config["metadata"]["namespace"] = namespace
     refused_here = [f for f in render.render(config)[1] if f.severity == "error"]
+    # baseline refuses uid 0 too (our containers run with runAsNonRoot: true, so the kubelet
+    # would not start them): render without it and put it back where it was written, so the
+    # API server judges the pod the user asked for
     relaxed = copy.deepcopy(config)
     relaxed["spec"].setdefault("global", {})["podSecurity"] = "baseline"
+    broker_spec = relaxed["spec"]["broker"]
+    root_pod = (broker_spec.get("securityContext") or {}).pop("runAsUser", None) == 0
+    sidecars = broker_spec.get("sidecars") or []
+    root_sidecar = bool(sidecars) and sidecars[0].get("securityContext", {}).pop(
+        "runAsUser", None) == 0
     objects, findings = render.render(relaxed)
     assert not [f for f in findings if f.severity == "error"], "baseline renders every case"
     broker = [o for o in objects if o["kind"] == "StatefulSet"
               and o["metadata"]["labels"].get("component") == "broker"]
     assert len(broker) == 1
+    pod = broker[0]["spec"]["template"]["spec"]
+    if root_pod:
+        pod["securityContext"]["runAsUser"] = 0
+    if root_sidecar:
+        agent = next(c for c in pod["containers"] if c["name"] == "agent")
+        agent["securityContext"]["runAsUser"] = 0
     result = workloads.apply(control_plane, broker, dry_run=True)
     assert result.ok != bool(refused_here), (
         f"{case}: the function {'refuses' if refused_here else 'accepts'} "
