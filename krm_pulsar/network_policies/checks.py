@@ -66,18 +66,25 @@ def kubernetes_api_callers(spec: dict) -> list[str]:
     return callers
 
 
+def _unknown_fields(value: dict, known: tuple | frozenset, path: str, what: str, has: str,
+                   findings: list[SpecError]) -> bool:
+    """An error per key of `value` that `what` does not have (``has`` lists what it has);
+    whether there was one."""
+    unknown = [key for key in value if key not in known]
+    for key in unknown:
+        findings.append(SpecError(child_path(path, str(key)),
+                                  f"unknown field {key!r} of {what}; {has}"))
+    return bool(unknown)
+
+
 def _peer(peer: object, path: str, findings: list[SpecError]) -> None:
     """One NetworkPolicyPeer: pod and namespace selectors, or an ipBlock alone."""
     if not isinstance(peer, dict):
         findings.append(SpecError(path, f"expected a NetworkPolicy peer (a mapping), got "
                                         f"{type_name(peer)}"))
         return
-    unknown = [key for key in peer if key not in PEER_KEYS]
-    for key in unknown:
-        findings.append(SpecError(child_path(path, str(key)), (
-            f"unknown field {key!r} of a NetworkPolicy peer; a peer has podSelector, "
-            f"namespaceSelector or ipBlock")))
-    if unknown:
+    if _unknown_fields(peer, PEER_KEYS, path, "a NetworkPolicy peer",
+                       "a peer has podSelector, namespaceSelector or ipBlock", findings):
         return
     if not peer:
         findings.append(SpecError(path, (
@@ -99,11 +106,8 @@ def _selector(selector: object, path: str, findings: list[SpecError]) -> None:
         findings.append(SpecError(path, f"expected a label selector (a mapping), got "
                                         f"{type_name(selector)}"))
         return
-    for key in selector:
-        if key not in ("matchLabels", "matchExpressions"):
-            findings.append(SpecError(child_path(path, str(key)), (
-                f"unknown field {key!r} of a label selector; it has matchLabels and "
-                f"matchExpressions")))
+    _unknown_fields(selector, ("matchLabels", "matchExpressions"), path, "a label selector",
+                    "it has matchLabels and matchExpressions", findings)
     labels = selector.get("matchLabels")
     if labels is not None:
         if not isinstance(labels, dict):
@@ -133,11 +137,8 @@ def _expression(expression: object, path: str, findings: list[SpecError]) -> Non
     if not isinstance(expression, dict):
         findings.append(SpecError(path, f"expected a mapping, got {type_name(expression)}"))
         return
-    for key in expression:
-        if key not in ("key", "operator", "values"):
-            findings.append(SpecError(child_path(path, str(key)), (
-                f"unknown field {key!r} of a selector expression; it has key, operator and "
-                f"values")))
+    _unknown_fields(expression, ("key", "operator", "values"), path, "a selector expression",
+                    "it has key, operator and values", findings)
     key = expression.get("key")
     problem = label_key_problem(key) if isinstance(key, str) and key else \
         "a selector expression needs a label key"
@@ -162,10 +163,8 @@ def _ip_block(block: object, path: str, findings: list[SpecError]) -> None:
     if not isinstance(block, dict):
         findings.append(SpecError(path, f"expected a mapping, got {type_name(block)}"))
         return
-    for key in block:
-        if key not in ("cidr", "except"):
-            findings.append(SpecError(child_path(path, str(key)), (
-                f"unknown field {key!r} of an ipBlock; it has cidr and except")))
+    _unknown_fields(block, ("cidr", "except"), path, "an ipBlock", "it has cidr and except",
+                    findings)
     network = _network(block.get("cidr"), child_path(path, "cidr"), findings)
     excepted = block.get("except")
     if excepted is None:
@@ -209,11 +208,8 @@ def _rules(rules: list | None, path: str, findings: list[SpecError]) -> None:
             findings.append(SpecError(where, f"expected an egress rule (a mapping), got "
                                              f"{type_name(rule)}"))
             continue
-        for key in rule:
-            if key not in ("to", "ports"):
-                findings.append(SpecError(child_path(where, str(key)), (
-                    f"unknown field {key!r} of a NetworkPolicy egress rule; it has to and "
-                    f"ports")))
+        _unknown_fields(rule, ("to", "ports"), where, "a NetworkPolicy egress rule",
+                        "it has to and ports", findings)
         peers = rule.get("to")
         if peers is not None:
             if not isinstance(peers, list):
@@ -236,11 +232,8 @@ def _port(port: object, path: str, findings: list[SpecError]) -> None:
     if not isinstance(port, dict):
         findings.append(SpecError(path, f"expected a mapping, got {type_name(port)}"))
         return
-    for key in port:
-        if key not in ("protocol", "port", "endPort"):
-            findings.append(SpecError(child_path(path, str(key)), (
-                f"unknown field {key!r} of a NetworkPolicy port; it has protocol, port and "
-                f"endPort")))
+    _unknown_fields(port, ("protocol", "port", "endPort"), path, "a NetworkPolicy port",
+                    "it has protocol, port and endPort", findings)
     protocol = port.get("protocol", "TCP")
     if protocol not in PROTOCOLS:
         findings.append(SpecError(child_path(path, "protocol"), (
