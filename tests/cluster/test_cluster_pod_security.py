@@ -43,6 +43,14 @@ CASES = {
 }
 
 
+def _statefulset(objects: list[dict], component: str) -> list[dict]:
+    """The one StatefulSet of ``component``, as a list to apply."""
+    found = [o for o in objects if o["kind"] == "StatefulSet"
+             and o["metadata"]["labels"].get("component") == component]
+    assert len(found) == 1, [o["metadata"]["name"] for o in found]
+    return found
+
+
 @pytest.fixture(scope="module")
 def namespace(control_plane):
     control_plane.create_namespace(NAMESPACE, level="restricted")
@@ -70,9 +78,7 @@ def test_the_api_server_refuses_what_the_function_refuses(control_plane, namespa
         "runAsUser", None) == 0
     objects, findings = render.render(relaxed)
     assert not [f for f in findings if f.severity == "error"], "baseline renders every case"
-    broker = [o for o in objects if o["kind"] == "StatefulSet"
-              and o["metadata"]["labels"].get("component") == "broker"]
-    assert len(broker) == 1
+    broker = _statefulset(objects, "broker")
     pod = broker[0]["spec"]["template"]["spec"]
     if root_pod:
         pod["securityContext"]["runAsUser"] = 0
@@ -139,9 +145,7 @@ def test_a_baseline_namespace_refuses_what_the_function_refuses_under_baseline(
     written["spec"]["global"]["podSecurity"] = "kaap"
     objects, findings = render.render(written)
     assert not [f for f in findings if f.severity == "error"], "kaap mode renders every case"
-    broker = [o for o in objects if o["kind"] == "StatefulSet"
-              and o["metadata"]["labels"].get("component") == "broker"]
-    assert len(broker) == 1
+    broker = _statefulset(objects, "broker")
     result = workloads.apply(control_plane, broker, dry_run=True)
     assert "is invalid" not in str(result), f"{case}: not a Pod Security verdict: {result}"
     refused_there = "violate PodSecurity" in str(result)
@@ -167,9 +171,7 @@ def test_the_oxia_servers_pod_context_verdict_is_the_api_servers(control_plane, 
     relaxed["spec"]["global"]["podSecurity"] = "baseline"
     objects, findings = render.render(relaxed)
     assert not [f for f in findings if f.severity == "error"], "baseline renders every case"
-    servers = [o for o in objects if o["kind"] == "StatefulSet"
-               and o["metadata"]["labels"].get("component") == "oxia-server"]
-    assert len(servers) == 1
+    servers = _statefulset(objects, "oxia-server")
     result = workloads.apply(control_plane, servers, dry_run=True)
     assert result.ok != bool(refused_here), (
         f"{server_context}: the function {'refuses' if refused_here else 'accepts'} "
